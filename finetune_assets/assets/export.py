@@ -1,0 +1,160 @@
+"""Export: the week's JSONL file, then its audit row in ``finetune_exports``."""
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+
+from ..jsonl import AtomicJsonlWriter
+from ..partitions import weekly_partitions
+from ..previews import PREVIEW_ROWS, preview_markdown
+from ..registry import EXPORT_TYPE, AuditRow, record_export
+from ..resources import AiopsDatabase, ExportStorage
+from ..staging import read_batches, read_schema, staged_path
+from ..writer import pair_lines
+from .extract import DATABASE_RETRY
+from .sources import OWNERS
+from .transform import read_pair_stats, training_pairs
+
+EXPORT_GROUP = "export"
+PREVIEW_COLUMNS = ["evidence_id", "input", "output"]
+
+
+def manifest_path(export_storage: ExportStorage, week: str) -> Path:
+    return export_storage.staging_root() / "jsonl_export" / f"{week}.json"
+
+
+def export_file_name(week: str, run_id: str) -> str:
+    # A name of its own per materialization: an earlier week's export is never replaced.
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"finetune-{week}-{stamp}-{run_id[:8]}.jsonl"
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp_path = path.with_name(f".{path.name}.partial")
+    temp_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    os.replace(temp_path, path)
+
+
+@asset(
+    partitions_def=weekly_partitions,
+    group_name=EXPORT_GROUP,
+    kinds={"jsonl", "file"},
+    owners=OWNERS,
+    deps=[training_pairs],
+)
+def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) -> MaterializeResult:
+    """The week's training pairs as UTF-8 JSONL (instruction, input, output, metadata) in
+    `FINETUNE_EXPORT_PATH/<week>/`. Each materialization writes a new file, which appears under its
+    final name only when complete. A week without pairs writes no file."""
+    week = context.partition_key
+    start, end = context.partition_time_window
+    pairs_path = staged_path(export_storage.staging_root(), "training_pairs", week)
+    stats = read_pair_stats(read_schema(pairs_path))
+    manifest = {
+        "partition_key": week,
+        "window_start": start.isoformat(),
+        "window_end": end.isoformat(),
+        "run_id": context.run.run_id,
+        "stats": stats,
+        "file_path": None,
+        "record_count": 0,
+        "size_bytes": 0,
+        "sha256": None,
+        "source_ids": [],
+    }
+    preview = []
+    if stats["exported"]:
+        final_path = export_storage.export_root() / week / export_file_name(week, context.run.run_id)
+        with AtomicJsonlWriter(final_path) as writer:
+            for batch in read_batches(pairs_path):
+                writer.write_lines(pair_lines(batch))
+                manifest["source_ids"].extend(batch.column("evidence_id").to_pylist())
+                if len(preview) < PREVIEW_ROWS:
+                    preview.extend(batch.slice(0, PREVIEW_ROWS - len(preview)).select(PREVIEW_COLUMNS).to_pylist())
+        written = writer.result
+        manifest.update(
+            file_path=str(written.path),
+            record_count=written.records,
+            size_bytes=written.size_bytes,
+            sha256=written.sha256,
+        )
+        context.log.info(f"wrote {written.records} pairs ({written.size_bytes} bytes) to {written.path}")
+    else:
+        context.log.info(f"week {week} has no training pairs: no file written")
+    _write_manifest(manifest_path(export_storage, week), manifest)
+
+    metadata = {
+        "dagster/row_count": manifest["record_count"],
+        "size_bytes": manifest["size_bytes"],
+        "window_start": manifest["window_start"],
+        "window_end": manifest["window_end"],
+        "preview": MetadataValue.md(preview_markdown(preview)),
+    }
+    if manifest["file_path"]:
+        metadata["path"] = MetadataValue.path(manifest["file_path"])
+        metadata["sha256"] = manifest["sha256"]
+    else:
+        metadata["note"] = "no training pairs this week: no file written"
+    return MaterializeResult(metadata=metadata)
+
+
+@asset(
+    partitions_def=weekly_partitions,
+    group_name=EXPORT_GROUP,
+    kinds={"postgres", "table"},
+    owners=OWNERS,
+    deps=[jsonl_export],
+    retry_policy=DATABASE_RETRY,
+)
+def export_registry(
+    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
+) -> MaterializeResult:
+    """The audit row for the week's export in `finetune_exports`: path, record count, size, sha256,
+    the exported evidence ids in file order, the week and the counts. One row per export file; a
+    retried step finds its row and does not insert a second one."""
+    path = manifest_path(export_storage, context.partition_key)
+    if not path.exists():
+        raise Failure(f"no export manifest at {path}: materialize jsonl_export for this week first", allow_retries=False)
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if not manifest["file_path"]:
+        return MaterializeResult(
+            metadata={"dagster/row_count": 0, "note": "no training pairs this week: no audit row written"}
+        )
+    export_file = Path(manifest["file_path"])
+    if not export_file.exists() or export_file.stat().st_size != manifest["size_bytes"]:
+        raise Failure(f"export file {export_file} is missing or changed since it was written", allow_retries=False)
+
+    stats = manifest["stats"]
+    row = AuditRow(
+        source_ids=manifest["source_ids"],
+        file_path=str(export_file),
+        record_count=manifest["record_count"],
+        size_bytes=manifest["size_bytes"],
+        checksum_sha256=manifest["sha256"],
+        metadata={
+            "partition_key": manifest["partition_key"],
+            "window_start": manifest["window_start"],
+            "window_end": manifest["window_end"],
+            "run_id": context.run.run_id,
+            "export_run_id": manifest["run_id"],
+            "selected": stats["selected"],
+            "skipped": stats["skipped_no_output"],
+            "duplicates": stats["duplicates"],
+            "exported": stats["exported"],
+        },
+    )
+    row_id, inserted = record_export(aiops_db, row)
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": row.record_count,
+            "audit_row_id": row_id,
+            "inserted": inserted,
+            "export_type": EXPORT_TYPE,
+            "path": MetadataValue.path(row.file_path),
+            "sha256": row.checksum_sha256,
+        }
+    )

@@ -1,0 +1,176 @@
+"""Extract: one set-based query per asset and week, streamed from a server-side cursor into Parquet."""
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+from dagster import AssetExecutionContext, Backoff, Jitter, MaterializeResult, MetadataValue, RetryPolicy, asset
+from sqlalchemy import Connection, Select
+
+from ..partitions import weekly_partitions
+from ..previews import batch_preview
+from ..queries import (
+    coordinator_decisions_query,
+    db_timestamp,
+    repair_actions_query,
+    successful_evidence_query,
+)
+from ..resources import AiopsDatabase, ExportStorage
+from ..staging import BATCH_ROWS, staged_path, write_batches
+from .sources import OWNERS, agent_sessions, auto_repair_executions, incident_evidence, incidents
+
+EXTRACT_GROUP = "extract"
+# Connection-level failures (a restarting server, a dropped link) usually pass within seconds.
+DATABASE_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+EVIDENCE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("incident_id", pa.string()),
+        ("evidence_summary", pa.large_string()),
+        ("collected_at", TIMESTAMP),
+        ("verification_result", pa.string()),
+        ("schema_version", pa.string()),
+        ("matched_playbook_id", pa.string()),
+        ("alertname", pa.string()),
+    ]
+)
+DECISIONS_SCHEMA = pa.schema(
+    [
+        ("incident_id", pa.string()),
+        ("session_id", pa.string()),
+        ("output_json", pa.large_string()),
+        ("created_at", TIMESTAMP),
+    ]
+)
+ACTIONS_SCHEMA = pa.schema(
+    [
+        ("incident_id", pa.string()),
+        ("execution_id", pa.string()),
+        ("playbook_name", pa.string()),
+        ("executed_steps", pa.large_string()),
+        ("success", pa.bool_()),
+        ("created_at", TIMESTAMP),
+    ]
+)
+
+
+def stream_rows(connection: Connection, statement: Select, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Rows in batches from a server-side cursor, so memory holds one batch, not one week."""
+    result = connection.execution_options(yield_per=BATCH_ROWS).execute(statement)
+    for rows in result.partitions():
+        columns = zip(*rows)
+        arrays = [pa.array(values, type=field.type) for values, field in zip(columns, schema)]
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+class BatchTap:
+    """Passes batches through, keeping the first rows for the preview."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch]):
+        self._batches = batches
+        self.first: pa.RecordBatch | None = None
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for batch in self._batches:
+            if self.first is None and batch.num_rows:
+                self.first = batch.slice(0, 5)
+            yield batch
+
+
+def drop_blank_summaries(batches: Iterator[pa.RecordBatch], dropped: list[int]) -> Iterator[pa.RecordBatch]:
+    """SQL trim() only strips spaces; a summary of other white space is blank as well."""
+    for batch in batches:
+        keep = pa.array([bool(text.strip()) for text in batch.column("evidence_summary").to_pylist()])
+        kept = batch.filter(keep)
+        dropped[0] += batch.num_rows - kept.num_rows
+        yield kept
+
+
+def _extract(
+    context: AssetExecutionContext,
+    aiops_db: AiopsDatabase,
+    export_storage: ExportStorage,
+    table: str,
+    query,
+    schema: pa.Schema,
+) -> dict:
+    start, end = context.partition_time_window
+    path = staged_path(export_storage.staging_root(), context.asset_key.to_user_string(), context.partition_key)
+    with aiops_db.read_only(f"reading {table} for week {context.partition_key}") as connection:
+        statement = query(db_timestamp(start, connection.dialect), db_timestamp(end, connection.dialect))
+        dropped = [0]
+        batches = stream_rows(connection, statement, schema)
+        if schema is EVIDENCE_SCHEMA:
+            batches = drop_blank_summaries(batches, dropped)
+        tap = BatchTap(batches)
+        rows = write_batches(path, schema, tap)
+    metadata = {
+        "dagster/row_count": rows,
+        "preview": MetadataValue.md(batch_preview(tap.first)),
+        "staged_path": MetadataValue.path(str(path)),
+        "window_start": start.isoformat(),
+        "window_end": end.isoformat(),
+        "source": aiops_db.display_url(),
+    }
+    if schema is EVIDENCE_SCHEMA:
+        metadata["blank_summaries_skipped"] = dropped[0]
+    return metadata
+
+
+@asset(
+    partitions_def=weekly_partitions,
+    group_name=EXTRACT_GROUP,
+    kinds={"postgres", "parquet"},
+    owners=OWNERS,
+    deps=[incident_evidence, incidents],
+    retry_policy=DATABASE_RETRY,
+)
+def successful_evidence(
+    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
+) -> MaterializeResult:
+    """Evidence of the week whose repair was verified: `verification_result = 'success'`, a non-blank
+    summary, `collected_at` in [Monday 00:00, next Monday 00:00) Asia/Taipei, with the incident's alertname."""
+    metadata = _extract(
+        context, aiops_db, export_storage, "incident_evidence", successful_evidence_query, EVIDENCE_SCHEMA
+    )
+    return MaterializeResult(metadata=metadata)
+
+
+@asset(
+    partitions_def=weekly_partitions,
+    group_name=EXTRACT_GROUP,
+    kinds={"postgres", "parquet"},
+    owners=OWNERS,
+    deps=[agent_sessions, successful_evidence],
+    retry_policy=DATABASE_RETRY,
+)
+def coordinator_decisions(
+    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
+) -> MaterializeResult:
+    """For each incident of the week's successful evidence, its latest coordinator session
+    (latest `created_at`, ties broken by the larger id): the agent's reasoning."""
+    metadata = _extract(
+        context, aiops_db, export_storage, "agent_sessions", coordinator_decisions_query, DECISIONS_SCHEMA
+    )
+    return MaterializeResult(metadata=metadata)
+
+
+@asset(
+    partitions_def=weekly_partitions,
+    group_name=EXTRACT_GROUP,
+    kinds={"postgres", "parquet"},
+    owners=OWNERS,
+    deps=[auto_repair_executions, successful_evidence],
+    retry_policy=DATABASE_RETRY,
+)
+def repair_actions(
+    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
+) -> MaterializeResult:
+    """For each incident of the week's successful evidence, its latest auto-repair execution
+    (latest `created_at`, ties broken by the larger id): the action taken and whether it worked."""
+    metadata = _extract(
+        context, aiops_db, export_storage, "auto_repair_executions", repair_actions_query, ACTIONS_SCHEMA
+    )
+    return MaterializeResult(metadata=metadata)

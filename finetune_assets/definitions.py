@@ -1,0 +1,43 @@
+"""The code location: every asset, job, schedule and resource, listed once."""
+
+import os
+
+from dagster import Definitions, EnvVar
+
+from .assets.export import export_registry, jsonl_export
+from .assets.extract import coordinator_decisions, repair_actions, successful_evidence
+from .assets.sources import SOURCE_ASSETS
+from .assets.transform import training_pairs
+from .resources import AiopsDatabase, ExportStorage
+from .schedules import weekly_finetune_export_job, weekly_finetune_export_schedule
+
+
+def _env_or_default(name: str) -> EnvVar | None:
+    """EnvVar when the variable is set (its value is read only at run time, never logged), else the default."""
+    return EnvVar(name) if os.environ.get(name) else None
+
+
+def build_resources() -> dict:
+    database_url = _env_or_default("AIOPS_DATABASE_URL")
+    export_path = _env_or_default("FINETUNE_EXPORT_PATH")
+    return {
+        "aiops_db": AiopsDatabase(url=database_url) if database_url else AiopsDatabase(),
+        "export_storage": ExportStorage(export_path=export_path) if export_path else ExportStorage(),
+    }
+
+
+LINEAGE_ASSETS = [
+    successful_evidence,
+    coordinator_decisions,
+    repair_actions,
+    training_pairs,
+    jsonl_export,
+    export_registry,
+]
+
+defs = Definitions(
+    assets=[*SOURCE_ASSETS, *LINEAGE_ASSETS],
+    jobs=[weekly_finetune_export_job],
+    schedules=[weekly_finetune_export_schedule],
+    resources=build_resources(),
+)

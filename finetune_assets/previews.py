@@ -1,0 +1,29 @@
+"""Small, readable previews for the materialization page."""
+
+import pyarrow as pa
+
+PREVIEW_ROWS = 5
+PREVIEW_TEXT = 80
+
+
+def _shorten(value) -> str:
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_TEXT else text[: PREVIEW_TEXT - 1] + "…"
+
+
+def preview_markdown(rows: list[dict]) -> str:
+    """A markdown table of the first rows, each cell on one short line."""
+    rows = rows[:PREVIEW_ROWS]
+    if not rows:
+        return "_no rows_"
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = (_shorten(row[column]).replace("|", "\\|") for column in columns)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def batch_preview(batch: pa.RecordBatch | None) -> str:
+    return preview_markdown(batch.slice(0, PREVIEW_ROWS).to_pylist() if batch is not None else [])

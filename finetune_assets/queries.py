@@ -1,0 +1,88 @@
+"""Set-based source queries: a fixed number per partition, whatever the week's size."""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Select, Text, and_, cast, func, select
+from sqlalchemy.engine import Dialect
+
+from .schema import agent_sessions, auto_repair_executions, incident_evidence, incidents
+
+
+def db_timestamp(moment: datetime, dialect: Dialect) -> datetime:
+    """SQLite keeps naive UTC text, so an aware bound would compare as local wall time."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+
+def _week_filter(start: datetime, end: datetime):
+    evidence = incident_evidence.c
+    return and_(
+        evidence.verification_result == "success",
+        evidence.evidence_summary.is_not(None),
+        func.trim(evidence.evidence_summary) != "",
+        evidence.collected_at >= start,
+        evidence.collected_at < end,
+    )
+
+
+def successful_evidence_query(start: datetime, end: datetime) -> Select:
+    evidence = incident_evidence.c
+    return (
+        select(
+            evidence.id,
+            evidence.incident_id,
+            evidence.evidence_summary,
+            evidence.collected_at,
+            evidence.verification_result,
+            evidence.schema_version,
+            evidence.matched_playbook_id,
+            incidents.c.signal_labels["alertname"].as_string().label("alertname"),
+        )
+        .select_from(incident_evidence.outerjoin(incidents, incidents.c.id == evidence.incident_id))
+        .where(_week_filter(start, end))
+        .order_by(evidence.collected_at, evidence.id)
+    )
+
+
+def _week_incidents(start: datetime, end: datetime):
+    return select(incident_evidence.c.incident_id).where(_week_filter(start, end)).distinct()
+
+
+def _latest_per_incident(table, columns, start: datetime, end: datetime, *conditions) -> Select:
+    rank = (
+        func.row_number()
+        .over(partition_by=table.c.incident_id, order_by=(table.c.created_at.desc(), table.c.id.desc()))
+        .label("rank")
+    )
+    ranked = (
+        select(*columns, rank)
+        .where(table.c.incident_id.in_(_week_incidents(start, end)), *conditions)
+        .subquery("ranked")
+    )
+    return select(*(ranked.c[column.name] for column in columns)).where(ranked.c.rank == 1).order_by(
+        ranked.c.incident_id
+    )
+
+
+def coordinator_decisions_query(start: datetime, end: datetime) -> Select:
+    sessions = agent_sessions.c
+    columns = (
+        sessions.incident_id,
+        sessions.id.label("session_id"),
+        cast(sessions.output_json, Text).label("output_json"),
+        sessions.created_at,
+    )
+    return _latest_per_incident(agent_sessions, columns, start, end, sessions.agent_role == "coordinator")
+
+
+def repair_actions_query(start: datetime, end: datetime) -> Select:
+    executions = auto_repair_executions.c
+    columns = (
+        executions.incident_id,
+        executions.id.label("execution_id"),
+        executions.playbook_name,
+        cast(executions.executed_steps, Text).label("executed_steps"),
+        executions.success,
+        executions.created_at,
+    )
+    return _latest_per_incident(auto_repair_executions, columns, start, end)

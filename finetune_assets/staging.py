@@ -1,0 +1,50 @@
+"""Intermediate assets as Parquet files, written and read batch by batch.
+
+Each (asset, week) lives at a fixed path, so a downstream step finds its input from the
+partition key alone, in any process, and re-materializing a week replaces it whole.
+"""
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+BATCH_ROWS = 20_000
+
+
+def staged_path(root: str | Path, asset_name: str, partition_key: str) -> Path:
+    return Path(root) / asset_name / f"{partition_key}.parquet"
+
+
+def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+    """Writes the batches to ``path`` atomically and returns the row count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp_path = path.with_name(f".{path.name}.partial")
+    rows = 0
+    try:
+        with pq.ParquetWriter(temp_path, schema, compression="zstd") as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+                rows += batch.num_rows
+        os.replace(temp_path, path)
+    finally:
+        temp_path.unlink(missing_ok=True)
+    return rows
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"upstream data {path} is missing: materialize the upstream asset for this week first")
+    return path
+
+
+def read_schema(path: Path) -> pa.Schema:
+    return pq.read_schema(_require(path))
+
+
+def read_batches(path: Path, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    with pq.ParquetFile(_require(path)) as parquet:
+        yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+

@@ -1,0 +1,46 @@
+"""Fixtures: a real PostgreSQL 15 server for the session, a fresh database (or SQLite file) per test."""
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from finetune_assets.local_postgres import LocalPostgres
+from finetune_assets.schema import SOURCE_TABLES
+
+SOURCE_DDL = (Path(__file__).parent / "source_ddl.sql").read_text()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    # No skip when PostgreSQL is missing: these tests must run wherever the suite runs.
+    with LocalPostgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    url = postgres_server.create_database(f"aiops_{uuid.uuid4().hex[:12]}")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(SOURCE_DDL)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'aiops.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for table in SOURCE_TABLES:
+            table.create(connection)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request) -> str:
+    """Each lineage test runs against the embedded default and against PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")

@@ -1,0 +1,136 @@
+"""Building tricky AIOps weeks row by row, and running the lineage over them."""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from dagster import DagsterInstance, materialize
+from sqlalchemy import create_engine, insert, select
+
+from finetune_assets.definitions import LINEAGE_ASSETS
+from finetune_assets.partitions import TAIPEI
+from finetune_assets.resources import AiopsDatabase, ExportStorage
+from finetune_assets.schema import (
+    agent_sessions,
+    auto_repair_executions,
+    finetune_exports,
+    incident_evidence,
+    incidents,
+)
+
+WEEK = "2026-11-09"
+WEEK_START = datetime(2026, 11, 9, tzinfo=TAIPEI)
+
+
+def at(days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> datetime:
+    return WEEK_START + timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Week:
+    """Rows to insert; ``add_*`` return the id they used."""
+
+    url: str
+    rows: dict = field(default_factory=lambda: {t: [] for t in ("incidents", "evidence", "sessions", "executions")})
+
+    def incident(self, incident_id: str, labels=None) -> str:
+        self.rows["incidents"].append({"id": incident_id, "signal_labels": labels})
+        return incident_id
+
+    def evidence(self, incident_id, summary, collected_at, result="success", evidence_id=None,
+                 schema_version="v1", playbook_id="pb-restart") -> str:
+        evidence_id = evidence_id or new_id()
+        self.rows["evidence"].append(
+            {"id": evidence_id, "incident_id": incident_id, "verification_result": result,
+             "evidence_summary": summary, "collected_at": collected_at, "schema_version": schema_version,
+             "matched_playbook_id": playbook_id}
+        )
+        return evidence_id
+
+    def session(self, incident_id, output_json, created_at, role="coordinator", session_id=None) -> str:
+        session_id = session_id or new_id()
+        self.rows["sessions"].append(
+            {"id": session_id, "incident_id": incident_id, "agent_role": role, "output_json": output_json,
+             "created_at": created_at}
+        )
+        return session_id
+
+    def execution(self, incident_id, steps, created_at, success=True, playbook="pb-restart", execution_id=None):
+        execution_id = execution_id or new_id()
+        self.rows["executions"].append(
+            {"id": execution_id, "incident_id": incident_id, "playbook_name": playbook, "executed_steps": steps,
+             "success": success, "created_at": created_at}
+        )
+        return execution_id
+
+    def save(self) -> None:
+        engine = create_engine(self.url)
+        tables = {"incidents": incidents, "evidence": incident_evidence, "sessions": agent_sessions,
+                  "executions": auto_repair_executions}
+        with engine.begin() as connection:
+            for name, table in tables.items():
+                rows = [_portable(row, engine.dialect.name) for row in self.rows[name]]
+                if rows:
+                    connection.execute(insert(table), rows)
+        engine.dispose()
+
+
+def _portable(row: dict, dialect: str) -> dict:
+    """SQLite stores naive UTC timestamps (the demo convention)."""
+    if dialect != "sqlite":
+        return row
+    return {
+        key: value.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(value, datetime) else value
+        for key, value in row.items()
+    }
+
+
+def resources(database_url: str, export_path: Path) -> dict:
+    return {
+        "aiops_db": AiopsDatabase(url=database_url),
+        "export_storage": ExportStorage(export_path=str(export_path)),
+    }
+
+
+def materialize_week(database_url: str, export_path: Path, week: str = WEEK, instance=None, raise_on_error=True):
+    return materialize(
+        LINEAGE_ASSETS,
+        partition_key=week,
+        resources=resources(database_url, export_path),
+        instance=instance or DagsterInstance.ephemeral(),
+        raise_on_error=raise_on_error,
+    )
+
+
+def export_files(export_path: Path, week: str = WEEK) -> list[Path]:
+    return sorted((Path(export_path) / week).glob("*.jsonl"))
+
+
+def read_lines(path: Path) -> list[dict]:
+    # Split on "\n" only: str.splitlines() would also break lines at U+2028 inside a string.
+    return [json.loads(line) for line in path.read_bytes().decode("utf-8").split("\n") if line]
+
+
+def audit_rows(database_url: str) -> list[dict]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            if not engine.dialect.has_table(connection, "finetune_exports"):
+                return []
+            rows = connection.execute(select(finetune_exports).order_by(finetune_exports.c.id)).mappings().all()
+            return [dict(row) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def materialization_metadata(result, asset_name: str) -> dict:
+    for event in result.get_asset_materialization_events():
+        if event.asset_key.to_user_string() == asset_name:
+            return {key: value.value for key, value in event.step_materialization_data.materialization.metadata.items()}
+    raise KeyError(asset_name)
