@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rebuild or not DEMO_DATABASE.exists():
         build_demo_database(DEMO_DATABASE, args.week)
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-    job = defs.get_job_def("weekly_finetune_export")
+    job = defs.resolve_job_def("weekly_finetune_export")
     result = job.execute_in_process(partition_key=args.week, instance=instance)
     if not result.success:
         print("the weekly export failed; see the log above")

@@ -4,6 +4,7 @@
 user. The server is stopped by its own process id, whatever happened in between.
 """
 
+import glob
 import os
 import secrets
 import shutil
@@ -23,6 +24,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def server_binary(name: str) -> str:
+    """``initdb``/``postgres`` from PATH, else from Debian's versioned folder (not on PATH by default)."""
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if found is None:
+        raise RuntimeError(f"PostgreSQL server binary {name!r} not found: install the postgresql package")
+    return found
 
 
 def _as_cluster_owner(command: list[str]) -> list[str]:
@@ -46,8 +55,6 @@ class LocalPostgres:
         return f"host=127.0.0.1 port={self.port} dbname={database} user={SUPERUSER} password={self.password}"
 
     def start(self) -> "LocalPostgres":
-        if shutil.which("initdb") is None:
-            raise RuntimeError("PostgreSQL server binaries (initdb, postgres) are not on PATH")
         self.directory = Path(tempfile.mkdtemp(prefix="finetune-pg-"))
         password_file = self.directory / "password"
         password_file.write_text(self.password)
@@ -57,7 +64,7 @@ class LocalPostgres:
         data = self.directory / "data"
         subprocess.run(
             _as_cluster_owner(
-                ["initdb", "-D", str(data), "-U", SUPERUSER, "-E", "UTF8", "--locale=C",
+                [server_binary("initdb"), "-D", str(data), "-U", SUPERUSER, "-E", "UTF8", "--locale=C",
                  "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={password_file}"]
             ),
             check=True,
@@ -66,7 +73,7 @@ class LocalPostgres:
         options = [f"-c{name}={value}" for name, value in self.settings.items()]
         self.process = subprocess.Popen(
             _as_cluster_owner(
-                ["postgres", "-D", str(data), "-p", str(self.port), "-k", str(self.directory),
+                [server_binary("postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.directory),
                  "-c", "listen_addresses=127.0.0.1", *options]
             ),
             stdout=subprocess.DEVNULL,

@@ -15,6 +15,14 @@ DEMO_EXPORTS = DEMO_DIRECTORY / "exports"
 
 # Errors after which the same statement may well succeed: the server went away or refused us for now.
 TRANSIENT_ERRORS = (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)
+# ...except these, which no retry fixes: bad credentials, a database that does not exist.
+PERMANENT_MARKERS = (
+    "password authentication failed",
+    "does not exist",
+    "no password supplied",
+    "readonly database",
+    "read-only transaction",
+)
 
 
 class TransientDatabaseError(Exception):
@@ -76,7 +84,7 @@ class AiopsDatabase(ConfigurableResource):
         except exc.SQLAlchemyError as error:
             cause = getattr(error, "orig", None) or error
             message = f"{action} on {self.display_url()} failed: {type(cause).__name__}: {cause}".strip()
-            if isinstance(error, TRANSIENT_ERRORS):
+            if isinstance(error, TRANSIENT_ERRORS) and not any(marker in str(cause) for marker in PERMANENT_MARKERS):
                 raise TransientDatabaseError(message) from None
             raise Failure(description=message, allow_retries=False) from None
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
+from ..failures import fail_without_retry_unless_transient
 from ..jsonl import AtomicJsonlWriter
 from ..partitions import weekly_partitions
 from ..previews import PREVIEW_ROWS, preview_markdown
@@ -147,7 +148,8 @@ def export_registry(
             "exported": stats["exported"],
         },
     )
-    row_id, inserted = record_export(aiops_db, row)
+    with fail_without_retry_unless_transient(f"registering {export_file}"):
+        row_id, inserted = record_export(aiops_db, row)
     return MaterializeResult(
         metadata={
             "dagster/row_count": row.record_count,

@@ -6,6 +6,7 @@ import pyarrow as pa
 from dagster import AssetExecutionContext, Backoff, Jitter, MaterializeResult, MetadataValue, RetryPolicy, asset
 from sqlalchemy import Connection, Select
 
+from ..failures import fail_without_retry_unless_transient
 from ..partitions import weekly_partitions
 from ..previews import batch_preview
 from ..queries import (
@@ -98,7 +99,8 @@ def _extract(
 ) -> dict:
     start, end = context.partition_time_window
     path = staged_path(export_storage.staging_root(), context.asset_key.to_user_string(), context.partition_key)
-    with aiops_db.read_only(f"reading {table} for week {context.partition_key}") as connection:
+    action = f"extracting {table} for week {context.partition_key} into {path}"
+    with fail_without_retry_unless_transient(action), aiops_db.read_only(action) as connection:
         statement = query(db_timestamp(start, connection.dialect), db_timestamp(end, connection.dialect))
         dropped = [0]
         batches = stream_rows(connection, statement, schema)

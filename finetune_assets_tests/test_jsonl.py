@@ -1,0 +1,49 @@
+"""The JSONL writer: exact bytes, and a file that appears only when whole."""
+
+import hashlib
+
+import pytest
+
+from finetune_assets.jsonl import AtomicJsonlWriter, encode_line, file_sha256
+
+
+def test_encode_line_keeps_key_order_and_non_ascii():
+    line = encode_line({"b": "中文 🚀", "a": "x\u2028y", "c": {"k": None}})
+    assert line == '{"b": "中文 🚀", "a": "x\u2028y", "c": {"k": null}}\n'.encode("utf-8")
+
+
+def test_writer_reports_count_size_and_sha256(tmp_path):
+    lines = [encode_line({"n": n}) for n in range(3)]
+    with AtomicJsonlWriter(tmp_path / "week" / "export.jsonl") as writer:
+        writer.write_lines(lines[:2])
+        writer.write_lines(lines[2:])
+    data = (tmp_path / "week" / "export.jsonl").read_bytes()
+    assert writer.result.records == 3
+    assert writer.result.size_bytes == len(data)
+    assert writer.result.sha256 == hashlib.sha256(data).hexdigest() == file_sha256(tmp_path / "week" / "export.jsonl")
+
+
+def test_a_failure_mid_write_leaves_no_file_at_all(tmp_path):
+    target = tmp_path / "export.jsonl"
+    with pytest.raises(RuntimeError):
+        with AtomicJsonlWriter(target) as writer:
+            writer.write_lines([encode_line({"n": 1})])
+            raise RuntimeError("disk went away")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_file_is_invisible_under_its_final_name_until_complete(tmp_path):
+    target = tmp_path / "export.jsonl"
+    with AtomicJsonlWriter(target) as writer:
+        writer.write_lines([encode_line({"n": 1})])
+        assert not target.exists()
+    assert target.exists()
+
+
+def test_an_existing_export_is_never_overwritten(tmp_path):
+    target = tmp_path / "export.jsonl"
+    target.write_bytes(b"earlier export\n")
+    with pytest.raises(FileExistsError, match="refusing to overwrite"):
+        with AtomicJsonlWriter(target) as writer:
+            writer.write_lines([encode_line({"n": 1})])
+    assert target.read_bytes() == b"earlier export\n"
