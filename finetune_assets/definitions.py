@@ -2,7 +2,7 @@
 
 import os
 
-from dagster import Definitions, EnvVar
+from dagster import Definitions, EnvVar, multiprocess_executor
 
 from .assets.export import export_registry, jsonl_export
 from .assets.extract import coordinator_decisions, repair_actions, successful_evidence
@@ -35,9 +35,16 @@ LINEAGE_ASSETS = [
     export_registry,
 ]
 
+# Steps run in their own processes (a crash or leak stays in its step), forked from a server that has
+# already imported Dagster and this package, so a step starts in a fraction of a second.
+EXECUTOR = multiprocess_executor.configured(
+    {"max_concurrent": 2, "start_method": {"forkserver": {"preload_modules": ["finetune_assets"]}}}
+)
+
 defs = Definitions(
     assets=[*SOURCE_ASSETS, *LINEAGE_ASSETS],
     jobs=[weekly_finetune_export_job],
     schedules=[weekly_finetune_export_schedule],
     resources=build_resources(),
+    executor=EXECUTOR,
 )

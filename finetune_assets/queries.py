@@ -8,6 +8,11 @@ from sqlalchemy.engine import Dialect
 from .schema import agent_sessions, auto_repair_executions, incident_evidence, incidents
 
 
+def byte_order(column, dialect: Dialect):
+    """Sorts strings by their UTF-8 bytes, as Python compares them, whatever the database collation."""
+    return column.collate("BINARY" if dialect.name == "sqlite" else "C")
+
+
 def db_timestamp(moment: datetime, dialect: Dialect) -> datetime:
     """SQLite keeps naive UTC text, so an aware bound would compare as local wall time."""
     utc = moment.astimezone(timezone.utc)
@@ -25,10 +30,13 @@ def _week_filter(start: datetime, end: datetime):
     )
 
 
-def successful_evidence_query(start: datetime, end: datetime) -> Select:
+def successful_evidence_query(start: datetime, end: datetime, dialect: Dialect) -> Select:
+    """The week's evidence grouped by incident (for a streaming join), each row numbered in export
+    order (collected_at, id), so pairs can be put back in that order without holding the week."""
     evidence = incident_evidence.c
     return (
         select(
+            func.row_number().over(order_by=(evidence.collected_at, evidence.id)).label("ordinal"),
             evidence.id,
             evidence.incident_id,
             evidence.evidence_summary,
@@ -40,7 +48,7 @@ def successful_evidence_query(start: datetime, end: datetime) -> Select:
         )
         .select_from(incident_evidence.outerjoin(incidents, incidents.c.id == evidence.incident_id))
         .where(_week_filter(start, end))
-        .order_by(evidence.collected_at, evidence.id)
+        .order_by(byte_order(evidence.incident_id, dialect), evidence.collected_at, evidence.id)
     )
 
 
@@ -48,7 +56,7 @@ def _week_incidents(start: datetime, end: datetime):
     return select(incident_evidence.c.incident_id).where(_week_filter(start, end)).distinct()
 
 
-def _latest_per_incident(table, columns, start: datetime, end: datetime, *conditions) -> Select:
+def _latest_per_incident(table, columns, start: datetime, end: datetime, dialect: Dialect, *conditions) -> Select:
     rank = (
         func.row_number()
         .over(partition_by=table.c.incident_id, order_by=(table.c.created_at.desc(), table.c.id.desc()))
@@ -59,12 +67,14 @@ def _latest_per_incident(table, columns, start: datetime, end: datetime, *condit
         .where(table.c.incident_id.in_(_week_incidents(start, end)), *conditions)
         .subquery("ranked")
     )
-    return select(*(ranked.c[column.name] for column in columns)).where(ranked.c.rank == 1).order_by(
-        ranked.c.incident_id
+    return (
+        select(*(ranked.c[column.name] for column in columns))
+        .where(ranked.c.rank == 1)
+        .order_by(byte_order(ranked.c.incident_id, dialect))
     )
 
 
-def coordinator_decisions_query(start: datetime, end: datetime) -> Select:
+def coordinator_decisions_query(start: datetime, end: datetime, dialect: Dialect) -> Select:
     sessions = agent_sessions.c
     columns = (
         sessions.incident_id,
@@ -72,10 +82,10 @@ def coordinator_decisions_query(start: datetime, end: datetime) -> Select:
         cast(sessions.output_json, Text).label("output_json"),
         sessions.created_at,
     )
-    return _latest_per_incident(agent_sessions, columns, start, end, sessions.agent_role == "coordinator")
+    return _latest_per_incident(agent_sessions, columns, start, end, dialect, sessions.agent_role == "coordinator")
 
 
-def repair_actions_query(start: datetime, end: datetime) -> Select:
+def repair_actions_query(start: datetime, end: datetime, dialect: Dialect) -> Select:
     executions = auto_repair_executions.c
     columns = (
         executions.incident_id,
@@ -85,4 +95,4 @@ def repair_actions_query(start: datetime, end: datetime) -> Select:
         executions.success,
         executions.created_at,
     )
-    return _latest_per_incident(auto_repair_executions, columns, start, end)
+    return _latest_per_incident(auto_repair_executions, columns, start, end, dialect)

@@ -1,15 +1,13 @@
 """Fixtures: a real PostgreSQL 15 server for the session, a fresh database (or SQLite file) per test."""
 
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 
+from finetune_assets.benchmark.synthetic import SOURCE_DDL
 from finetune_assets.local_postgres import LocalPostgres
 from finetune_assets.schema import SOURCE_TABLES
-
-SOURCE_DDL = (Path(__file__).parent / "source_ddl.sql").read_text()
 
 
 @pytest.fixture(scope="session")

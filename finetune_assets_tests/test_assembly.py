@@ -1,57 +1,113 @@
-"""Joining a week's rows into pairs batch by batch, and keeping the latest of each duplicate."""
+"""Joining a week's rows into pairs in bounded memory, and keeping the latest of each duplicate."""
 
 from datetime import datetime, timezone
 
+import numpy as np
 import pyarrow as pa
 
 from finetune_assets.assembly import (
+    Digests,
+    OrdinalBuckets,
     PairStats,
+    SortedLookup,
     assemble_pairs,
-    filter_batches,
-    latest_of_each_duplicate,
-    load_decisions,
-    parse_json_text,
+    decision_lookup,
     pair_digest,
+    parse_json_text,
+    repair_lookup,
 )
-from finetune_assets.assets.extract import DECISIONS_SCHEMA, EVIDENCE_SCHEMA
-from finetune_assets.pairs import Repair
+from finetune_assets.assets.extract import ACTIONS_SCHEMA, DECISIONS_SCHEMA, EVIDENCE_SCHEMA
 
 
 def _evidence_batch(rows):
-    moment = datetime(2026, 11, 9, tzinfo=timezone.utc)
-    columns = {
-        "id": [row[0] for row in rows],
-        "incident_id": [row[1] for row in rows],
-        "evidence_summary": [row[2] for row in rows],
-        "collected_at": [moment] * len(rows),
-        "verification_result": ["success"] * len(rows),
-        "schema_version": ["v1"] * len(rows),
-        "matched_playbook_id": [None] * len(rows),
-        "alertname": ["HighCPU"] * len(rows),
-    }
-    return pa.RecordBatch.from_pydict(columns, schema=EVIDENCE_SCHEMA)
+    """rows: (ordinal, evidence id, incident id, summary)"""
+    count = len(rows)
+    return pa.RecordBatch.from_pydict(
+        {
+            "ordinal": [row[0] for row in rows],
+            "id": [row[1] for row in rows],
+            "incident_id": [row[2] for row in rows],
+            "evidence_summary": [row[3] for row in rows],
+            "collected_at": [datetime(2026, 11, 9, tzinfo=timezone.utc)] * count,
+            "verification_result": ["success"] * count,
+            "schema_version": ["v1"] * count,
+            "matched_playbook_id": [None] * count,
+            "alertname": ["HighCPU"] * count,
+        },
+        schema=EVIDENCE_SCHEMA,
+    )
 
 
-def test_latest_of_each_duplicate_keeps_the_last_occurrence():
-    digests = b"".join(bytes([n]) * 16 for n in [1, 2, 1, 3, 2, 1])
-    assert latest_of_each_duplicate(digests).tolist() == [False, False, False, True, True, True]
+def _decisions(pairs):
+    return pa.RecordBatch.from_pydict(
+        {"incident_id": [p[0] for p in pairs], "session_id": ["s"] * len(pairs),
+         "output_json": [p[1] for p in pairs], "created_at": [None] * len(pairs)},
+        schema=DECISIONS_SCHEMA,
+    )
+
+
+def _repairs(incidents):
+    count = len(incidents)
+    return pa.RecordBatch.from_pydict(
+        {"incident_id": incidents, "execution_id": ["x"] * count, "playbook_name": ["pb"] * count,
+         "executed_steps": ['["restart"]'] * count, "success": [True] * count, "created_at": [None] * count},
+        schema=ACTIONS_SCHEMA,
+    )
+
+
+def test_sorted_lookup_hands_out_each_incident_once_across_batches():
+    batches = [_decisions([("INC-1", '"a"'), ("INC-3", '"c"')]), _decisions([("INC-5", '"e"'), ("INC-7", '"g"')])]
+    lookup = SortedLookup(batches, lambda row: row["output_json"])
+    assert lookup.through("INC-0") == {}
+    assert lookup.through("INC-4") == {"INC-1": '"a"', "INC-3": '"c"'}
+    assert lookup.through("INC-5") == {"INC-5": '"e"'}
+    assert lookup.through("INC-9") == {"INC-7": '"g"'}
+    assert lookup.through("INC-9") == {}
+
+
+def test_assemble_joins_by_incident_counts_and_collects_digests():
+    evidence = [
+        _evidence_batch([(3, "e3", "INC-1", " cpu "), (1, "e1", "INC-2", "disk")]),
+        _evidence_batch([(2, "e2", "INC-3", "cpu")]),
+    ]
+    stats, digests = PairStats(), Digests.empty()
+    decisions = decision_lookup([_decisions([("INC-2", "{}")])], stats)
+    repairs = repair_lookup([_repairs(["INC-1"]), _repairs(["INC-3"])], stats)
+    out = list(assemble_pairs(evidence, decisions, repairs, stats, digests))
+    assert stats.selected == 3 and stats.skipped_no_output == 1
+    assert [b.column("evidence_id").to_pylist() for b in out] == [["e3"], ["e2"]]
+    assert out[0].column("input").to_pylist() == ["cpu"]
+    assert digests.keep_mask().tolist() == [False, False, False, True]
+
+
+def test_keep_mask_keeps_the_highest_ordinal_of_each_digest():
+    digests = Digests([np.array([5, 1]), np.array([3, 2, 4])], bytearray())
+    for tag in [b"a", b"b", b"a", b"c", b"b"]:
+        digests.digests += tag * 16
+    assert np.flatnonzero(digests.keep_mask()).tolist() == [2, 4, 5]
+
+
+def test_buckets_return_pairs_in_ordinal_order_with_only_the_kept(tmp_path):
+    stats, digests = PairStats(), Digests.empty()
+    rows = [(ordinal, f"e{ordinal}", f"INC-{ordinal % 7}", f"s{ordinal}") for ordinal in range(1, 40)]
+    rows.sort(key=lambda row: row[2])
+    incidents = sorted({row[2] for row in rows})
+    pairs = assemble_pairs([_evidence_batch(rows)], decision_lookup([], stats), repair_lookup([_repairs(incidents)], stats),
+                           stats, digests)
+    buckets = OrdinalBuckets(tmp_path / "spill", bucket_rows=8)
+    for batch in pairs:
+        buckets.add(batch)
+    keep = digests.keep_mask()
+    keep[10] = False
+    ordered = pa.Table.from_batches(list(buckets.in_order(keep)))
+    expected = [f"e{n}" for n in range(1, 40) if n != 10]
+    assert ordered.column("evidence_id").to_pylist() == expected
+    assert "ordinal" not in ordered.column_names
+    assert list((tmp_path / "spill").iterdir()) == []
 
 
 def test_digest_tells_input_from_output():
     assert pair_digest({"input": "ab", "output": "c"}) != pair_digest({"input": "a", "output": "bc"})
-
-
-def test_assemble_counts_selected_and_skipped_and_collects_digests():
-    batch = _evidence_batch([("e1", "INC-1", " cpu "), ("e2", "INC-2", "disk"), ("e3", "INC-3", "cpu")])
-    stats, digests = PairStats(), bytearray()
-    repairs = {"INC-1": Repair("pb", ["restart"], True), "INC-3": Repair("pb", ["restart"], True)}
-    out = list(assemble_pairs([batch], {"INC-2": {}}, repairs, stats, digests))
-    assert stats.selected == 3 and stats.skipped_no_output == 1
-    assert out[0].column("evidence_id").to_pylist() == ["e1", "e3"]
-    assert out[0].column("input").to_pylist() == ["cpu", "cpu"]
-    keep = latest_of_each_duplicate(bytes(digests))
-    assert keep.tolist() == [False, True]
-    assert [b.num_rows for b in filter_batches(out, keep)] == [1]
 
 
 def test_json_text_that_does_not_parse_is_kept_as_text_and_counted():
@@ -60,11 +116,3 @@ def test_json_text_that_does_not_parse_is_kept_as_text_and_counted():
     assert parse_json_text("not json {", stats) == "not json {"
     assert parse_json_text(None, stats) is None
     assert stats.unparseable_json == 1
-
-
-def test_load_decisions_parses_each_incident_once():
-    batch = pa.RecordBatch.from_pydict(
-        {"incident_id": ["INC-1"], "session_id": ["s1"], "output_json": ['"純文字"'], "created_at": [None]},
-        schema=DECISIONS_SCHEMA,
-    )
-    assert load_decisions([batch], PairStats()) == {"INC-1": "純文字"}

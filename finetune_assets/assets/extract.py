@@ -27,6 +27,7 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 EVIDENCE_SCHEMA = pa.schema(
     [
+        ("ordinal", pa.int64()),
         ("id", pa.string()),
         ("incident_id", pa.string()),
         ("evidence_summary", pa.large_string()),
@@ -101,7 +102,8 @@ def _extract(
     path = staged_path(export_storage.staging_root(), context.asset_key.to_user_string(), context.partition_key)
     action = f"extracting {table} for week {context.partition_key} into {path}"
     with fail_without_retry_unless_transient(action), aiops_db.read_only(action) as connection:
-        statement = query(db_timestamp(start, connection.dialect), db_timestamp(end, connection.dialect))
+        dialect = connection.dialect
+        statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
         dropped = [0]
         batches = stream_rows(connection, statement, schema)
         if schema is EVIDENCE_SCHEMA:

@@ -1,19 +1,21 @@
 """Transform: the week's evidence, decisions and repairs joined into Alpaca training pairs."""
 
 import json
+import shutil
 
 import pyarrow as pa
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from ..assembly import (
     PAIR_SCHEMA,
+    Digests,
+    OrdinalBuckets,
     PairStats,
     assemble_pairs,
-    filter_batches,
-    latest_of_each_duplicate,
-    load_decisions,
-    load_repairs,
+    decision_lookup,
+    repair_lookup,
 )
+from ..failures import fail_without_retry_unless_transient
 from ..partitions import weekly_partitions
 from ..previews import batch_preview
 from ..resources import ExportStorage
@@ -40,26 +42,27 @@ def training_pairs(context: AssetExecutionContext, export_storage: ExportStorage
     ordered by `collected_at` then evidence id. Evidence with neither a coordinator reasoning nor a
     repair is skipped and counted; exact duplicates (same input and output) keep only the latest."""
     root, week = export_storage.staging_root(), context.partition_key
-    stats = PairStats()
-    decisions = load_decisions(read_batches(staged_path(root, "coordinator_decisions", week)), stats)
-    repairs = load_repairs(read_batches(staged_path(root, "repair_actions", week)), stats)
-
-    # Duplicates are only known once the whole week has been seen: write every pair once, then
-    # copy the survivors, so memory holds a 16-byte digest per pair rather than the pairs.
-    digests = bytearray()
-    all_pairs = staged_path(root, "training_pairs", f"{week}.all")
+    stats, digests = PairStats(), Digests.empty()
+    decisions = decision_lookup(read_batches(staged_path(root, "coordinator_decisions", week)), stats)
+    repairs = repair_lookup(read_batches(staged_path(root, "repair_actions", week)), stats)
     evidence = read_batches(staged_path(root, "successful_evidence", week))
+    path = staged_path(root, "training_pairs", week)
+    spill = path.with_name(f".{week}.spill")
     try:
-        write_batches(all_pairs, PAIR_SCHEMA, assemble_pairs(evidence, decisions, repairs, stats, digests))
-        keep = latest_of_each_duplicate(bytes(digests))
-        stats.exported = int(keep.sum())
-        stats.duplicates = len(keep) - stats.exported
-        schema = PAIR_SCHEMA.with_metadata({STATS_KEY: json.dumps(stats.as_dict())})
-        tap = BatchTap(filter_batches(read_batches(all_pairs), keep))
-        path = staged_path(root, "training_pairs", week)
-        write_batches(path, schema, tap)
+        with fail_without_retry_unless_transient(f"building training pairs for week {week} in {path}"):
+            buckets = OrdinalBuckets(spill)
+            for batch in assemble_pairs(evidence, decisions, repairs, stats, digests):
+                buckets.add(batch)
+            # Duplicates are only known once the whole week has been seen; then the survivors are
+            # read back in export order.
+            keep = digests.keep_mask()
+            stats.exported = int(keep.sum())
+            stats.duplicates = stats.selected - stats.skipped_no_output - stats.exported
+            schema = PAIR_SCHEMA.with_metadata({STATS_KEY: json.dumps(stats.as_dict())})
+            tap = BatchTap(buckets.in_order(keep))
+            write_batches(path, schema, tap)
     finally:
-        all_pairs.unlink(missing_ok=True)
+        shutil.rmtree(spill, ignore_errors=True)
 
     if stats.skipped_no_output:
         context.log.warning(

@@ -1,4 +1,5 @@
--- The AIOps source schema exactly as the platform defines it (the tests create it; the pipeline never does).
+-- The AIOps source schema exactly as the platform defines it. The tests and the benchmark create it;
+-- the pipeline never does.
 CREATE TABLE incidents (id VARCHAR PRIMARY KEY, signal_labels JSONB);
 CREATE TABLE incident_evidence (
     id UUID PRIMARY KEY, incident_id VARCHAR NOT NULL, verification_result VARCHAR,

@@ -1,0 +1,1 @@
+"""The shipped benchmark: ``python -m finetune_assets.benchmark`` (see the README)."""
