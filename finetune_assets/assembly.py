@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from .pairs import INSTRUCTION, METADATA_KEYS, Evidence, Repair, build_pair
+from .pairs import INSTRUCTION, METADATA_KEYS, alertname_or_incident, output_text
+from .text import stripped
 
 PAIR_SCHEMA = pa.schema(
     [
@@ -31,6 +33,7 @@ PAIR_SCHEMA = pa.schema(
 ORDERED_PAIR_SCHEMA = pa.schema([("ordinal", pa.int64()), *PAIR_SCHEMA])
 DIGEST_SIZE = 16
 BUCKET_ROWS = 32_768
+NO_REPAIR = (None, None)
 
 
 @dataclass
@@ -50,6 +53,10 @@ def parse_json_text(text: str | None, stats: PairStats) -> Any:
     if text is None:
         return None
     try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # what orjson refuses but Python reads, such as integers beyond 64 bits
         return json.loads(text)
     except ValueError:
         stats.unparseable_json += 1
@@ -57,21 +64,21 @@ def parse_json_text(text: str | None, stats: PairStats) -> Any:
 
 
 class SortedLookup:
-    """Rows of a stream sorted by incident id, handed out in step with another stream sorted the same way."""
+    """Values of a stream sorted by incident id, handed out in step with another stream sorted the same way."""
 
-    def __init__(self, batches: Iterable[pa.RecordBatch], value: Callable[[dict], Any]):
+    def __init__(self, batches: Iterable[pa.RecordBatch], values: Callable[[pa.RecordBatch], list]):
         self._batches = iter(batches)
-        self._value = value
+        self._values_of = values
         self._ids: list[str] = []
-        self._rows: dict[str, list] = {}
+        self._values: list = []
         self._position = 0
 
     def _load_next(self) -> bool:
         batch = next(self._batches, None)
         if batch is None:
             return False
-        self._rows = batch.to_pydict()
-        self._ids = self._rows["incident_id"]
+        self._ids = batch.column("incident_id").to_pylist()
+        self._values = self._values_of(batch)
         self._position = 0
         return True
 
@@ -80,27 +87,28 @@ class SortedLookup:
         found = {}
         while True:
             end = bisect_right(self._ids, last_incident, lo=self._position)
-            for index in range(self._position, end):
-                found[self._ids[index]] = self._value({name: column[index] for name, column in self._rows.items()})
+            found.update(zip(self._ids[self._position : end], self._values[self._position : end]))
             self._position = end
             if end < len(self._ids) or not self._load_next():
                 return found
 
 
-def decision_lookup(batches: Iterable[pa.RecordBatch], stats: PairStats) -> SortedLookup:
-    return SortedLookup(batches, lambda row: parse_json_text(row["output_json"], stats))
+def decision_lookup(batches: Iterable[pa.RecordBatch]) -> SortedLookup:
+    """incident id -> the coordinator's reasoning text (None: no reasoning part)."""
+    return SortedLookup(batches, lambda batch: batch.column("reasoning").to_pylist())
 
 
-def repair_lookup(batches: Iterable[pa.RecordBatch], stats: PairStats) -> SortedLookup:
+def repair_lookup(batches: Iterable[pa.RecordBatch]) -> SortedLookup:
+    """incident id -> (action text, success) of its latest execution."""
     return SortedLookup(
-        batches,
-        lambda row: Repair(row["playbook_name"], parse_json_text(row["executed_steps"], stats), bool(row["success"])),
+        batches, lambda batch: list(zip(batch.column("action").to_pylist(), batch.column("success").to_pylist()))
     )
 
 
-def pair_digest(pair: dict) -> bytes:
+def pair_digest(pair_input: str, pair_output: str) -> bytes:
     """Identifies a pair by its input and output: equal digests are exact duplicates."""
-    payload = json.dumps([pair["input"], pair["output"]], ensure_ascii=False).encode("utf-8")
+    encoded = pair_input.encode("utf-8")
+    payload = len(encoded).to_bytes(8, "little") + encoded + pair_output.encode("utf-8")
     return hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest()
 
 
@@ -126,6 +134,14 @@ class Digests:
         return keep
 
 
+def taipei_iso(column: pa.Array) -> pa.Array:
+    """UTC timestamps as ``datetime.astimezone(TAIPEI).isoformat()`` writes them, a column at a time."""
+    local = column.cast(pa.timestamp("us", tz="Asia/Taipei"))
+    text = pc.strftime(local, format="%Y-%m-%dT%H:%M:%S%z")
+    text = pc.replace_substring_regex(text, pattern=r"\.000000([+-])", replacement=r"\1")
+    return pc.replace_substring_regex(text, pattern=r"([+-]\d\d)(\d\d)$", replacement=r"\1:\2")
+
+
 def assemble_pairs(
     evidence_batches: Iterable[pa.RecordBatch],
     decisions: SortedLookup,
@@ -135,38 +151,44 @@ def assemble_pairs(
 ) -> Iterator[pa.RecordBatch]:
     """Pairs with their ordinals, grouped by incident as the evidence arrives."""
     for batch in evidence_batches:
-        rows = batch.to_pylist()
-        if not rows:
+        if not batch.num_rows:
             continue
-        last_incident = rows[-1]["incident_id"]
-        batch_decisions, batch_repairs = decisions.through(last_incident), repairs.through(last_incident)
-        records, ordinals = [], []
-        for row in rows:
-            stats.selected += 1
-            incident = row["incident_id"]
-            evidence = Evidence(
-                id=row["id"],
-                incident_id=incident,
-                summary=row["evidence_summary"],
-                collected_at=row["collected_at"],
-                verification_result=row["verification_result"],
-                schema_version=row["schema_version"],
-                matched_playbook_id=row["matched_playbook_id"],
-                alertname=row["alertname"],
-            )
-            pair = build_pair(evidence, batch_decisions.get(incident), batch_repairs.get(incident))
-            if pair is None:
-                stats.skipped_no_output += 1
-                continue
-            digests.digests += pair_digest(pair)
-            ordinals.append(row["ordinal"])
-            records.append(
-                {"ordinal": row["ordinal"], "instruction": INSTRUCTION, "input": pair["input"],
-                 "output": pair["output"], **pair["metadata"]}
-            )
-        if records:
-            digests.ordinals.append(np.asarray(ordinals, dtype=np.int64))
-            yield pa.RecordBatch.from_pylist(records, schema=ORDERED_PAIR_SCHEMA)
+        incidents = batch.column("incident_id").to_pylist()
+        reasons, actions = decisions.through(incidents[-1]), repairs.through(incidents[-1])
+        outputs = [output_text(reasons.get(incident), *actions.get(incident, NO_REPAIR)) for incident in incidents]
+        has_output = pa.array([output is not None for output in outputs])
+        stats.selected += batch.num_rows
+        batch = batch.filter(has_output)
+        stats.skipped_no_output += len(outputs) - batch.num_rows
+        if not batch.num_rows:
+            continue
+        outputs = [output for output in outputs if output is not None]
+        inputs = stripped(batch.column("evidence_summary"))
+        for pair_input, pair_output in zip(inputs.to_pylist(), outputs):
+            digests.digests += pair_digest(pair_input, pair_output)
+        digests.ordinals.append(batch.column("ordinal").to_numpy())
+        incident_ids = batch.column("incident_id")
+        alertnames = [
+            alertname_or_incident(alertname, incident)
+            for alertname, incident in zip(batch.column("alertname").to_pylist(), incident_ids.to_pylist())
+        ]
+        columns = {
+            "ordinal": batch.column("ordinal"),
+            "instruction": pa.array([INSTRUCTION] * batch.num_rows, pa.string()),
+            "input": inputs,
+            "output": pa.array(outputs, pa.large_string()),
+            "evidence_id": batch.column("id"),
+            "incident_id": incident_ids,
+            "alertname": pa.array(alertnames, pa.string()),
+            "verification_result": batch.column("verification_result"),
+            "collected_at": taipei_iso(batch.column("collected_at")),
+            "schema_version": batch.column("schema_version").fill_null(""),
+            "matched_playbook_id": batch.column("matched_playbook_id").fill_null(""),
+        }
+        yield pa.RecordBatch.from_arrays(
+            [columns[name].cast(field.type) for name, field in zip(ORDERED_PAIR_SCHEMA.names, ORDERED_PAIR_SCHEMA)],
+            schema=ORDERED_PAIR_SCHEMA,
+        )
 
 
 class OrdinalBuckets:

@@ -41,11 +41,11 @@ class AtomicJsonlWriter:
         self._file = open(self._temp_path, "wb")
         return self
 
-    def write_lines(self, lines: list[bytes]) -> None:
-        chunk = b"".join(lines)
+    def write_lines(self, chunk: bytes, records: int) -> None:
+        """Appends ``records`` complete lines, given as one chunk of bytes."""
         self._file.write(chunk)
         self._digest.update(chunk)
-        self._records += len(lines)
+        self._records += records
         self._size += len(chunk)
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -98,15 +98,25 @@ def action_text(executed_steps: Any, playbook_name: str | None) -> str:
     return UNKNOWN_ACTION
 
 
-def output_text(output_json: Any, repair: Repair | None) -> str | None:
+def output_text(reasoning: str | None, action: str | None, success: bool | None) -> str | None:
+    """The parts that exist, joined by one blank line; None when there is none."""
     parts = []
-    reasoning = reasoning_text(output_json)
     if reasoning is not None:
         parts.append(DECISION_HEADER + reasoning)
-    if repair is not None:
-        parts.append(ACTION_HEADER + action_text(repair.executed_steps, repair.playbook_name))
-        parts.append(RESULT_SUCCESS if repair.success else RESULT_FAILURE)
+    if action is not None:
+        parts.append(ACTION_HEADER + action)
+        parts.append(RESULT_SUCCESS if success else RESULT_FAILURE)
     return PART_SEPARATOR.join(parts) if parts else None
+
+
+def repair_parts(repair: Repair | None) -> tuple[str | None, bool | None]:
+    if repair is None:
+        return None, None
+    return action_text(repair.executed_steps, repair.playbook_name), repair.success
+
+
+def alertname_or_incident(alertname: str | None, incident_id: str) -> str:
+    return alertname if alertname and alertname.strip() else incident_id
 
 
 def taipei_iso(moment: datetime) -> str:
@@ -118,11 +128,10 @@ def taipei_iso(moment: datetime) -> str:
 
 def pair_metadata(evidence: Evidence) -> dict[str, str]:
     """Every key on every line, always a string: pyarrow-based loaders reject a key that changes type."""
-    alertname = evidence.alertname if evidence.alertname and evidence.alertname.strip() else None
     return {
         "evidence_id": evidence.id,
         "incident_id": evidence.incident_id,
-        "alertname": alertname or evidence.incident_id,
+        "alertname": alertname_or_incident(evidence.alertname, evidence.incident_id),
         "verification_result": evidence.verification_result,
         "collected_at": taipei_iso(evidence.collected_at),
         "schema_version": evidence.schema_version or "",
@@ -131,8 +140,11 @@ def pair_metadata(evidence: Evidence) -> dict[str, str]:
 
 
 def build_pair(evidence: Evidence, output_json: Any, repair: Repair | None) -> dict | None:
-    """The Alpaca record for one evidence, or None when there is nothing to put in ``output``."""
-    output = output_text(output_json, repair)
+    """The Alpaca record for one evidence, or None when there is nothing to put in ``output``.
+
+    The reference composition of the rules; ``assembly`` applies the same rules a column at a time.
+    """
+    output = output_text(reasoning_text(output_json), *repair_parts(repair))
     if output is None:
         return None
     return {

@@ -59,7 +59,11 @@ def _week_incidents(start: datetime, end: datetime):
 def _latest_per_incident(table, columns, start: datetime, end: datetime, dialect: Dialect, *conditions) -> Select:
     rank = (
         func.row_number()
-        .over(partition_by=table.c.incident_id, order_by=(table.c.created_at.desc(), table.c.id.desc()))
+        .over(
+            # Partitioning in the output's byte order lets the database sort once for both.
+            partition_by=byte_order(table.c.incident_id, dialect),
+            order_by=(table.c.created_at.desc(), table.c.id.desc()),
+        )
         .label("rank")
     )
     ranked = (

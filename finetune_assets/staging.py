@@ -24,7 +24,7 @@ def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatc
     temp_path = path.with_name(f".{path.name}.partial")
     rows = 0
     try:
-        with pq.ParquetWriter(temp_path, schema, compression="zstd") as writer:
+        with pq.ParquetWriter(temp_path, schema, compression="lz4") as writer:
             for batch in batches:
                 writer.write_batch(batch)
                 rows += batch.num_rows

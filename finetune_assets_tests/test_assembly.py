@@ -16,7 +16,7 @@ from finetune_assets.assembly import (
     parse_json_text,
     repair_lookup,
 )
-from finetune_assets.assets.extract import ACTIONS_SCHEMA, DECISIONS_SCHEMA, EVIDENCE_SCHEMA
+from finetune_assets.assets.extract import EVIDENCE_SCHEMA, STAGED_ACTIONS_SCHEMA, STAGED_DECISIONS_SCHEMA
 
 
 def _evidence_batch(rows):
@@ -39,10 +39,11 @@ def _evidence_batch(rows):
 
 
 def _decisions(pairs):
+    """pairs: (incident id, reasoning)"""
     return pa.RecordBatch.from_pydict(
-        {"incident_id": [p[0] for p in pairs], "session_id": ["s"] * len(pairs),
-         "output_json": [p[1] for p in pairs], "created_at": [None] * len(pairs)},
-        schema=DECISIONS_SCHEMA,
+        {"incident_id": [p[0] for p in pairs], "session_id": ["s"] * len(pairs), "output_json": ["{}"] * len(pairs),
+         "created_at": [None] * len(pairs), "reasoning": [p[1] for p in pairs]},
+        schema=STAGED_DECISIONS_SCHEMA,
     )
 
 
@@ -50,18 +51,19 @@ def _repairs(incidents):
     count = len(incidents)
     return pa.RecordBatch.from_pydict(
         {"incident_id": incidents, "execution_id": ["x"] * count, "playbook_name": ["pb"] * count,
-         "executed_steps": ['["restart"]'] * count, "success": [True] * count, "created_at": [None] * count},
-        schema=ACTIONS_SCHEMA,
+         "executed_steps": ['["restart"]'] * count, "success": [True] * count, "created_at": [None] * count,
+         "action": ["restart"] * count},
+        schema=STAGED_ACTIONS_SCHEMA,
     )
 
 
 def test_sorted_lookup_hands_out_each_incident_once_across_batches():
-    batches = [_decisions([("INC-1", '"a"'), ("INC-3", '"c"')]), _decisions([("INC-5", '"e"'), ("INC-7", '"g"')])]
-    lookup = SortedLookup(batches, lambda row: row["output_json"])
+    batches = [_decisions([("INC-1", "a"), ("INC-3", "c")]), _decisions([("INC-5", "e"), ("INC-7", "g")])]
+    lookup = SortedLookup(batches, lambda batch: batch.column("reasoning").to_pylist())
     assert lookup.through("INC-0") == {}
-    assert lookup.through("INC-4") == {"INC-1": '"a"', "INC-3": '"c"'}
-    assert lookup.through("INC-5") == {"INC-5": '"e"'}
-    assert lookup.through("INC-9") == {"INC-7": '"g"'}
+    assert lookup.through("INC-4") == {"INC-1": "a", "INC-3": "c"}
+    assert lookup.through("INC-5") == {"INC-5": "e"}
+    assert lookup.through("INC-9") == {"INC-7": "g"}
     assert lookup.through("INC-9") == {}
 
 
@@ -71,8 +73,8 @@ def test_assemble_joins_by_incident_counts_and_collects_digests():
         _evidence_batch([(2, "e2", "INC-3", "cpu")]),
     ]
     stats, digests = PairStats(), Digests.empty()
-    decisions = decision_lookup([_decisions([("INC-2", "{}")])], stats)
-    repairs = repair_lookup([_repairs(["INC-1"]), _repairs(["INC-3"])], stats)
+    decisions = decision_lookup([_decisions([("INC-2", None)])])
+    repairs = repair_lookup([_repairs(["INC-1"]), _repairs(["INC-3"])])
     out = list(assemble_pairs(evidence, decisions, repairs, stats, digests))
     assert stats.selected == 3 and stats.skipped_no_output == 1
     assert [b.column("evidence_id").to_pylist() for b in out] == [["e3"], ["e2"]]
@@ -92,8 +94,7 @@ def test_buckets_return_pairs_in_ordinal_order_with_only_the_kept(tmp_path):
     rows = [(ordinal, f"e{ordinal}", f"INC-{ordinal % 7}", f"s{ordinal}") for ordinal in range(1, 40)]
     rows.sort(key=lambda row: row[2])
     incidents = sorted({row[2] for row in rows})
-    pairs = assemble_pairs([_evidence_batch(rows)], decision_lookup([], stats), repair_lookup([_repairs(incidents)], stats),
-                           stats, digests)
+    pairs = assemble_pairs([_evidence_batch(rows)], decision_lookup([]), repair_lookup([_repairs(incidents)]), stats, digests)
     buckets = OrdinalBuckets(tmp_path / "spill", bucket_rows=8)
     for batch in pairs:
         buckets.add(batch)
@@ -107,7 +108,22 @@ def test_buckets_return_pairs_in_ordinal_order_with_only_the_kept(tmp_path):
 
 
 def test_digest_tells_input_from_output():
-    assert pair_digest({"input": "ab", "output": "c"}) != pair_digest({"input": "a", "output": "bc"})
+    assert pair_digest("ab", "c") != pair_digest("a", "bc")
+    assert pair_digest("a", "b") == pair_digest("a", "b")
+
+
+def test_taipei_iso_column_matches_the_reference():
+    from finetune_assets.assembly import taipei_iso
+    from finetune_assets.pairs import taipei_iso as reference
+
+    moments = [
+        datetime(2026, 11, 8, 19, 0, tzinfo=timezone.utc),
+        datetime(2026, 11, 8, 16, 0, 0, 250000, tzinfo=timezone.utc),
+        datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc),
+        datetime(1979, 7, 1, tzinfo=timezone.utc),
+    ]
+    column = pa.array(moments, pa.timestamp("us", tz="UTC"))
+    assert taipei_iso(column).to_pylist() == [reference(moment) for moment in moments]
 
 
 def test_json_text_that_does_not_parse_is_kept_as_text_and_counted():
@@ -116,3 +132,10 @@ def test_json_text_that_does_not_parse_is_kept_as_text_and_counted():
     assert parse_json_text("not json {", stats) == "not json {"
     assert parse_json_text(None, stats) is None
     assert stats.unparseable_json == 1
+
+
+def test_json_beyond_orjson_is_still_read_as_python_reads_it():
+    stats = PairStats()
+    assert parse_json_text('{"n": 123456789012345678901234567890}', stats) == {"n": 123456789012345678901234567890}
+    assert parse_json_text('{"x": 1.0, "y": "中文"}', stats) == {"x": 1.0, "y": "中文"}
+    assert stats.unparseable_json == 0

@@ -15,8 +15,8 @@ def test_encode_line_keeps_key_order_and_non_ascii():
 def test_writer_reports_count_size_and_sha256(tmp_path):
     lines = [encode_line({"n": n}) for n in range(3)]
     with AtomicJsonlWriter(tmp_path / "week" / "export.jsonl") as writer:
-        writer.write_lines(lines[:2])
-        writer.write_lines(lines[2:])
+        writer.write_lines(b"".join(lines[:2]), 2)
+        writer.write_lines(lines[2], 1)
     data = (tmp_path / "week" / "export.jsonl").read_bytes()
     assert writer.result.records == 3
     assert writer.result.size_bytes == len(data)
@@ -27,7 +27,7 @@ def test_a_failure_mid_write_leaves_no_file_at_all(tmp_path):
     target = tmp_path / "export.jsonl"
     with pytest.raises(RuntimeError):
         with AtomicJsonlWriter(target) as writer:
-            writer.write_lines([encode_line({"n": 1})])
+            writer.write_lines(encode_line({"n": 1}), 1)
             raise RuntimeError("disk went away")
     assert list(tmp_path.iterdir()) == []
 
@@ -35,7 +35,7 @@ def test_a_failure_mid_write_leaves_no_file_at_all(tmp_path):
 def test_the_file_is_invisible_under_its_final_name_until_complete(tmp_path):
     target = tmp_path / "export.jsonl"
     with AtomicJsonlWriter(target) as writer:
-        writer.write_lines([encode_line({"n": 1})])
+        writer.write_lines(encode_line({"n": 1}), 1)
         assert not target.exists()
     assert target.exists()
 
@@ -45,5 +45,5 @@ def test_an_existing_export_is_never_overwritten(tmp_path):
     target.write_bytes(b"earlier export\n")
     with pytest.raises(FileExistsError, match="refusing to overwrite"):
         with AtomicJsonlWriter(target) as writer:
-            writer.write_lines([encode_line({"n": 1})])
+            writer.write_lines(encode_line({"n": 1}), 1)
     assert target.read_bytes() == b"earlier export\n"

@@ -13,6 +13,7 @@ from finetune_assets.pairs import (
     output_text,
     pair_metadata,
     reasoning_text,
+    repair_parts,
 )
 
 LONG_OBJECT = {"notes": "x" * 600}
@@ -92,7 +93,7 @@ def test_action_text(steps, playbook, expected):
     ],
 )
 def test_output_text(output_json, repair, expected):
-    assert output_text(output_json, repair) == expected
+    assert output_text(reasoning_text(output_json), *repair_parts(repair)) == expected
 
 
 def _evidence(**overrides) -> Evidence:

@@ -72,7 +72,7 @@ def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) 
         final_path = export_storage.export_root() / week / export_file_name(week, context.run.run_id)
         with AtomicJsonlWriter(final_path) as writer:
             for batch in read_batches(pairs_path):
-                writer.write_lines(pair_lines(batch))
+                writer.write_lines(pair_lines(batch), batch.num_rows)
                 manifest["source_ids"].extend(batch.column("evidence_id").to_pylist())
                 if len(preview) < PREVIEW_ROWS:
                     preview.extend(batch.slice(0, PREVIEW_ROWS - len(preview)).select(PREVIEW_COLUMNS).to_pylist())

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 from dagster import AssetExecutionContext, Backoff, Jitter, MaterializeResult, MetadataValue, RetryPolicy, asset
-from sqlalchemy import Connection, Select
 
+from ..assembly import PairStats, parse_json_text
 from ..failures import fail_without_retry_unless_transient
 from ..partitions import weekly_partitions
 from ..previews import batch_preview
@@ -16,7 +16,10 @@ from ..queries import (
     successful_evidence_query,
 )
 from ..resources import AiopsDatabase, ExportStorage
-from ..staging import BATCH_ROWS, staged_path, write_batches
+from ..pairs import action_text, reasoning_text
+from ..source_stream import stream_query
+from ..staging import staged_path, write_batches
+from ..text import non_blank
 from .sources import OWNERS, agent_sessions, auto_repair_executions, incident_evidence, incidents
 
 EXTRACT_GROUP = "extract"
@@ -56,15 +59,9 @@ ACTIONS_SCHEMA = pa.schema(
         ("created_at", TIMESTAMP),
     ]
 )
-
-
-def stream_rows(connection: Connection, statement: Select, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """Rows in batches from a server-side cursor, so memory holds one batch, not one week."""
-    result = connection.execution_options(yield_per=BATCH_ROWS).execute(statement)
-    for rows in result.partitions():
-        columns = zip(*rows)
-        arrays = [pa.array(values, type=field.type) for values, field in zip(columns, schema)]
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+# What the pair rules make of each row is derived here, in the extract steps that run side by side.
+STAGED_DECISIONS_SCHEMA = DECISIONS_SCHEMA.append(pa.field("reasoning", pa.large_string()))
+STAGED_ACTIONS_SCHEMA = ACTIONS_SCHEMA.append(pa.field("action", pa.large_string()))
 
 
 class BatchTap:
@@ -84,10 +81,23 @@ class BatchTap:
 def drop_blank_summaries(batches: Iterator[pa.RecordBatch], dropped: list[int]) -> Iterator[pa.RecordBatch]:
     """SQL trim() only strips spaces; a summary of other white space is blank as well."""
     for batch in batches:
-        keep = pa.array([bool(text.strip()) for text in batch.column("evidence_summary").to_pylist()])
-        kept = batch.filter(keep)
+        kept = batch.filter(pa.array(non_blank(batch.column("evidence_summary"))))
         dropped[0] += batch.num_rows - kept.num_rows
         yield kept
+
+
+def with_reasoning(batches: Iterator[pa.RecordBatch], stats: PairStats) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        texts = batch.column("output_json").to_pylist()
+        reasoning = [reasoning_text(parse_json_text(text, stats)) for text in texts]
+        yield batch.append_column(STAGED_DECISIONS_SCHEMA.field("reasoning"), pa.array(reasoning, pa.large_string()))
+
+
+def with_action(batches: Iterator[pa.RecordBatch], stats: PairStats) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        columns = zip(batch.column("executed_steps").to_pylist(), batch.column("playbook_name").to_pylist())
+        actions = [action_text(parse_json_text(steps, stats), playbook) for steps, playbook in columns]
+        yield batch.append_column(STAGED_ACTIONS_SCHEMA.field("action"), pa.array(actions, pa.large_string()))
 
 
 def _extract(
@@ -97,6 +107,8 @@ def _extract(
     table: str,
     query,
     schema: pa.Schema,
+    staged_schema: pa.Schema,
+    derive=None,
 ) -> dict:
     start, end = context.partition_time_window
     path = staged_path(export_storage.staging_root(), context.asset_key.to_user_string(), context.partition_key)
@@ -104,12 +116,14 @@ def _extract(
     with fail_without_retry_unless_transient(action), aiops_db.read_only(action) as connection:
         dialect = connection.dialect
         statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
-        dropped = [0]
-        batches = stream_rows(connection, statement, schema)
+        dropped, stats = [0], PairStats()
+        batches = stream_query(connection, statement, schema)
         if schema is EVIDENCE_SCHEMA:
             batches = drop_blank_summaries(batches, dropped)
+        if derive is not None:
+            batches = derive(batches, stats)
         tap = BatchTap(batches)
-        rows = write_batches(path, schema, tap)
+        rows = write_batches(path, staged_schema, tap)
     metadata = {
         "dagster/row_count": rows,
         "preview": MetadataValue.md(batch_preview(tap.first)),
@@ -120,6 +134,8 @@ def _extract(
     }
     if schema is EVIDENCE_SCHEMA:
         metadata["blank_summaries_skipped"] = dropped[0]
+    if derive is not None:
+        metadata["unparseable_json"] = stats.unparseable_json
     return metadata
 
 
@@ -137,7 +153,8 @@ def successful_evidence(
     """Evidence of the week whose repair was verified: `verification_result = 'success'`, a non-blank
     summary, `collected_at` in [Monday 00:00, next Monday 00:00) Asia/Taipei, with the incident's alertname."""
     metadata = _extract(
-        context, aiops_db, export_storage, "incident_evidence", successful_evidence_query, EVIDENCE_SCHEMA
+        context, aiops_db, export_storage, "incident_evidence", successful_evidence_query, EVIDENCE_SCHEMA,
+        EVIDENCE_SCHEMA,
     )
     return MaterializeResult(metadata=metadata)
 
@@ -156,7 +173,8 @@ def coordinator_decisions(
     """For each incident of the week's successful evidence, its latest coordinator session
     (latest `created_at`, ties broken by the larger id): the agent's reasoning."""
     metadata = _extract(
-        context, aiops_db, export_storage, "agent_sessions", coordinator_decisions_query, DECISIONS_SCHEMA
+        context, aiops_db, export_storage, "agent_sessions", coordinator_decisions_query, DECISIONS_SCHEMA,
+        STAGED_DECISIONS_SCHEMA, with_reasoning,
     )
     return MaterializeResult(metadata=metadata)
 
@@ -175,6 +193,7 @@ def repair_actions(
     """For each incident of the week's successful evidence, its latest auto-repair execution
     (latest `created_at`, ties broken by the larger id): the action taken and whether it worked."""
     metadata = _extract(
-        context, aiops_db, export_storage, "auto_repair_executions", repair_actions_query, ACTIONS_SCHEMA
+        context, aiops_db, export_storage, "auto_repair_executions", repair_actions_query, ACTIONS_SCHEMA,
+        STAGED_ACTIONS_SCHEMA, with_action,
     )
     return MaterializeResult(metadata=metadata)

@@ -43,8 +43,8 @@ def training_pairs(context: AssetExecutionContext, export_storage: ExportStorage
     repair is skipped and counted; exact duplicates (same input and output) keep only the latest."""
     root, week = export_storage.staging_root(), context.partition_key
     stats, digests = PairStats(), Digests.empty()
-    decisions = decision_lookup(read_batches(staged_path(root, "coordinator_decisions", week)), stats)
-    repairs = repair_lookup(read_batches(staged_path(root, "repair_actions", week)), stats)
+    decisions = decision_lookup(read_batches(staged_path(root, "coordinator_decisions", week), ["incident_id", "reasoning"]))
+    repairs = repair_lookup(read_batches(staged_path(root, "repair_actions", week), ["incident_id", "action", "success"]))
     evidence = read_batches(staged_path(root, "successful_evidence", week))
     path = staged_path(root, "training_pairs", week)
     spill = path.with_name(f".{week}.spill")

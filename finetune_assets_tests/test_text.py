@@ -1,0 +1,25 @@
+"""Python's strip() semantics at column speed."""
+
+import pyarrow as pa
+import pytest
+
+from finetune_assets.text import non_blank, stripped
+
+VALUES = [
+    "plain", "  padded  ", "\tTabbed\n", "\u3000全形空白\u3000", "\x1cfile separator\x1f", "", " ", "\x1c",
+    "inner  space", "\u2028line sep", "trailing nbsp\xa0", "𝔘𝔫𝔦 ", "e\u0301",
+]
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_stripped_matches_str_strip(kind):
+    assert stripped(pa.array(VALUES, kind)).to_pylist() == [value.strip() for value in VALUES]
+
+
+def test_non_blank_matches_str_strip():
+    assert non_blank(pa.array(VALUES, pa.large_string())).tolist() == [bool(value.strip()) for value in VALUES]
+
+
+def test_columns_without_edge_space_are_returned_as_they_are():
+    column = pa.array(["a", "b c"], pa.large_string())
+    assert stripped(column) is column

@@ -1,0 +1,46 @@
+"""The fast line writer matches json.dumps(record, ensure_ascii=False) byte for byte."""
+
+import pyarrow as pa
+import pytest
+
+from finetune_assets.assembly import PAIR_SCHEMA
+from finetune_assets.jsonl import encode_line
+from finetune_assets.pairs import INSTRUCTION, METADATA_KEYS
+from finetune_assets.writer import pair_lines
+
+TRICKY = [
+    "plain ASCII",
+    "中文 與 emoji 🚨🔥 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    'quotes " and \\ backslashes',
+    "control \x00 \x01 \x1f \x7f chars\n\r\t\b\f",
+    "line\u2028separator\u2029paragraph",
+    "rtl \u202e override \u202c and combining e\u0301",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_lines_equal_json_dumps(text):
+    row = {"instruction": INSTRUCTION, "input": text, "output": text[::-1], **{key: text + key for key in METADATA_KEYS}}
+    batch = pa.RecordBatch.from_pylist([row], schema=PAIR_SCHEMA)
+    record = {
+        "instruction": INSTRUCTION,
+        "input": text,
+        "output": text[::-1],
+        "metadata": {key: text + key for key in METADATA_KEYS},
+    }
+    assert pair_lines(batch) == encode_line(record)
+
+
+def test_a_batch_is_one_chunk_of_lines_in_row_order():
+    rows = [{"instruction": INSTRUCTION, "input": f"in {n}", "output": "out %s", **{k: "" for k in METADATA_KEYS}}
+            for n in range(3)]
+    chunk = pair_lines(pa.RecordBatch.from_pylist(rows, schema=PAIR_SCHEMA))
+    assert chunk.count(b"\n") == 3 and b'"input": "in 2"' in chunk.split(b"\n")[2]
+    assert b'"output": "out %s"' in chunk
+
+
+def test_a_foreign_instruction_is_refused():
+    row = {"instruction": "other", "input": "", "output": "", **{k: "" for k in METADATA_KEYS}}
+    with pytest.raises(ValueError, match="instruction"):
+        pair_lines(pa.RecordBatch.from_pylist([row], schema=PAIR_SCHEMA))
