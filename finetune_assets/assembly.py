@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
@@ -52,11 +51,8 @@ def parse_json_text(text: str | None, stats: PairStats) -> Any:
     """JSON columns arrive as text; a value that does not parse is kept as the text it is, and counted."""
     if text is None:
         return None
+    # json, not a faster parser: orjson, for one, turns integers beyond 64 bits into floats.
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
-    try:  # what orjson refuses but Python reads, such as integers beyond 64 bits
         return json.loads(text)
     except ValueError:
         stats.unparseable_json += 1

@@ -1,5 +1,6 @@
 """Joining a week's rows into pairs in bounded memory, and keeping the latest of each duplicate."""
 
+import json
 from datetime import datetime, timezone
 
 import numpy as np
@@ -134,8 +135,9 @@ def test_json_text_that_does_not_parse_is_kept_as_text_and_counted():
     assert stats.unparseable_json == 1
 
 
-def test_json_beyond_orjson_is_still_read_as_python_reads_it():
+def test_large_integers_and_floats_keep_their_json_text():
     stats = PairStats()
     assert parse_json_text('{"n": 123456789012345678901234567890}', stats) == {"n": 123456789012345678901234567890}
     assert parse_json_text('{"x": 1.0, "y": "中文"}', stats) == {"x": 1.0, "y": "中文"}
+    assert json.dumps(parse_json_text("[1.0, 10000000000000000000001]", stats)) == "[1.0, 10000000000000000000001]"
     assert stats.unparseable_json == 0
