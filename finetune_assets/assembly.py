@@ -31,7 +31,7 @@ PAIR_SCHEMA = pa.schema(
 )
 ORDERED_PAIR_SCHEMA = pa.schema([("ordinal", pa.int64()), *PAIR_SCHEMA])
 DIGEST_SIZE = 16
-BUCKET_ROWS = 32_768
+BUCKET_ROWS = 8_192
 NO_REPAIR = (None, None)
 
 

@@ -1,22 +1,30 @@
 """The audit row in ``finetune_exports``: one per export file, inserted once."""
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import func, insert, select
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.schema import CreateTable
 
 from .resources import AiopsDatabase
 from .schema import finetune_exports
+from .staging import read_batches
 
 EXPORT_TYPE = "evidence_snapshot"
 SOURCE_TABLE = "incident_evidence"
 # Serializes concurrent weeks creating the table or registering, so the existence checks hold.
 REGISTRY_LOCK_KEY = 0x46545845  # "FTXE"
+# Array elements that need no quoting inside a PostgreSQL array literal (evidence ids are UUIDs).
+PLAIN_ELEMENT = "^[0-9A-Za-z_.:-]+$"
 
 
 @dataclass(frozen=True)
 class AuditRow:
-    source_ids: list[str]
+    source_ids_path: Path  # Parquet file with one column, evidence_id, in file order
     file_path: str
     record_count: int
     size_bytes: int
@@ -25,6 +33,10 @@ class AuditRow:
     export_type: str = EXPORT_TYPE
     source_table: str = SOURCE_TABLE
 
+    def source_id_batches(self) -> Iterator[pa.Array]:
+        for batch in read_batches(self.source_ids_path, ["evidence_id"]):
+            yield batch.column("evidence_id")
+
 
 def record_export(database: AiopsDatabase, row: AuditRow) -> tuple[int, bool]:
     """Inserts the row unless one for the same file exists; returns (row id, whether it was inserted)."""
@@ -32,23 +44,68 @@ def record_export(database: AiopsDatabase, row: AuditRow) -> tuple[int, bool]:
         if connection.dialect.name == "postgresql":
             connection.execute(select(func.pg_advisory_xact_lock(REGISTRY_LOCK_KEY)))
         connection.execute(CreateTable(finetune_exports, if_not_exists=True))
-        existing = connection.execute(
-            select(finetune_exports.c.id).where(finetune_exports.c.file_path == row.file_path)
-        ).scalar()
+        existing = _row_id(connection, row.file_path)
         if existing is not None:
             return existing, False
-        inserted = connection.execute(
-            insert(finetune_exports)
-            .values(
-                export_type=row.export_type,
-                source_table=row.source_table,
-                source_ids=row.source_ids,
-                file_path=row.file_path,
-                record_count=row.record_count,
-                size_bytes=row.size_bytes,
-                checksum_sha256=row.checksum_sha256,
-                metadata=row.metadata,
-            )
-            .returning(finetune_exports.c.id)
-        ).scalar_one()
-        return inserted, True
+        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+            _copy_row(connection, row)
+        else:
+            _insert_row(connection, row)
+        return _row_id(connection, row.file_path), True
+
+
+def _row_id(connection: Connection, file_path: str) -> int | None:
+    return connection.execute(select(finetune_exports.c.id).where(finetune_exports.c.file_path == file_path)).scalar()
+
+
+def _insert_row(connection: Connection, row: AuditRow) -> None:
+    source_ids = [value for array in row.source_id_batches() for value in array.to_pylist()]
+    connection.execute(
+        insert(finetune_exports).values(
+            export_type=row.export_type,
+            source_table=row.source_table,
+            source_ids=source_ids,
+            file_path=row.file_path,
+            record_count=row.record_count,
+            size_bytes=row.size_bytes,
+            checksum_sha256=row.checksum_sha256,
+            metadata=row.metadata,
+        )
+    )
+
+
+def _copy_text(value: str) -> str:
+    """A field of COPY's text format."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _array_elements(ids: pa.Array) -> str:
+    if pc.all(pc.match_substring_regex(ids, PLAIN_ELEMENT)).as_py():
+        return ",".join(ids.to_pylist())
+    quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in ids.to_pylist())
+    return ",".join(quoted)
+
+
+def _copy_row(connection: Connection, row: AuditRow) -> None:
+    """COPY streams the id array in pieces: a week of a million ids never sits in memory as one value."""
+    head = "\t".join(_copy_text(value) for value in (row.export_type, row.source_table)) + "\t{"
+    tail = "}\t" + "\t".join(
+        _copy_text(str(value))
+        for value in (
+            row.file_path,
+            row.record_count,
+            row.size_bytes,
+            row.checksum_sha256,
+            json.dumps(row.metadata, ensure_ascii=False),
+        )
+    )
+    columns = "export_type, source_table, source_ids, file_path, record_count, size_bytes, checksum_sha256, metadata"
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY finetune_exports ({columns}) FROM STDIN") as copy:
+        copy.write(head)
+        separator = ""
+        for ids in row.source_id_batches():
+            if len(ids):
+                copy.write(separator + _copy_text(_array_elements(ids)))
+                separator = ","
+        copy.write(tail + "\n")

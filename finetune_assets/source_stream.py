@@ -5,14 +5,14 @@ parses the stream in C++: no Python object per row. Elsewhere (SQLite, the embed
 come from a server-side cursor in batches. Both read the same SQLAlchemy Core statement.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Select
 
 BATCH_ROWS = 20_000
-CSV_BLOCK_BYTES = 8 << 20
+CSV_PIECE_BYTES = 2 << 20
 
 
 def stream_query(connection: Connection, statement: Select, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
@@ -29,36 +29,25 @@ def _fetch_batches(connection: Connection, statement: Select, schema: pa.Schema)
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-class _CopyReader:
-    """A file-like view of a psycopg COPY stream, for Arrow's reader."""
+def csv_records(chunks: Iterable[bytes], piece_bytes: int = CSV_PIECE_BYTES) -> Iterator[bytes]:
+    """Regroups a CSV byte stream into pieces of whole records, about ``piece_bytes`` each.
 
-    def __init__(self, copy):
-        self._chunks = iter(copy)
-        self._buffer = bytearray()
-        self.closed = False
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
+    A newline ends a record only outside quotes, that is after an even number of quote characters
+    (a quote inside a quoted field is doubled, so it never changes the parity).
+    """
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        if len(buffer) < piece_bytes:
+            continue
+        end = len(buffer)
+        while (end := buffer.rfind(b"\n", 0, end)) >= 0:
+            if buffer.count(b'"', 0, end) % 2 == 0:
+                yield bytes(buffer[: end + 1])
+                del buffer[: end + 1]
                 break
-            self._buffer += chunk
-        if size < 0:
-            size = len(self._buffer)
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return data
-
-    def at_end(self) -> bool:
-        if not self._buffer:
-            self._buffer += next(self._chunks, b"")
-        return not self._buffer
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.closed = True
+    if buffer:
+        yield bytes(buffer)
 
 
 def _copy_as_csv(connection: Connection, statement: Select, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
@@ -66,23 +55,18 @@ def _copy_as_csv(connection: Connection, statement: Select, schema: pa.Schema) -
     # Timestamps leave the server in UTC, whatever its TimeZone setting, so Arrow reads them exactly.
     connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
     cursor = connection.connection.driver_connection.cursor()
-    sql = f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)"
-    with cursor.copy(sql, compiled.params) as copy:
-        stream = _CopyReader(copy)
-        if stream.at_end():  # Arrow refuses an empty CSV; no rows is a fine answer here
-            return
-        reader = pa_csv.open_csv(
-            stream,
-            read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=CSV_BLOCK_BYTES, use_threads=False),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=schema,
-                # COPY writes NULL as an empty unquoted field and '' as a quoted one.
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-                true_values=["t"],
-                false_values=["f"],
-            ),
-        )
-        for batch in reader:
-            yield batch
+    read_options = pa_csv.ReadOptions(column_names=schema.names, use_threads=False)
+    parse_options = pa_csv.ParseOptions(newlines_in_values=True)
+    convert_options = pa_csv.ConvertOptions(
+        column_types=schema,
+        # COPY writes NULL as an empty unquoted field and '' as a quoted one.
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+        true_values=["t"],
+        false_values=["f"],
+    )
+    with cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy:
+        # Each piece is parsed on its own: Arrow's streaming reader would read ahead without bound.
+        for piece in csv_records(copy):
+            table = pa_csv.read_csv(pa.py_buffer(piece), read_options, parse_options, convert_options)
+            yield from table.combine_chunks().to_batches()

@@ -34,6 +34,29 @@ def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatc
     return rows
 
 
+class BatchFileWriter:
+    """Appends batches to a Parquet file that appears under its name only once closed without error."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._temp_path = self.path.with_name(f".{self.path.name}.partial")
+        self._writer = pq.ParquetWriter(self._temp_path, schema, compression="lz4")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write_batch(batch)
+
+    def __enter__(self) -> "BatchFileWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._writer.close()
+        if exc_type is None:
+            os.replace(self._temp_path, self.path)
+        else:
+            self._temp_path.unlink(missing_ok=True)
+
+
 def _require(path: Path) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"upstream data {path} is missing: materialize the upstream asset for this week first")

@@ -1,14 +1,27 @@
 """The audit row: inserted once per export file, even when the step is retried."""
 
+import pyarrow as pa
+import pytest
+
 from finetune_assets.registry import AuditRow, record_export
 from finetune_assets.resources import AiopsDatabase
+from finetune_assets.staging import write_batches
 
 from .seed import audit_rows
 
+IDS_SCHEMA = pa.schema([("evidence_id", pa.string())])
 
-def _row(path: str) -> AuditRow:
+
+@pytest.fixture
+def ids_file(tmp_path):
+    path = tmp_path / "ids.parquet"
+    write_batches(path, IDS_SCHEMA, [pa.RecordBatch.from_pydict({"evidence_id": ["0b9d7a0e-0000-4000-8000-000000000001"]}, IDS_SCHEMA)])
+    return path
+
+
+def _row(path: str, ids_path) -> AuditRow:
     return AuditRow(
-        source_ids=["0b9d7a0e-0000-4000-8000-000000000001"],
+        source_ids_path=ids_path,
         file_path=path,
         record_count=1,
         size_bytes=10,
@@ -17,11 +30,11 @@ def _row(path: str) -> AuditRow:
     )
 
 
-def test_a_retried_registration_finds_its_row_instead_of_inserting_another(database_url):
+def test_a_retried_registration_finds_its_row_instead_of_inserting_another(database_url, ids_file):
     database = AiopsDatabase(url=database_url)
-    first_id, first_inserted = record_export(database, _row("/exports/2026-11-09/a.jsonl"))
-    again_id, again_inserted = record_export(database, _row("/exports/2026-11-09/a.jsonl"))
-    other_id, _ = record_export(database, _row("/exports/2026-11-09/b.jsonl"))
+    first_id, first_inserted = record_export(database, _row("/exports/2026-11-09/a.jsonl", ids_file))
+    again_id, again_inserted = record_export(database, _row("/exports/2026-11-09/a.jsonl", ids_file))
+    other_id, _ = record_export(database, _row("/exports/2026-11-09/b.jsonl", ids_file))
     assert (first_inserted, again_inserted) == (True, False)
     assert again_id == first_id != other_id
     rows = audit_rows(database_url)
@@ -30,10 +43,23 @@ def test_a_retried_registration_finds_its_row_instead_of_inserting_another(datab
     assert list(rows[0]["source_ids"]) == ["0b9d7a0e-0000-4000-8000-000000000001"]
 
 
-def test_the_table_is_created_with_the_platform_schema(postgres_url):
+def test_copied_rows_survive_special_characters_and_many_batches(database_url, tmp_path):
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(2500)] + ['odd "id", with {braces} \\ and\ttab']
+    path = tmp_path / "many.parquet"
+    write_batches(path, IDS_SCHEMA, [pa.RecordBatch.from_pydict({"evidence_id": ids[i : i + 1000]}, IDS_SCHEMA)
+                                     for i in range(0, len(ids), 1000)])
+    row = AuditRow(source_ids_path=path, file_path="/exports/tab\there/ü.jsonl", record_count=2501, size_bytes=1,
+                   checksum_sha256="b" * 64, metadata={"note": 'quote " backslash \\ 中文'})
+    record_export(AiopsDatabase(url=database_url), row)
+    [stored] = audit_rows(database_url)
+    assert list(stored["source_ids"]) == ids
+    assert stored["file_path"] == row.file_path and stored["metadata"] == row.metadata
+
+
+def test_the_table_is_created_with_the_platform_schema(postgres_url, ids_file):
     from sqlalchemy import create_engine, text
 
-    record_export(AiopsDatabase(url=postgres_url), _row("/x.jsonl"))
+    record_export(AiopsDatabase(url=postgres_url), _row("/x.jsonl", ids_file))
     engine = create_engine(postgres_url)
     with engine.connect() as connection:
         types = dict(

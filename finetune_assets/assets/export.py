@@ -5,6 +5,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyarrow as pa
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from ..failures import fail_without_retry_unless_transient
@@ -13,18 +14,23 @@ from ..partitions import weekly_partitions
 from ..previews import PREVIEW_ROWS, preview_markdown
 from ..registry import EXPORT_TYPE, AuditRow, record_export
 from ..resources import AiopsDatabase, ExportStorage
-from ..staging import read_batches, read_schema, staged_path
+from ..staging import BatchFileWriter, read_batches, read_schema, staged_path
 from ..writer import pair_lines
 from .extract import DATABASE_RETRY
 from .sources import OWNERS
 from .transform import read_pair_stats, training_pairs
 
 EXPORT_GROUP = "export"
+SOURCE_IDS_SCHEMA = pa.schema([("evidence_id", pa.string())])
 PREVIEW_COLUMNS = ["evidence_id", "input", "output"]
 
 
 def manifest_path(export_storage: ExportStorage, week: str) -> Path:
     return export_storage.staging_root() / "jsonl_export" / f"{week}.json"
+
+
+def source_ids_path(export_storage: ExportStorage, week: str) -> Path:
+    return staged_path(export_storage.staging_root(), "jsonl_export", f"{week}.ids")
 
 
 def export_file_name(week: str, run_id: str) -> str:
@@ -65,15 +71,16 @@ def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) 
         "record_count": 0,
         "size_bytes": 0,
         "sha256": None,
-        "source_ids": [],
+        "source_ids_path": str(source_ids_path(export_storage, week)),
     }
     preview = []
     if stats["exported"]:
         final_path = export_storage.export_root() / week / export_file_name(week, context.run.run_id)
-        with AtomicJsonlWriter(final_path) as writer:
+        ids_file = BatchFileWriter(Path(manifest["source_ids_path"]), SOURCE_IDS_SCHEMA)
+        with AtomicJsonlWriter(final_path) as writer, ids_file:
             for batch in read_batches(pairs_path):
                 writer.write_lines(pair_lines(batch), batch.num_rows)
-                manifest["source_ids"].extend(batch.column("evidence_id").to_pylist())
+                ids_file.write(batch.select(["evidence_id"]))
                 if len(preview) < PREVIEW_ROWS:
                     preview.extend(batch.slice(0, PREVIEW_ROWS - len(preview)).select(PREVIEW_COLUMNS).to_pylist())
         written = writer.result
@@ -131,7 +138,7 @@ def export_registry(
 
     stats = manifest["stats"]
     row = AuditRow(
-        source_ids=manifest["source_ids"],
+        source_ids_path=Path(manifest["source_ids_path"]),
         file_path=str(export_file),
         record_count=manifest["record_count"],
         size_bytes=manifest["size_bytes"],
