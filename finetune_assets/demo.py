@@ -134,6 +134,18 @@ def demo_rows(last_week: str, weeks: int = DEMO_WEEKS, seed: int = SEED) -> dict
     return rows
 
 
+def _insert_demo_rows(connection, last_week: str | None, naive_utc: bool) -> None:
+    for table_name, rows in demo_rows(last_week or latest_complete_week()).items():
+        table = next(table for table in SOURCE_TABLES if table.name == table_name)
+        if naive_utc:  # SQLite keeps timestamps as naive UTC text
+            for row in rows:
+                for column in ("collected_at", "created_at"):
+                    if column in row:
+                        row[column] = row[column].astimezone(timezone.utc).replace(tzinfo=None)
+        if rows:
+            connection.execute(insert(table), rows)
+
+
 def build_demo_database(path: Path, last_week: str | None = None) -> Path:
     """Writes the demo database to a temporary file and renames it, so concurrent steps never see half of it."""
     path = Path(path)
@@ -146,18 +158,25 @@ def build_demo_database(path: Path, last_week: str | None = None) -> Path:
             for table in SOURCE_TABLES:
                 table.create(connection)
             connection.exec_driver_sql("CREATE INDEX ix_evidence_collected_at ON incident_evidence (collected_at)")
-            for table_name, rows in demo_rows(last_week or latest_complete_week()).items():
-                table = next(table for table in SOURCE_TABLES if table.name == table_name)
-                for row in rows:
-                    for column in ("collected_at", "created_at"):
-                        if column in row:
-                            row[column] = row[column].astimezone(timezone.utc).replace(tzinfo=None)
-                if rows:
-                    connection.execute(insert(table), rows)
+            _insert_demo_rows(connection, last_week, naive_utc=True)
     finally:
         engine.dispose()
     os.replace(temp_path, path)
     return path.resolve()
+
+
+def load_demo_rows(url: str, last_week: str | None = None) -> None:
+    """Creates the AIOps tables (exactly the platform's schema) in an empty PostgreSQL database and
+    fills them with the demo weeks, so the stack can serve its sources from PostgreSQL too."""
+    from .benchmark.synthetic import SOURCE_DDL
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(SOURCE_DDL)
+            _insert_demo_rows(connection, last_week, naive_utc=False)
+    finally:
+        engine.dispose()
 
 
 def ensure_demo_database(path: Path) -> Path:

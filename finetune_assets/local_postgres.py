@@ -41,8 +41,9 @@ def _as_cluster_owner(command: list[str]) -> list[str]:
 class LocalPostgres:
     """``with LocalPostgres() as server:`` gives a running server with a password-protected superuser."""
 
-    def __init__(self, port: int | None = None, settings: dict[str, str] | None = None):
+    def __init__(self, port: int | None = None, settings: dict[str, str] | None = None, directory: Path | None = None):
         self.port = port or free_port()
+        self._requested_directory = directory
         self.password = secrets.token_urlsafe(16)
         self.settings = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", **(settings or {})}
         self.directory: Path | None = None
@@ -55,7 +56,11 @@ class LocalPostgres:
         return f"host=127.0.0.1 port={self.port} dbname={database} user={SUPERUSER} password={self.password}"
 
     def start(self) -> "LocalPostgres":
-        self.directory = Path(tempfile.mkdtemp(prefix="finetune-pg-"))
+        if self._requested_directory is not None:
+            self.directory = Path(self._requested_directory).resolve()
+            self.directory.mkdir(parents=True)
+        else:
+            self.directory = Path(tempfile.mkdtemp(prefix="finetune-pg-"))
         password_file = self.directory / "password"
         password_file.write_text(self.password)
         if os.geteuid() == 0:

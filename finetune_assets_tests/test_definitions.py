@@ -13,14 +13,15 @@ LINEAGE = {
     "repair_actions": {"auto_repair_executions", "successful_evidence"},
     "training_pairs": {"successful_evidence", "coordinator_decisions", "repair_actions"},
     "jsonl_export": {"training_pairs"},
-    "export_registry": {"jsonl_export"},
+    "export_registry": {"jsonl_export", "finetune_exports"},
 }
 
 
 def test_every_asset_and_its_upstream():
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == set(LINEAGE) | {"incidents", "incident_evidence", "agent_sessions", "auto_repair_executions"}
+    assert keys == set(LINEAGE) | {"incidents", "incident_evidence", "agent_sessions", "auto_repair_executions",
+                                   "finetune_exports"}
     for asset, upstream in LINEAGE.items():
         assert {key.to_user_string() for key in graph.get(AssetKey(asset)).parent_keys} == upstream
 
@@ -34,6 +35,18 @@ def test_assets_are_described_grouped_kinded_and_share_the_weekly_partitions():
         assert node.partitions_def.get_partition_keys()[0] == "2026-01-05"
 
 
+def test_every_asset_has_owners_kinds_a_description_and_a_column_schema():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners == ["team:ml-platform"], key
+        assert node.kinds and node.description, key
+        columns = [column.name for column in node.metadata["dagster/column_schema"].columns]
+        assert columns, key
+    evidence_columns = graph.get(AssetKey("incident_evidence")).metadata["dagster/column_schema"].columns
+    assert [column.name for column in evidence_columns][:3] == ["id", "incident_id", "verification_result"]
+
+
 def test_job_and_schedule():
     job = defs.resolve_job_def("weekly_finetune_export")
     assert job.partitions_def is not None
@@ -44,4 +57,4 @@ def test_the_module_loads_in_a_clean_environment_without_secrets(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     code = "import finetune_assets; print(len(finetune_assets.defs.resolve_asset_graph().get_all_asset_keys()))"
     output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert output.stdout.strip() == "10"
+    assert output.stdout.strip() == "11"

@@ -95,6 +95,12 @@ def test_lineage_exports_the_rules_for_a_week(database_url, tmp_path):
     assert materialization_metadata(result, "repair_actions")["dagster/row_count"] == 2
     assert materialization_metadata(result, "training_pairs")["count_skipped_no_output"] == 1
 
+    lineage = materialization_metadata(result, "training_pairs")["dagster/column_lineage"].deps_by_column
+    [source] = lineage["input"]
+    assert (source.asset_key.to_user_string(), source.column_name) == ("incident_evidence", "evidence_summary")
+    assert {dep.asset_key.to_user_string() for dep in lineage["output"]} == {"agent_sessions", "auto_repair_executions"}
+    assert "input" in export_metadata["dagster/column_lineage"].deps_by_column
+
 
 def test_file_bytes_are_utf8_with_keys_in_order_and_a_final_newline(database_url, tmp_path):
     _mixed_week(database_url)

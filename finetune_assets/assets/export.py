@@ -10,6 +10,8 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 
 from ..failures import fail_without_retry_unless_transient
 from ..jsonl import AtomicJsonlWriter
+from ..lineage import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
+from ..schema import finetune_exports
 from ..partitions import weekly_partitions
 from ..previews import PREVIEW_ROWS, preview_markdown
 from ..registry import EXPORT_TYPE, AuditRow, record_export
@@ -18,6 +20,7 @@ from ..staging import BatchFileWriter, read_batches, read_schema, staged_path
 from ..writer import pair_lines
 from .extract import DATABASE_RETRY
 from .sources import OWNERS
+from .sources import finetune_exports as finetune_exports_table
 from .transform import read_pair_stats, training_pairs
 
 EXPORT_GROUP = "export"
@@ -52,6 +55,7 @@ def _write_manifest(path: Path, manifest: dict) -> None:
     kinds={"jsonl", "file"},
     owners=OWNERS,
     deps=[training_pairs],
+    metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
 )
 def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) -> MaterializeResult:
     """The week's training pairs as UTF-8 JSONL (instruction, input, output, metadata) in
@@ -101,6 +105,7 @@ def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) 
         "window_start": manifest["window_start"],
         "window_end": manifest["window_end"],
         "preview": MetadataValue.md(preview_markdown(preview)),
+        COLUMN_LINEAGE: JSONL_COLUMN_LINEAGE,
     }
     if manifest["file_path"]:
         metadata["path"] = MetadataValue.path(manifest["file_path"])
@@ -115,8 +120,9 @@ def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) 
     group_name=EXPORT_GROUP,
     kinds={"postgres", "table"},
     owners=OWNERS,
-    deps=[jsonl_export],
+    deps=[jsonl_export, finetune_exports_table],
     retry_policy=DATABASE_RETRY,
+    metadata={COLUMN_SCHEMA: table_schema(finetune_exports)},
 )
 def export_registry(
     context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage

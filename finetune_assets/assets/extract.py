@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, Backoff, Jitter, MaterializeResult, M
 
 from ..assembly import PairStats, parse_json_text
 from ..failures import fail_without_retry_unless_transient
+from ..lineage import COLUMN_SCHEMA, arrow_schema
 from ..partitions import weekly_partitions
 from ..previews import batch_preview
 from ..queries import (
@@ -146,6 +147,7 @@ def _extract(
     owners=OWNERS,
     deps=[incident_evidence, incidents],
     retry_policy=DATABASE_RETRY,
+    metadata={COLUMN_SCHEMA: arrow_schema(EVIDENCE_SCHEMA, {"ordinal": "position in export order (collected_at, id)"})},
 )
 def successful_evidence(
     context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
@@ -166,6 +168,7 @@ def successful_evidence(
     owners=OWNERS,
     deps=[agent_sessions, successful_evidence],
     retry_policy=DATABASE_RETRY,
+    metadata={COLUMN_SCHEMA: arrow_schema(STAGED_DECISIONS_SCHEMA, {"reasoning": "the [AI 決策] text, by the pair rules"})},
 )
 def coordinator_decisions(
     context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
@@ -186,6 +189,7 @@ def coordinator_decisions(
     owners=OWNERS,
     deps=[auto_repair_executions, successful_evidence],
     retry_policy=DATABASE_RETRY,
+    metadata={COLUMN_SCHEMA: arrow_schema(STAGED_ACTIONS_SCHEMA, {"action": "the [執行動作] text, by the pair rules"})},
 )
 def repair_actions(
     context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage

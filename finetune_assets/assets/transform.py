@@ -16,6 +16,7 @@ from ..assembly import (
     repair_lookup,
 )
 from ..failures import fail_without_retry_unless_transient
+from ..lineage import COLUMN_LINEAGE, COLUMN_SCHEMA, PAIR_COLUMN_LINEAGE, arrow_schema
 from ..partitions import weekly_partitions
 from ..previews import batch_preview
 from ..resources import ExportStorage
@@ -36,6 +37,7 @@ def read_pair_stats(schema: pa.Schema) -> dict[str, int]:
     kinds={"python", "parquet"},
     owners=OWNERS,
     deps=[successful_evidence, coordinator_decisions, repair_actions],
+    metadata={COLUMN_SCHEMA: arrow_schema(PAIR_SCHEMA)},
 )
 def training_pairs(context: AssetExecutionContext, export_storage: ExportStorage) -> MaterializeResult:
     """One Alpaca pair (instruction, input, output, metadata) per successful evidence of the week,
@@ -74,5 +76,6 @@ def training_pairs(context: AssetExecutionContext, export_storage: ExportStorage
             **{f"count_{name}": value for name, value in stats.as_dict().items()},
             "preview": MetadataValue.md(batch_preview(tap.first)),
             "staged_path": MetadataValue.path(str(path)),
+            COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE,
         }
     )
