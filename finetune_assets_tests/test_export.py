@@ -8,7 +8,9 @@ from dagster import DagsterInstance, materialize
 from finetune_assets.assets.export import export_registry, manifest_path
 from finetune_assets.resources import ExportStorage
 
-from .seed import WEEK, Week, at, audit_rows, materialize_week, resources
+from finetune_assets.definitions import LINEAGE_ASSETS
+
+from .seed import WEEK, Week, at, audit_rows, export_files, materialization_metadata, materialize_week, resources
 
 
 def test_an_unwritable_export_path_fails_with_the_path_and_leaves_nothing(database_url, tmp_path):
@@ -42,3 +44,34 @@ def test_registry_refuses_an_export_file_that_changed_after_writing(database_url
     with pytest.raises(Exception, match="missing or changed"):
         materialize([export_registry], partition_key=WEEK, resources=resources(database_url, tmp_path))
     assert len(audit_rows(database_url)) == 1
+
+
+def test_a_range_run_writes_one_file_and_one_audit_row_per_week(database_url, tmp_path):
+    from finetune_assets.assets.export import jsonl_export
+
+    weeks = ["2026-11-02", WEEK]
+    week = Week(database_url)
+    for offset, days in enumerate((-7, 0)):
+        week.evidence(f"INC-{offset}", f"summary {offset}", at(days=days + 1))
+        week.execution(f"INC-{offset}", ["restart"], at(days=days + 1))
+    week.save()
+    upstream = [asset for asset in LINEAGE_ASSETS if asset.key.to_user_string() not in {"jsonl_export", "export_registry"}]
+    instance = DagsterInstance.ephemeral()
+    for key in weeks:
+        materialize(upstream, partition_key=key, resources=resources(database_url, tmp_path), instance=instance)
+
+    result = materialize(
+        [jsonl_export, export_registry],
+        resources=resources(database_url, tmp_path),
+        instance=instance,
+        tags={"dagster/asset_partition_range_start": weeks[0], "dagster/asset_partition_range_end": weeks[1]},
+    )
+    for key in weeks:
+        [export] = export_files(tmp_path, key)
+        assert export.read_bytes().count(b"\n") == 1
+    rows = audit_rows(database_url)
+    assert [row["metadata"]["partition_key"] for row in rows] == weeks
+    assert len({row["metadata"]["run_id"] for row in rows}) == 1
+    metadata = materialization_metadata(result, "jsonl_export")
+    assert metadata["dagster/row_count"] == 2
+    assert metadata[f"{weeks[0]} sha256"] == rows[0]["checksum_sha256"]

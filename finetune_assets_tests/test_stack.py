@@ -134,6 +134,12 @@ def test_a_three_week_backfill_through_the_webserver_exports_each_week(stack, ba
             text("SELECT r.status FROM runs r JOIN run_tags t ON t.run_id = r.run_id "
                  "WHERE t.key = 'dagster/backfill' AND t.value = :id"), {"id": backfill_id}
         ).scalars().all()
+        ranges = connection.execute(
+            text("SELECT s.value, e.value FROM run_tags s JOIN run_tags e ON e.run_id = s.run_id "
+                 "JOIN run_tags b ON b.run_id = s.run_id AND b.key = 'dagster/backfill' AND b.value = :id "
+                 "WHERE s.key = 'dagster/asset_partition_range_start' "
+                 "AND e.key = 'dagster/asset_partition_range_end'"), {"id": backfill_id}
+        ).all()
         partitions = connection.execute(
             text("SELECT DISTINCT partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
                  "AND asset_key = :key"), {"key": json.dumps(["jsonl_export"]).replace(" ", "")}
@@ -141,6 +147,8 @@ def test_a_three_week_backfill_through_the_webserver_exports_each_week(stack, ba
     engine.dispose()
     assert len(runs) >= len(WEEKS) and set(runs) == {"SUCCESS"}
     assert sorted(partitions) == WEEKS
+    # The export assets' backfill policy put the three weeks into one run.
+    assert (WEEKS[0], WEEKS[-1]) in [tuple(row) for row in ranges]
 
 
 def _dismiss_welcome(page) -> None:

@@ -6,13 +6,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
 from ..failures import fail_without_retry_unless_transient
 from ..jsonl import AtomicJsonlWriter
 from ..lineage import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
 from ..schema import finetune_exports
-from ..partitions import weekly_partitions
+from ..partitions import week_window, weekly_partitions
 from ..previews import PREVIEW_ROWS, preview_markdown
 from ..registry import EXPORT_TYPE, AuditRow, record_export
 from ..resources import AiopsDatabase, ExportStorage
@@ -24,6 +24,9 @@ from .sources import finetune_exports as finetune_exports_table
 from .transform import read_pair_stats, training_pairs
 
 EXPORT_GROUP = "export"
+# Writing a file and a row is quick next to starting a run: a backfill does up to four weeks per
+# run here, while the extract steps keep one run per week (a failing week stays isolated there).
+WEEKS_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=4)
 SOURCE_IDS_SCHEMA = pa.schema([("evidence_id", pa.string())])
 PREVIEW_COLUMNS = ["evidence_id", "input", "output"]
 
@@ -49,20 +52,8 @@ def _write_manifest(path: Path, manifest: dict) -> None:
     os.replace(temp_path, path)
 
 
-@asset(
-    partitions_def=weekly_partitions,
-    group_name=EXPORT_GROUP,
-    kinds={"jsonl", "file"},
-    owners=OWNERS,
-    deps=[training_pairs],
-    metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
-)
-def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) -> MaterializeResult:
-    """The week's training pairs as UTF-8 JSONL (instruction, input, output, metadata) in
-    `FINETUNE_EXPORT_PATH/<week>/`. Each materialization writes a new file, which appears under its
-    final name only when complete. A week without pairs writes no file."""
-    week = context.partition_key
-    start, end = context.partition_time_window
+def _export_week(context: AssetExecutionContext, export_storage: ExportStorage, week: str) -> dict:
+    start, end = week_window(week)
     pairs_path = staged_path(export_storage.staging_root(), "training_pairs", week)
     stats = read_pair_stats(read_schema(pairs_path))
     manifest = {
@@ -94,7 +85,7 @@ def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) 
             size_bytes=written.size_bytes,
             sha256=written.sha256,
         )
-        context.log.info(f"wrote {written.records} pairs ({written.size_bytes} bytes) to {written.path}")
+        context.log.info(f"week {week}: wrote {written.records} pairs ({written.size_bytes} bytes) to {written.path}")
     else:
         context.log.info(f"week {week} has no training pairs: no file written")
     _write_manifest(manifest_path(export_storage, week), manifest)
@@ -105,39 +96,51 @@ def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) 
         "window_start": manifest["window_start"],
         "window_end": manifest["window_end"],
         "preview": MetadataValue.md(preview_markdown(preview)),
-        COLUMN_LINEAGE: JSONL_COLUMN_LINEAGE,
     }
     if manifest["file_path"]:
         metadata["path"] = MetadataValue.path(manifest["file_path"])
         metadata["sha256"] = manifest["sha256"]
     else:
         metadata["note"] = "no training pairs this week: no file written"
-    return MaterializeResult(metadata=metadata)
+    return metadata
+
+
+def combine_weeks(per_week: dict[str, dict]) -> dict:
+    """One week's metadata as it is; several weeks (a range run) keyed by week, with the total rows."""
+    if len(per_week) == 1:
+        return next(iter(per_week.values()))
+    combined = {"dagster/row_count": sum(metadata["dagster/row_count"] for metadata in per_week.values())}
+    for week, metadata in per_week.items():
+        combined.update({f"{week} {key}": value for key, value in metadata.items() if key != "dagster/row_count"})
+        combined[f"{week} rows"] = metadata["dagster/row_count"]
+    return combined
 
 
 @asset(
     partitions_def=weekly_partitions,
     group_name=EXPORT_GROUP,
-    kinds={"postgres", "table"},
+    kinds={"jsonl", "file"},
     owners=OWNERS,
-    deps=[jsonl_export, finetune_exports_table],
-    retry_policy=DATABASE_RETRY,
-    metadata={COLUMN_SCHEMA: table_schema(finetune_exports)},
+    deps=[training_pairs],
+    metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
+    backfill_policy=WEEKS_PER_RUN,
 )
-def export_registry(
-    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
-) -> MaterializeResult:
-    """The audit row for the week's export in `finetune_exports`: path, record count, size, sha256,
-    the exported evidence ids in file order, the week and the counts. One row per export file; a
-    retried step finds its row and does not insert a second one."""
-    path = manifest_path(export_storage, context.partition_key)
+def jsonl_export(context: AssetExecutionContext, export_storage: ExportStorage) -> MaterializeResult:
+    """The week's training pairs as UTF-8 JSONL (instruction, input, output, metadata) in
+    `FINETUNE_EXPORT_PATH/<week>/`. Each materialization writes a new file, which appears under its
+    final name only when complete. A week without pairs writes no file. A backfill writes up to four
+    weeks per run, still one file per week."""
+    per_week = {week: _export_week(context, export_storage, week) for week in context.partition_keys}
+    return MaterializeResult(metadata={**combine_weeks(per_week), COLUMN_LINEAGE: JSONL_COLUMN_LINEAGE})
+
+
+def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, week: str):
+    path = manifest_path(export_storage, week)
     if not path.exists():
-        raise Failure(f"no export manifest at {path}: materialize jsonl_export for this week first", allow_retries=False)
+        raise Failure(f"no export manifest at {path}: materialize jsonl_export for week {week} first", allow_retries=False)
     manifest = json.loads(path.read_text(encoding="utf-8"))
     if not manifest["file_path"]:
-        return MaterializeResult(
-            metadata={"dagster/row_count": 0, "note": "no training pairs this week: no audit row written"}
-        )
+        return {"dagster/row_count": 0, "note": "no training pairs this week: no audit row written"}
     export_file = Path(manifest["file_path"])
     if not export_file.exists() or export_file.stat().st_size != manifest["size_bytes"]:
         raise Failure(f"export file {export_file} is missing or changed since it was written", allow_retries=False)
@@ -163,13 +166,31 @@ def export_registry(
     )
     with fail_without_retry_unless_transient(f"registering {export_file}"):
         row_id, inserted = record_export(aiops_db, row)
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": row.record_count,
-            "audit_row_id": row_id,
-            "inserted": inserted,
-            "export_type": EXPORT_TYPE,
-            "path": MetadataValue.path(row.file_path),
-            "sha256": row.checksum_sha256,
-        }
-    )
+    return {
+        "dagster/row_count": row.record_count,
+        "audit_row_id": row_id,
+        "inserted": inserted,
+        "export_type": EXPORT_TYPE,
+        "path": MetadataValue.path(row.file_path),
+        "sha256": row.checksum_sha256,
+    }
+
+
+@asset(
+    partitions_def=weekly_partitions,
+    group_name=EXPORT_GROUP,
+    kinds={"postgres", "table"},
+    owners=OWNERS,
+    deps=[jsonl_export, finetune_exports_table],
+    retry_policy=DATABASE_RETRY,
+    metadata={COLUMN_SCHEMA: table_schema(finetune_exports)},
+    backfill_policy=WEEKS_PER_RUN,
+)
+def export_registry(
+    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
+) -> MaterializeResult:
+    """The audit row for the week's export in `finetune_exports`: path, record count, size, sha256,
+    the exported evidence ids in file order, the week and the counts. One row per export file; a
+    retried step finds its row and does not insert a second one."""
+    per_week = {week: _register_week(context, aiops_db, export_storage, week) for week in context.partition_keys}
+    return MaterializeResult(metadata=combine_weeks(per_week))
