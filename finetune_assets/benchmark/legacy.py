@@ -1,10 +1,17 @@
-"""The legacy access pattern: one query for the evidence, then two queries per evidence."""
+"""The legacy access pattern: one query for the evidence, then two queries per evidence.
+
+Timed two ways on the same sample: as the legacy exporter issued it (SQLAlchemy selects of whole
+rows, one round trip each) and as a best case for the pattern (psycopg, prepared statements, only
+the needed columns). The ratio the README quotes is against the first; the second is shown too.
+"""
 
 import time
 
 import psycopg
+from sqlalchemy import create_engine, select
 
 from ..partitions import week_window
+from ..schema import agent_sessions, auto_repair_executions, incident_evidence
 
 EVIDENCE = """
 SELECT id, incident_id, evidence_summary, collected_at, verification_result, schema_version, matched_playbook_id
@@ -22,8 +29,40 @@ ORDER BY created_at DESC LIMIT 1
 """
 
 
-def legacy_rows_per_second(dsn: str, week: str, sample: int) -> float:
-    """Rows per second of the N+1 pattern over ``sample`` evidences (prepared statements: a generous baseline)."""
+def legacy_rows_per_second(url: str, week: str, sample: int) -> float:
+    """The legacy exporter's queries, as it wrote them, through SQLAlchemy."""
+    start, end = week_window(week)
+    engine = create_engine(url)
+    evidence = incident_evidence.c
+    try:
+        with engine.connect() as connection:
+            began = time.perf_counter()
+            rows = connection.execute(
+                select(incident_evidence)
+                .where(evidence.verification_result == "success", evidence.evidence_summary.is_not(None),
+                       evidence.collected_at >= start, evidence.collected_at < end)
+                .limit(sample)
+            ).all()
+            for row in rows:
+                connection.execute(
+                    select(agent_sessions)
+                    .where(agent_sessions.c.incident_id == row.incident_id, agent_sessions.c.agent_role == "coordinator")
+                    .order_by(agent_sessions.c.created_at.desc())
+                    .limit(1)
+                ).first()
+                connection.execute(
+                    select(auto_repair_executions)
+                    .where(auto_repair_executions.c.incident_id == row.incident_id)
+                    .order_by(auto_repair_executions.c.created_at.desc())
+                    .limit(1)
+                ).first()
+            return len(rows) / (time.perf_counter() - began)
+    finally:
+        engine.dispose()
+
+
+def best_case_rows_per_second(dsn: str, week: str, sample: int) -> float:
+    """The same pattern at its fastest: psycopg, prepared statements, only the needed columns."""
     start, end = week_window(week)
     with psycopg.connect(dsn) as connection:
         began = time.perf_counter()
