@@ -122,7 +122,7 @@ class Digests:
     def keep_mask(self) -> np.ndarray:
         """Indexed by ordinal: True for the latest (highest ordinal) pair of each digest."""
         ordinals = np.concatenate(self.ordinals) if self.ordinals else np.zeros(0, dtype=np.int64)
-        digests = np.frombuffer(bytes(self.digests), dtype=f"S{DIGEST_SIZE}")
+        digests = np.frombuffer(self.digests, dtype=f"S{DIGEST_SIZE}")
         latest_first = np.argsort(ordinals, kind="stable")[::-1]
         _, first = np.unique(digests[latest_first], return_index=True)
         keep = np.zeros(int(ordinals.max()) + 1 if len(ordinals) else 0, dtype=bool)
