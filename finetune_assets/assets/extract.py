@@ -1,5 +1,6 @@
 """Extract: one set-based query per asset and week, streamed from a server-side cursor into Parquet."""
 
+from collections import Counter
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -79,26 +80,30 @@ class BatchTap:
             yield batch
 
 
-def drop_blank_summaries(batches: Iterator[pa.RecordBatch], dropped: list[int]) -> Iterator[pa.RecordBatch]:
+def drop_blank_summaries(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:
     """SQL trim() only strips spaces; a summary of other white space is blank as well."""
     for batch in batches:
         kept = batch.filter(pa.array(non_blank(batch.column("evidence_summary"))))
-        dropped[0] += batch.num_rows - kept.num_rows
+        counts["blank_summaries_skipped"] += batch.num_rows - kept.num_rows
         yield kept
 
 
-def with_reasoning(batches: Iterator[pa.RecordBatch], stats: PairStats) -> Iterator[pa.RecordBatch]:
+def with_reasoning(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:
+    stats = PairStats()
     for batch in batches:
         texts = batch.column("output_json").to_pylist()
         reasoning = [reasoning_text(parse_json_text(text, stats)) for text in texts]
         yield batch.append_column(STAGED_DECISIONS_SCHEMA.field("reasoning"), pa.array(reasoning, pa.large_string()))
+    counts["unparseable_json"] = stats.unparseable_json
 
 
-def with_action(batches: Iterator[pa.RecordBatch], stats: PairStats) -> Iterator[pa.RecordBatch]:
+def with_action(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:
+    stats = PairStats()
     for batch in batches:
         columns = zip(batch.column("executed_steps").to_pylist(), batch.column("playbook_name").to_pylist())
         actions = [action_text(parse_json_text(steps, stats), playbook) for steps, playbook in columns]
         yield batch.append_column(STAGED_ACTIONS_SCHEMA.field("action"), pa.array(actions, pa.large_string()))
+    counts["unparseable_json"] = stats.unparseable_json
 
 
 def _extract(
@@ -109,7 +114,7 @@ def _extract(
     query,
     schema: pa.Schema,
     staged_schema: pa.Schema,
-    derive=None,
+    derive,
 ) -> dict:
     start, end = context.partition_time_window
     path = staged_path(export_storage.staging_root(), context.asset_key.to_user_string(), context.partition_key)
@@ -117,13 +122,8 @@ def _extract(
     with fail_without_retry_unless_transient(action), aiops_db.read_only(action) as connection:
         dialect = connection.dialect
         statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
-        dropped, stats = [0], PairStats()
-        batches = stream_query(connection, statement, schema)
-        if schema is EVIDENCE_SCHEMA:
-            batches = drop_blank_summaries(batches, dropped)
-        if derive is not None:
-            batches = derive(batches, stats)
-        tap = BatchTap(batches)
+        counts = Counter()
+        tap = BatchTap(derive(stream_query(connection, statement, schema), counts))
         rows = write_batches(path, staged_schema, tap)
     metadata = {
         "dagster/row_count": rows,
@@ -133,11 +133,7 @@ def _extract(
         "window_end": end.isoformat(),
         "source": aiops_db.display_url(),
     }
-    if schema is EVIDENCE_SCHEMA:
-        metadata["blank_summaries_skipped"] = dropped[0]
-    if derive is not None:
-        metadata["unparseable_json"] = stats.unparseable_json
-    return metadata
+    return {**metadata, **counts}
 
 
 @asset(
@@ -156,7 +152,7 @@ def successful_evidence(
     summary, `collected_at` in [Monday 00:00, next Monday 00:00) Asia/Taipei, with the incident's alertname."""
     metadata = _extract(
         context, aiops_db, export_storage, "incident_evidence", successful_evidence_query, EVIDENCE_SCHEMA,
-        EVIDENCE_SCHEMA,
+        EVIDENCE_SCHEMA, drop_blank_summaries,
     )
     return MaterializeResult(metadata=metadata)
 
