@@ -130,7 +130,7 @@ class Digests:
         return keep
 
 
-def taipei_iso(column: pa.Array) -> pa.Array:
+def taipei_iso_column(column: pa.Array) -> pa.Array:
     """UTC timestamps as ``datetime.astimezone(TAIPEI).isoformat()`` writes them, a column at a time."""
     local = column.cast(pa.timestamp("us", tz="Asia/Taipei"))
     text = pc.strftime(local, format="%Y-%m-%dT%H:%M:%S%z")
@@ -177,7 +177,7 @@ def assemble_pairs(
             "incident_id": incident_ids,
             "alertname": pa.array(alertnames, pa.string()),
             "verification_result": batch.column("verification_result"),
-            "collected_at": taipei_iso(batch.column("collected_at")),
+            "collected_at": taipei_iso_column(batch.column("collected_at")),
             "schema_version": batch.column("schema_version").fill_null(""),
             "matched_playbook_id": batch.column("matched_playbook_id").fill_null(""),
         }

@@ -55,7 +55,6 @@ def _copy_as_csv(connection: Connection, statement: Select, schema: pa.Schema) -
     # Timestamps leave the server in UTC, whatever its TimeZone setting, so Arrow reads them exactly.
     connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
     cursor = connection.connection.driver_connection.cursor()
-    read_options = pa_csv.ReadOptions(column_names=schema.names, use_threads=False)
     parse_options = pa_csv.ParseOptions(newlines_in_values=True)
     convert_options = pa_csv.ConvertOptions(
         column_types=schema,
@@ -68,5 +67,7 @@ def _copy_as_csv(connection: Connection, statement: Select, schema: pa.Schema) -
     with cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy:
         # Each piece is parsed on its own: Arrow's streaming reader would read ahead without bound.
         for piece in csv_records(copy):
+            # One block per piece: a record (a multi-megabyte summary) may not straddle two blocks.
+            read_options = pa_csv.ReadOptions(column_names=schema.names, use_threads=False, block_size=len(piece) + 1)
             table = pa_csv.read_csv(pa.py_buffer(piece), read_options, parse_options, convert_options)
             yield from table.combine_chunks().to_batches()

@@ -114,7 +114,7 @@ def test_digest_tells_input_from_output():
 
 
 def test_taipei_iso_column_matches_the_reference():
-    from finetune_assets.assembly import taipei_iso
+    from finetune_assets.assembly import taipei_iso_column
     from finetune_assets.pairs import taipei_iso as reference
 
     moments = [
@@ -124,7 +124,7 @@ def test_taipei_iso_column_matches_the_reference():
         datetime(1979, 7, 1, tzinfo=timezone.utc),
     ]
     column = pa.array(moments, pa.timestamp("us", tz="UTC"))
-    assert taipei_iso(column).to_pylist() == [reference(moment) for moment in moments]
+    assert taipei_iso_column(column).to_pylist() == [reference(moment) for moment in moments]
 
 
 def test_json_text_that_does_not_parse_is_kept_as_text_and_counted():

@@ -193,6 +193,22 @@ def test_unicode_and_a_200_kb_summary_survive_byte_for_byte(database_url, tmp_pa
     assert len(lines[1]["input"].encode()) > 200_000
 
 
+def test_a_5_mb_summary_passes_whole(database_url, tmp_path):
+    week = Week(database_url)
+    huge = "磁碟 full, line\n" * 300_000 + " end"
+    week.evidence("INC-1", "small before", at(days=1))
+    week.evidence("INC-2", huge, at(days=2))
+    week.evidence("INC-3", "small after", at(days=3))
+    for incident in ("INC-1", "INC-2", "INC-3"):
+        week.execution(incident, ["restart"], at(days=1))
+    week.save()
+
+    materialize_week(database_url, tmp_path)
+    lines = read_lines(export_files(tmp_path)[0])
+    assert [len(line["input"]) for line in lines] == [len("small before"), len(huge.strip()), len("small after")]
+    assert lines[1]["input"] == huge.strip() and len(huge.encode()) > 5 * 1024 * 1024
+
+
 def test_an_empty_week_writes_no_file_and_no_audit_row(database_url, tmp_path):
     week = Week(database_url)
     week.evidence("INC-1", "other week", at(days=-3))
