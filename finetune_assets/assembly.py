@@ -8,6 +8,7 @@ order (collected_at, id) through small spill files. No Dagster here.
 import hashlib
 import json
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,13 +42,12 @@ class PairStats:
     skipped_no_output: int = 0
     duplicates: int = 0
     exported: int = 0
-    unparseable_json: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
 
-def parse_json_text(text: str | None, stats: PairStats) -> Any:
+def parse_json_text(text: str | None, counts: Counter) -> Any:
     """JSON columns arrive as text; a value that does not parse is kept as the text it is, and counted."""
     if text is None:
         return None
@@ -55,7 +55,7 @@ def parse_json_text(text: str | None, stats: PairStats) -> Any:
     try:
         return json.loads(text)
     except ValueError:
-        stats.unparseable_json += 1
+        counts["unparseable_json"] += 1
         return text
 
 

@@ -23,17 +23,11 @@ def staged_path(root: str | Path, asset_name: str, partition_key: str) -> Path:
 
 def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
     """Writes the batches to ``path`` atomically and returns the row count."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp_path = path.with_name(f".{path.name}.partial")
     rows = 0
-    try:
-        with pq.ParquetWriter(temp_path, schema, compression="lz4") as writer:
-            for batch in batches:
-                writer.write_batch(batch)
-                rows += batch.num_rows
-        os.replace(temp_path, path)
-    finally:
-        temp_path.unlink(missing_ok=True)
+    with BatchFileWriter(path, schema) as writer:
+        for batch in batches:
+            writer.write(batch)
+            rows += batch.num_rows
     return rows
 
 

@@ -94,6 +94,7 @@ def test_lineage_exports_the_rules_for_a_week(database_url, tmp_path):
     assert materialization_metadata(result, "successful_evidence")["dagster/row_count"] == 4
     assert materialization_metadata(result, "successful_evidence")["blank_summaries_skipped"] == 1
     assert materialization_metadata(result, "coordinator_decisions")["dagster/row_count"] == 2
+    assert materialization_metadata(result, "coordinator_decisions")["unparseable_json"] == 0
     assert materialization_metadata(result, "repair_actions")["dagster/row_count"] == 2
     assert materialization_metadata(result, "training_pairs")["count_skipped_no_output"] == 1
 
