@@ -210,6 +210,26 @@ def test_a_5_mb_summary_passes_whole(database_url, tmp_path):
     assert lines[1]["input"] == huge.strip() and len(huge.encode()) > 5 * 1024 * 1024
 
 
+def test_odd_incident_ids_join_to_their_own_sessions_and_repairs(database_url, tmp_path):
+    # Quotes, a semicolon, a comma, a backslash, a newline and non-ASCII: CSV quoting on the COPY
+    # path and byte order in the merge join must keep every incident with its own rows.
+    incidents = ['INC-"q";DROP', "INC,comma", "INC-\\back", "INC-中", "INC-é", "INC-z", "INC-new\nline", "INC-A"]
+    week = Week(database_url)
+    for number, incident in enumerate(incidents):
+        week.incident(incident, {"alertname": f"alert-{number}"})
+        week.evidence(incident, f"summary {number}", at(days=1, minutes=number))
+        week.session(incident, {"reasoning": f"reason {number}"}, at(days=1))
+        week.execution(incident, [{"action": f"act {number}"}], at(days=1))
+    week.save()
+
+    materialize_week(database_url, tmp_path)
+    lines = read_lines(export_files(tmp_path)[0])
+    assert [line["metadata"]["incident_id"] for line in lines] == incidents
+    for number, line in enumerate(lines):
+        assert line["output"] == f"[AI 決策]\nreason {number}\n\n[執行動作]\nact {number}\n\n[執行結果] 成功"
+        assert line["metadata"]["alertname"] == f"alert-{number}"
+
+
 def test_an_empty_week_writes_no_file_and_no_audit_row(database_url, tmp_path):
     week = Week(database_url)
     week.evidence("INC-1", "other week", at(days=-3))
