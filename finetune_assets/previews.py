@@ -1,5 +1,7 @@
 """Small, readable previews for the materialization page."""
 
+from collections.abc import Iterator
+
 import pyarrow as pa
 
 PREVIEW_ROWS = 5
@@ -27,3 +29,17 @@ def preview_markdown(rows: list[dict]) -> str:
 
 def batch_preview(batch: pa.RecordBatch | None) -> str:
     return preview_markdown(batch.slice(0, PREVIEW_ROWS).to_pylist() if batch is not None else [])
+
+
+class BatchTap:
+    """Passes batches through, keeping the first rows for the preview."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch]):
+        self._batches = batches
+        self.first: pa.RecordBatch | None = None
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for batch in self._batches:
+            if self.first is None and batch.num_rows:
+                self.first = batch.slice(0, PREVIEW_ROWS)
+            yield batch

@@ -10,7 +10,7 @@ from ..assembly import parse_json_text
 from ..failures import fail_without_retry_unless_transient
 from ..lineage import COLUMN_SCHEMA, arrow_schema
 from ..partitions import weekly_partitions
-from ..previews import batch_preview
+from ..previews import BatchTap, batch_preview
 from ..queries import (
     coordinator_decisions_query,
     db_timestamp,
@@ -64,20 +64,6 @@ ACTIONS_SCHEMA = pa.schema(
 # What the pair rules make of each row is derived here, in the extract steps that run side by side.
 STAGED_DECISIONS_SCHEMA = DECISIONS_SCHEMA.append(pa.field("reasoning", pa.large_string()))
 STAGED_ACTIONS_SCHEMA = ACTIONS_SCHEMA.append(pa.field("action", pa.large_string()))
-
-
-class BatchTap:
-    """Passes batches through, keeping the first rows for the preview."""
-
-    def __init__(self, batches: Iterator[pa.RecordBatch]):
-        self._batches = batches
-        self.first: pa.RecordBatch | None = None
-
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
-        for batch in self._batches:
-            if self.first is None and batch.num_rows:
-                self.first = batch.slice(0, 5)
-            yield batch
 
 
 def drop_blank_summaries(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:

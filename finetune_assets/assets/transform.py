@@ -18,10 +18,10 @@ from ..assembly import (
 from ..failures import fail_without_retry_unless_transient
 from ..lineage import COLUMN_LINEAGE, COLUMN_SCHEMA, PAIR_COLUMN_LINEAGE, arrow_schema
 from ..partitions import weekly_partitions
-from ..previews import batch_preview
+from ..previews import BatchTap, batch_preview
 from ..resources import ExportStorage
 from ..staging import read_batches, staged_path, write_batches
-from .extract import BatchTap, coordinator_decisions, repair_actions, successful_evidence
+from .extract import coordinator_decisions, repair_actions, successful_evidence
 from .sources import OWNERS
 
 STATS_KEY = b"finetune_stats"
