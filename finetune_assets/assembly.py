@@ -10,7 +10,7 @@ import json
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from .pairs import INSTRUCTION, METADATA_KEYS, alertname_or_incident, output_text
+from .pairs import FALLBACK_TEXT_LIMIT, INSTRUCTION, METADATA_KEYS, alertname_or_incident, output_text
+from .redaction import Redactor
 from .text import stripped
 
 PAIR_SCHEMA = pa.schema(
@@ -42,9 +43,10 @@ class PairStats:
     skipped_no_output: int = 0
     duplicates: int = 0
     exported: int = 0
+    redactions: Counter = field(default_factory=Counter)  # secrets replaced, per type
 
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+    def as_dict(self) -> dict:
+        return {**asdict(self), "redactions": dict(sorted(self.redactions.items()))}
 
 
 def parse_json_text(text: str | None, counts: Counter) -> Any:
@@ -57,6 +59,11 @@ def parse_json_text(text: str | None, counts: Counter) -> Any:
     except ValueError:
         counts["unparseable_json"] += 1
         return text
+    except RecursionError:
+        # Nested deeper than Python's parser goes (PostgreSQL allows more): the rules' fallback,
+        # the JSON text cut to 500 characters, taken from the text as the database wrote it.
+        counts["json_too_deep"] += 1
+        return text[:FALLBACK_TEXT_LIMIT]
 
 
 class SortedLookup:
@@ -144,8 +151,10 @@ def assemble_pairs(
     repairs: SortedLookup,
     stats: PairStats,
     digests: Digests,
+    redactor: Redactor,
 ) -> Iterator[pa.RecordBatch]:
-    """Pairs with their ordinals, grouped by incident as the evidence arrives."""
+    """Pairs with their ordinals, grouped by incident as the evidence arrives, secrets redacted
+    before anything else (duplicates included) sees the text."""
     for batch in evidence_batches:
         if not batch.num_rows:
             continue
@@ -158,9 +167,10 @@ def assemble_pairs(
         stats.skipped_no_output += len(outputs) - batch.num_rows
         if not batch.num_rows:
             continue
-        outputs = [output for output in outputs if output is not None]
-        inputs = stripped(batch.column("evidence_summary"))
-        for pair_input, pair_output in zip(inputs.to_pylist(), outputs):
+        outputs = pa.array([output for output in outputs if output is not None], pa.large_string())
+        inputs = redactor.redact_column(stripped(batch.column("evidence_summary")), stats.redactions)
+        outputs = redactor.redact_column(outputs, stats.redactions)
+        for pair_input, pair_output in zip(inputs.to_pylist(), outputs.to_pylist()):
             digests.digests += pair_digest(pair_input, pair_output)
         digests.ordinals.append(batch.column("ordinal").to_numpy())
         incident_ids = batch.column("incident_id")
@@ -172,7 +182,7 @@ def assemble_pairs(
             "ordinal": batch.column("ordinal"),
             "instruction": pa.array([INSTRUCTION] * batch.num_rows, pa.string()),
             "input": inputs,
-            "output": pa.array(outputs, pa.large_string()),
+            "output": outputs,
             "evidence_id": batch.column("id"),
             "incident_id": incident_ids,
             "alertname": pa.array(alertnames, pa.string()),

@@ -61,14 +61,14 @@ class AtomicJsonlWriter:
         # link() refuses an existing name, so even a racing writer cannot replace an earlier export.
         os.link(self._temp_path, self.final_path)
         self._temp_path.unlink()
-        _fsync_directory(self.final_path.parent)
+        fsync_directory(self.final_path.parent)
 
     @property
     def result(self) -> WrittenFile:
         return WrittenFile(self.final_path, self._records, self._size, self._digest.hexdigest())
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -82,3 +82,13 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_digest_and_lines(path: Path, chunk_size: int = 1 << 20) -> tuple[str, int]:
+    """sha256 and line count of a file as stored, in one read."""
+    digest, lines = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+    return digest.hexdigest(), lines

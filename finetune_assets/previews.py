@@ -1,8 +1,11 @@
 """Small, readable previews for the materialization page."""
 
+from collections import Counter
 from collections.abc import Iterator
 
 import pyarrow as pa
+
+from .redaction import Redactor
 
 PREVIEW_ROWS = 5
 PREVIEW_TEXT = 80
@@ -27,8 +30,18 @@ def preview_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def batch_preview(batch: pa.RecordBatch | None) -> str:
-    return preview_markdown(batch.slice(0, PREVIEW_ROWS).to_pylist() if batch is not None else [])
+def batch_preview(batch: pa.RecordBatch | None, redactor: Redactor | None = None) -> str:
+    """The first rows; with a redactor, every text cell is redacted first (raw source text holds secrets)."""
+    if batch is None:
+        return preview_markdown([])
+    batch = batch.slice(0, PREVIEW_ROWS)
+    if redactor is not None:
+        columns = [
+            redactor.redact_column(column, Counter()) if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else column
+            for column in batch.columns
+        ]
+        batch = pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+    return preview_markdown(batch.to_pylist())
 
 
 class BatchTap:

@@ -24,7 +24,7 @@ PLAIN_ELEMENT = "^[0-9A-Za-z_.:-]+$"
 
 @dataclass(frozen=True)
 class AuditRow:
-    source_ids_path: Path  # Parquet file with one column, evidence_id, in file order
+    source_ids_path: Path  # Parquet file of (evidence_id, validation) in snapshot order
     file_path: str
     record_count: int
     size_bytes: int
@@ -32,10 +32,15 @@ class AuditRow:
     metadata: dict
     export_type: str = EXPORT_TYPE
     source_table: str = SOURCE_TABLE
+    split: str | None = None  # a trainer file holds only the ids of its side of the split
 
     def source_id_batches(self) -> Iterator[pa.Array]:
-        for batch in read_batches(self.source_ids_path, ["evidence_id"]):
-            yield batch.column("evidence_id")
+        for batch in read_batches(self.source_ids_path, ["evidence_id", "validation"]):
+            ids = batch.column("evidence_id")
+            if self.split is not None:
+                validation = batch.column("validation")
+                ids = ids.filter(validation if self.split == "validation" else pc.invert(validation))
+            yield ids
 
 
 def record_export(database: AiopsDatabase, row: AuditRow) -> tuple[int, bool]:
@@ -109,3 +114,12 @@ def _copy_row(connection: Connection, row: AuditRow) -> None:
                 copy.write(separator + _copy_text(_array_elements(ids)))
                 separator = ","
         copy.write(tail + "\n")
+
+
+def registered_row(database: AiopsDatabase, file_path: str) -> dict | None:
+    """The audit row of one file as stored, source ids included; None when there is none."""
+    with database.read_only(f"reading the audit row of {file_path}") as connection:
+        if not connection.dialect.has_table(connection, finetune_exports.name):
+            return None
+        row = connection.execute(select(finetune_exports).where(finetune_exports.c.file_path == file_path)).mappings().first()
+        return dict(row) if row is not None else None

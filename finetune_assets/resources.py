@@ -1,4 +1,4 @@
-"""Resources: the AIOps database (read-only for sources) and where exports are written."""
+"""Resources: the AIOps database (read-only for sources), where exports are written, and the dataset policy."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,6 +8,10 @@ from dagster import ConfigurableResource, Failure
 from pydantic import Field
 from sqlalchemy import Connection, create_engine, exc, make_url
 from sqlalchemy.pool import NullPool
+
+from .redaction import RedactionPatternError, Redactor
+from .splits import SPLIT_KEYS
+from .writer import FORMATS
 
 DEMO_DIRECTORY = Path(".finetune_demo")
 DEMO_DATABASE = DEMO_DIRECTORY / "aiops_demo.sqlite"
@@ -106,3 +110,38 @@ class ExportStorage(ConfigurableResource):
         if self.staging_path:
             return Path(self.staging_path).expanduser().resolve()
         return self.export_root() / "_staging"
+
+
+class DatasetPolicy(ConfigurableResource):
+    """What reaches the trainer: secret redaction, the trainer formats, the train/validation split and
+    the token limit the checks warn about. Every field can be set in the launchpad or from the environment."""
+
+    mask_network: bool = Field(default=False, description="Also replace IP addresses and host names.")
+    extra_redaction_patterns: dict[str, str] = Field(
+        default_factory=dict,
+        description="type -> RE2 pattern, redacted as [REDACTED:type]; a first group is kept before the secret.",
+    )
+    formats: list[str] = Field(
+        default_factory=lambda: ["alpaca"], description="Trainer formats: alpaca, openai_chat, sharegpt."
+    )
+    split_key: str = Field(default="alertname", description="Group kept on one side: alertname, incident_id, matched_playbook.")
+    validation_fraction: float = Field(default=0.1, description="Share of groups in validation, 0 to 1.")
+    token_limit: int = Field(default=16_385, description="Estimated tokens per line above which the check warns.")
+
+    def redactor(self) -> Redactor:
+        try:
+            return Redactor(self.extra_redaction_patterns, self.mask_network)
+        except RedactionPatternError as error:
+            raise Failure(str(error), allow_retries=False) from None
+
+    def validated(self) -> "DatasetPolicy":
+        """Fails the step with a clear message on a setting no trainer file can be built from."""
+        unknown = [name for name in self.formats if name not in FORMATS]
+        problems = [f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}"] if unknown or not self.formats else []
+        if self.split_key not in SPLIT_KEYS:
+            problems.append(f"split_key {self.split_key!r}: choose from {', '.join(SPLIT_KEYS)}")
+        if not 0 <= self.validation_fraction <= 1:
+            problems.append(f"validation_fraction {self.validation_fraction} is not between 0 and 1")
+        if problems:
+            raise Failure("dataset policy: " + "; ".join(problems), allow_retries=False)
+        return self

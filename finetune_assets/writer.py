@@ -1,4 +1,4 @@
-"""Training pairs, as stored between assets, back into the exact JSONL lines of the export."""
+"""Training pairs, as stored between assets, back into the exact JSONL lines of each trainer format."""
 
 from json.encoder import encode_basestring
 
@@ -9,19 +9,42 @@ from .pairs import INSTRUCTION, METADATA_KEYS
 
 # Every value is a string, so a line is a fixed JSON skeleton around encoded strings: the same bytes
 # as json.dumps(record, ensure_ascii=False) (jsonl.encode_line), built a column at a time.
-VALUE_COLUMNS = ("input", "output", *METADATA_KEYS)
-LINE_TEMPLATE = (
-    '{"instruction": '
-    + encode_basestring(INSTRUCTION).replace("%", "%%")
-    + ', "input": %s, "output": %s, "metadata": {'
+ALPACA_COLUMNS = ("input", "output", *METADATA_KEYS)
+CHAT_COLUMNS = ("input", "output")
+_INSTRUCTION = encode_basestring(INSTRUCTION).replace("%", "%%")
+
+# Alpaca: the core export's own line (instruction, input, output, metadata).
+ALPACA_TEMPLATE = (
+    '{"instruction": ' + _INSTRUCTION + ', "input": %s, "output": %s, "metadata": {'
     + ", ".join(f'"{key}": %s' for key in METADATA_KEYS)
     + "}}\n"
 )
+# OpenAI chat fine-tuning: only "messages"; the instruction is the system message.
+OPENAI_CHAT_TEMPLATE = (
+    '{"messages": [{"role": "system", "content": ' + _INSTRUCTION + '}, '
+    '{"role": "user", "content": %s}, {"role": "assistant", "content": %s}]}\n'
+)
+# ShareGPT as LLaMA-Factory and Axolotl read it: human/gpt turns, the instruction as "system".
+SHAREGPT_TEMPLATE = (
+    '{"conversations": [{"from": "human", "value": %s}, {"from": "gpt", "value": %s}], "system": '
+    + _INSTRUCTION + "}\n"
+)
+FORMATS = {
+    "alpaca": (ALPACA_TEMPLATE, ALPACA_COLUMNS),
+    "openai_chat": (OPENAI_CHAT_TEMPLATE, CHAT_COLUMNS),
+    "sharegpt": (SHAREGPT_TEMPLATE, CHAT_COLUMNS),
+}
+
+
+def format_lines(batch: pa.RecordBatch, trainer_format: str) -> list[str]:
+    """The batch's lines in one trainer format, each ending with a newline."""
+    if batch.num_rows and pc.any(pc.not_equal(batch.column("instruction"), INSTRUCTION)).as_py():
+        raise ValueError("training pairs carry an instruction other than the fixed one")
+    template, columns = FORMATS[trainer_format]
+    encoded = [map(encode_basestring, batch.column(name).to_pylist()) for name in columns]
+    return list(map(template.__mod__, zip(*encoded)))
 
 
 def pair_lines(batch: pa.RecordBatch) -> bytes:
-    """The batch's lines, keys in the order instruction, input, output, metadata, as one UTF-8 chunk."""
-    if batch.num_rows and pc.any(pc.not_equal(batch.column("instruction"), INSTRUCTION)).as_py():
-        raise ValueError("training pairs carry an instruction other than the fixed one")
-    encoded = [map(encode_basestring, batch.column(name).to_pylist()) for name in VALUE_COLUMNS]
-    return "".join(map(LINE_TEMPLATE.__mod__, zip(*encoded))).encode("utf-8")
+    """The batch's Alpaca lines, keys in the order instruction, input, output, metadata, as one UTF-8 chunk."""
+    return "".join(format_lines(batch, "alpaca")).encode("utf-8")

@@ -9,9 +9,11 @@ from pathlib import Path
 from dagster import DagsterInstance, materialize
 from sqlalchemy import create_engine, insert, select
 
+from finetune_assets.checks import ASSET_CHECKS
 from finetune_assets.definitions import LINEAGE_ASSETS
 from finetune_assets.partitions import TAIPEI
-from finetune_assets.resources import AiopsDatabase, ExportStorage
+from finetune_assets.registry import EXPORT_TYPE
+from finetune_assets.resources import AiopsDatabase, DatasetPolicy, ExportStorage
 from finetune_assets.schema import (
     agent_sessions,
     auto_repair_executions,
@@ -91,18 +93,21 @@ def _portable(row: dict, dialect: str) -> dict:
     }
 
 
-def resources(database_url: str, export_path: Path) -> dict:
+def resources(database_url: str, export_path: Path, policy: DatasetPolicy | None = None) -> dict:
     return {
         "aiops_db": AiopsDatabase(url=database_url),
         "export_storage": ExportStorage(export_path=str(export_path)),
+        "dataset_policy": policy or DatasetPolicy(),
     }
 
 
-def materialize_week(database_url: str, export_path: Path, week: str = WEEK, instance=None, raise_on_error=True):
+def materialize_week(
+    database_url: str, export_path: Path, week: str = WEEK, instance=None, raise_on_error=True, policy=None
+):
     return materialize(
-        LINEAGE_ASSETS,
+        [*LINEAGE_ASSETS, *ASSET_CHECKS],
         partition_key=week,
-        resources=resources(database_url, export_path),
+        resources=resources(database_url, export_path, policy),
         instance=instance or DagsterInstance.ephemeral(),
         raise_on_error=raise_on_error,
     )
@@ -117,13 +122,17 @@ def read_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_bytes().decode("utf-8").split("\n") if line]
 
 
-def audit_rows(database_url: str) -> list[dict]:
+def audit_rows(database_url: str, export_type: str | None = EXPORT_TYPE) -> list[dict]:
+    """Audit rows in insertion order: the snapshots' by default, every file's with ``export_type=None``."""
     engine = create_engine(database_url)
+    query = select(finetune_exports).order_by(finetune_exports.c.id)
+    if export_type is not None:
+        query = query.where(finetune_exports.c.export_type == export_type)
     try:
         with engine.connect() as connection:
             if not engine.dialect.has_table(connection, "finetune_exports"):
                 return []
-            rows = connection.execute(select(finetune_exports).order_by(finetune_exports.c.id)).mappings().all()
+            rows = connection.execute(query).mappings().all()
             return [dict(row) for row in rows]
     finally:
         engine.dispose()

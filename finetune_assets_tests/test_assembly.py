@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pyarrow as pa
 
+from finetune_assets.redaction import Redactor
 from finetune_assets.assembly import (
     Digests,
     OrdinalBuckets,
@@ -77,7 +78,7 @@ def test_assemble_joins_by_incident_counts_and_collects_digests():
     stats, digests = PairStats(), Digests.empty()
     decisions = decision_lookup([_decisions([("INC-2", None)])])
     repairs = repair_lookup([_repairs(["INC-1"]), _repairs(["INC-3"])])
-    out = list(assemble_pairs(evidence, decisions, repairs, stats, digests))
+    out = list(assemble_pairs(evidence, decisions, repairs, stats, digests, Redactor()))
     assert stats.selected == 3 and stats.skipped_no_output == 1
     assert [b.column("evidence_id").to_pylist() for b in out] == [["e3"], ["e2"]]
     assert out[0].column("input").to_pylist() == ["cpu"]
@@ -96,7 +97,7 @@ def test_buckets_return_pairs_in_ordinal_order_with_only_the_kept(tmp_path):
     rows = [(ordinal, f"e{ordinal}", f"INC-{ordinal % 7}", f"s{ordinal}") for ordinal in range(1, 40)]
     rows.sort(key=lambda row: row[2])
     incidents = sorted({row[2] for row in rows})
-    pairs = assemble_pairs([_evidence_batch(rows)], decision_lookup([]), repair_lookup([_repairs(incidents)]), stats, digests)
+    pairs = assemble_pairs([_evidence_batch(rows)], decision_lookup([]), repair_lookup([_repairs(incidents)]), stats, digests, Redactor())
     buckets = OrdinalBuckets(tmp_path / "spill", bucket_rows=8)
     for batch in pairs:
         buckets.add(batch)

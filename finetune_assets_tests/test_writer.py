@@ -6,7 +6,7 @@ import pytest
 from finetune_assets.assembly import PAIR_SCHEMA
 from finetune_assets.jsonl import encode_line
 from finetune_assets.pairs import INSTRUCTION, METADATA_KEYS
-from finetune_assets.writer import pair_lines
+from finetune_assets.writer import format_lines, pair_lines
 
 TRICKY = [
     "plain ASCII",
@@ -44,3 +44,22 @@ def test_a_foreign_instruction_is_refused():
     row = {"instruction": "other", "input": "", "output": "", **{k: "" for k in METADATA_KEYS}}
     with pytest.raises(ValueError, match="instruction"):
         pair_lines(pa.RecordBatch.from_pylist([row], schema=PAIR_SCHEMA))
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_trainer_formats_equal_json_dumps(text):
+    row = {"instruction": INSTRUCTION, "input": text, "output": text[::-1], **{key: key for key in METADATA_KEYS}}
+    batch = pa.RecordBatch.from_pylist([row], schema=PAIR_SCHEMA)
+    openai_chat = {
+        "messages": [
+            {"role": "system", "content": INSTRUCTION},
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": text[::-1]},
+        ]
+    }
+    sharegpt = {
+        "conversations": [{"from": "human", "value": text}, {"from": "gpt", "value": text[::-1]}],
+        "system": INSTRUCTION,
+    }
+    assert format_lines(batch, "openai_chat") == [encode_line(openai_chat).decode("utf-8")]
+    assert format_lines(batch, "sharegpt") == [encode_line(sharegpt).decode("utf-8")]

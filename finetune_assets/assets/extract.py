@@ -17,7 +17,7 @@ from ..queries import (
     repair_actions_query,
     successful_evidence_query,
 )
-from ..resources import AiopsDatabase, ExportStorage
+from ..resources import AiopsDatabase, DatasetPolicy, ExportStorage
 from ..pairs import action_text, reasoning_text
 from ..source_stream import stream_query
 from ..staging import staged_path, write_batches
@@ -75,7 +75,7 @@ def drop_blank_summaries(batches: Iterator[pa.RecordBatch], counts: Counter) -> 
 
 
 def with_reasoning(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:
-    counts.setdefault("unparseable_json", 0)  # shown as 0, not missing, on the materialization
+    counts.update(dict.fromkeys(("unparseable_json", "json_too_deep"), 0))  # shown as 0, not missing
     for batch in batches:
         texts = batch.column("output_json").to_pylist()
         reasoning = [reasoning_text(parse_json_text(text, counts)) for text in texts]
@@ -83,7 +83,7 @@ def with_reasoning(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterat
 
 
 def with_action(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:
-    counts.setdefault("unparseable_json", 0)  # shown as 0, not missing, on the materialization
+    counts.update(dict.fromkeys(("unparseable_json", "json_too_deep"), 0))  # shown as 0, not missing
     for batch in batches:
         columns = zip(batch.column("executed_steps").to_pylist(), batch.column("playbook_name").to_pylist())
         actions = [action_text(parse_json_text(steps, counts), playbook) for steps, playbook in columns]
@@ -94,6 +94,7 @@ def _extract(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
     export_storage: ExportStorage,
+    dataset_policy: DatasetPolicy,
     table: str,
     query,
     schema: pa.Schema,
@@ -111,7 +112,7 @@ def _extract(
         rows = write_batches(path, staged_schema, tap)
     metadata = {
         "dagster/row_count": rows,
-        "preview": MetadataValue.md(batch_preview(tap.first)),
+        "preview": MetadataValue.md(batch_preview(tap.first, dataset_policy.redactor())),
         "staged_path": MetadataValue.path(str(path)),
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
@@ -130,12 +131,12 @@ def _extract(
     metadata={COLUMN_SCHEMA: arrow_schema(EVIDENCE_SCHEMA, {"ordinal": "position in export order (collected_at, id)"})},
 )
 def successful_evidence(
-    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
+    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, dataset_policy: DatasetPolicy
 ) -> MaterializeResult:
     """Evidence of the week whose repair was verified: `verification_result = 'success'`, a non-blank
     summary, `collected_at` in [Monday 00:00, next Monday 00:00) Asia/Taipei, with the incident's alertname."""
     metadata = _extract(
-        context, aiops_db, export_storage, "incident_evidence", successful_evidence_query, EVIDENCE_SCHEMA,
+        context, aiops_db, export_storage, dataset_policy, "incident_evidence", successful_evidence_query, EVIDENCE_SCHEMA,
         EVIDENCE_SCHEMA, drop_blank_summaries,
     )
     return MaterializeResult(metadata=metadata)
@@ -151,12 +152,12 @@ def successful_evidence(
     metadata={COLUMN_SCHEMA: arrow_schema(STAGED_DECISIONS_SCHEMA, {"reasoning": "the [AI 決策] text, by the pair rules"})},
 )
 def coordinator_decisions(
-    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
+    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, dataset_policy: DatasetPolicy
 ) -> MaterializeResult:
     """For each incident of the week's successful evidence, its latest coordinator session
     (latest `created_at`, ties broken by the larger id): the agent's reasoning."""
     metadata = _extract(
-        context, aiops_db, export_storage, "agent_sessions", coordinator_decisions_query, DECISIONS_SCHEMA,
+        context, aiops_db, export_storage, dataset_policy, "agent_sessions", coordinator_decisions_query, DECISIONS_SCHEMA,
         STAGED_DECISIONS_SCHEMA, with_reasoning,
     )
     return MaterializeResult(metadata=metadata)
@@ -172,12 +173,12 @@ def coordinator_decisions(
     metadata={COLUMN_SCHEMA: arrow_schema(STAGED_ACTIONS_SCHEMA, {"action": "the [執行動作] text, by the pair rules"})},
 )
 def repair_actions(
-    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
+    context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, dataset_policy: DatasetPolicy
 ) -> MaterializeResult:
     """For each incident of the week's successful evidence, its latest auto-repair execution
     (latest `created_at`, ties broken by the larger id): the action taken and whether it worked."""
     metadata = _extract(
-        context, aiops_db, export_storage, "auto_repair_executions", repair_actions_query, ACTIONS_SCHEMA,
+        context, aiops_db, export_storage, dataset_policy, "auto_repair_executions", repair_actions_query, ACTIONS_SCHEMA,
         STAGED_ACTIONS_SCHEMA, with_action,
     )
     return MaterializeResult(metadata=metadata)

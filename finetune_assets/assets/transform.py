@@ -19,7 +19,7 @@ from ..failures import fail_without_retry_unless_transient
 from ..lineage import COLUMN_LINEAGE, COLUMN_SCHEMA, PAIR_COLUMN_LINEAGE, arrow_schema
 from ..partitions import weekly_partitions
 from ..previews import BatchTap, batch_preview
-from ..resources import ExportStorage
+from ..resources import DatasetPolicy, ExportStorage
 from ..staging import read_batches, staged_path, write_batches
 from .extract import coordinator_decisions, repair_actions, successful_evidence
 from .sources import OWNERS
@@ -27,7 +27,7 @@ from .sources import OWNERS
 STATS_KEY = b"finetune_stats"
 
 
-def read_pair_stats(schema: pa.Schema) -> dict[str, int]:
+def read_pair_stats(schema: pa.Schema) -> dict:
     return json.loads(schema.metadata[STATS_KEY])
 
 
@@ -39,12 +39,15 @@ def read_pair_stats(schema: pa.Schema) -> dict[str, int]:
     deps=[successful_evidence, coordinator_decisions, repair_actions],
     metadata={COLUMN_SCHEMA: arrow_schema(PAIR_SCHEMA)},
 )
-def training_pairs(context: AssetExecutionContext, export_storage: ExportStorage) -> MaterializeResult:
+def training_pairs(
+    context: AssetExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
+) -> MaterializeResult:
     """One Alpaca pair (instruction, input, output, metadata) per successful evidence of the week,
-    ordered by `collected_at` then evidence id. Evidence with neither a coordinator reasoning nor a
-    repair is skipped and counted; exact duplicates (same input and output) keep only the latest."""
+    ordered by `collected_at` then evidence id, with passwords, tokens, keys and e-mail addresses
+    replaced by `[REDACTED:<type>]` in input and output. Evidence with neither a coordinator reasoning
+    nor a repair is skipped and counted; exact duplicates (same input and output) keep only the latest."""
     root, week = export_storage.staging_root(), context.partition_key
-    stats, digests = PairStats(), Digests.empty()
+    stats, digests, redactor = PairStats(), Digests.empty(), dataset_policy.redactor()
     decisions = decision_lookup(read_batches(staged_path(root, "coordinator_decisions", week), ["incident_id", "reasoning"]))
     repairs = repair_lookup(read_batches(staged_path(root, "repair_actions", week), ["incident_id", "action", "success"]))
     evidence = read_batches(staged_path(root, "successful_evidence", week))
@@ -53,7 +56,7 @@ def training_pairs(context: AssetExecutionContext, export_storage: ExportStorage
     try:
         with fail_without_retry_unless_transient(f"building training pairs for week {week} in {path}"):
             buckets = OrdinalBuckets(spill)
-            for batch in assemble_pairs(evidence, decisions, repairs, stats, digests):
+            for batch in assemble_pairs(evidence, decisions, repairs, stats, digests, redactor):
                 buckets.add(batch)
             # Duplicates are only known once the whole week has been seen; then the survivors are
             # read back in export order.
@@ -70,10 +73,16 @@ def training_pairs(context: AssetExecutionContext, export_storage: ExportStorage
         context.log.warning(
             f"{stats.skipped_no_output} evidence(s) had neither a coordinator reasoning nor a repair: skipped"
         )
+    counts = stats.as_dict()
+    redactions = counts.pop("redactions")
+    if redactions:
+        context.log.info(f"redacted {sum(redactions.values())} secret(s): " + ", ".join(f"{k} {v}" for k, v in redactions.items()))
     return MaterializeResult(
         metadata={
             "dagster/row_count": stats.exported,
-            **{f"count_{name}": value for name, value in stats.as_dict().items()},
+            **{f"count_{name}": value for name, value in counts.items()},
+            "redacted_total": sum(redactions.values()),
+            **{f"redacted_{kind}": count for kind, count in redactions.items()},
             "preview": MetadataValue.md(batch_preview(tap.first)),
             "staged_path": MetadataValue.path(str(path)),
             COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE,

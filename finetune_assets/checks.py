@@ -1,0 +1,203 @@
+"""Asset checks on what was actually written: the export files read back from disk, and the audit
+rows read back from ``finetune_exports``. A failed blocking check keeps the week out of the registry."""
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    MetadataValue,
+    asset_check,
+    multi_asset_check,
+)
+
+from .assets.export import audit_rows_of, export_registry, jsonl_export, read_manifest
+from .export_validation import (
+    ALPACA_SCHEMA,
+    ExportReport,
+    UnreadableExport,
+    count_records,
+    read_json_lines,
+    validate_alpaca_export,
+)
+from .jsonl import file_digest_and_lines
+from .partitions import weekly_partitions
+from .registry import registered_row
+from .resources import AiopsDatabase, DatasetPolicy, ExportStorage
+from .splits import split_column, validation_mask
+
+
+def _spec(name: str, description: str, blocking: bool = True) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        name, asset=jsonl_export, description=description, blocking=blocking, partitions_def=weekly_partitions
+    )
+
+
+EXPORT_CHECKS = [
+    _spec("records_are_well_formed", "Every line parses and has exactly instruction, input, output (non-blank "
+          "strings) and metadata with its seven string keys."),
+    _spec("no_secrets_survive", "A scanner independent of the redactor (other rules and an entropy test) finds "
+          "no secret-like string in input or output."),
+    _spec("no_duplicates", "No evidence_id twice, no (input, output) pair twice."),
+    _spec("loads_with_pyarrow", "The snapshot and every trainer file load with pyarrow's JSON reader into one "
+          "schema, with the line counts the export recorded."),
+    _spec("token_lengths", "Estimated tokens per line (offline estimate); warns when lines exceed the limit.",
+          blocking=False),
+]
+
+
+def _results_for_week(manifest: dict, token_limit: int) -> dict[str, tuple[bool, dict]]:
+    if not manifest["file_path"]:
+        note = {"note": "no training pairs this week: no file to check"}
+        return {spec.name: (True, note) for spec in EXPORT_CHECKS}
+    path = Path(manifest["file_path"])
+    try:
+        report = validate_alpaca_export(path)
+    except UnreadableExport as error:
+        return {spec.name: (False, {"error": str(error)}) for spec in EXPORT_CHECKS}
+    return {
+        "records_are_well_formed": _well_formed(report),
+        "no_secrets_survive": (
+            report.secrets.found == 0,
+            {"found": report.secrets.found, **{f"found_{k}": v for k, v in report.secrets.counts.items()},
+             "where": MetadataValue.md(_bullets(report.secrets.examples))},
+        ),
+        "no_duplicates": (
+            not (report.duplicate_evidence_ids or report.duplicate_pairs),
+            {"duplicate_evidence_ids": report.duplicate_evidence_ids, "duplicate_pairs": report.duplicate_pairs},
+        ),
+        "loads_with_pyarrow": _round_trip(manifest),
+        "token_lengths": _token_lengths(report, token_limit),
+    }
+
+
+def _well_formed(report: ExportReport) -> tuple[bool, dict]:
+    metadata = {"lines": report.lines, "problem_lines": sum(report.problems.values())}
+    if report.problems:
+        metadata["problems"] = MetadataValue.md(_bullets(report.examples))
+    return not report.problems, metadata
+
+
+def _round_trip(manifest: dict) -> tuple[bool, dict]:
+    snapshot = {"path": manifest["file_path"], "records": manifest["record_count"]}
+    problems, schemas = [], {}
+    for file in [snapshot, *manifest["trainer_files"]]:
+        name = Path(file["path"]).name
+        try:
+            lines, schemas[name] = count_records(Path(file["path"]))
+        except UnreadableExport as error:
+            problems.append(str(error))
+            continue
+        if lines != file["records"]:
+            problems.append(f"{name}: {lines} lines load, {file['records']} were written")
+    metadata = {"files": len(schemas), "schemas": MetadataValue.md(_bullets([f"{n}: {_fields(s)}" for n, s in schemas.items()]))}
+    if problems:
+        metadata["problems"] = MetadataValue.md(_bullets(problems))
+    return not problems, metadata
+
+
+def _fields(schema) -> str:
+    return ", ".join(f"{field.name}: {field.type}" for field in schema)
+
+
+def _token_lengths(report: ExportReport, limit: int) -> tuple[bool, dict]:
+    summary = report.token_summary(limit)
+    return summary["over_limit"] == 0, {f"tokens_{key}": value for key, value in summary.items()}
+
+
+def _bullets(items: list[str]) -> str:
+    return "\n".join(f"- {item}" for item in items) or "_none_"
+
+
+def _combined(per_week: dict[str, dict[str, tuple[bool, dict]]], name: str) -> tuple[bool, dict]:
+    """One week as it is; a range run passes only if every week passes, metadata keyed by week."""
+    if len(per_week) == 1:
+        return next(iter(per_week.values()))[name]
+    passed, metadata = True, {}
+    for week, results in per_week.items():
+        week_passed, week_metadata = results[name]
+        passed &= week_passed
+        metadata.update({f"{week} {key}": value for key, value in week_metadata.items()})
+        metadata[f"{week} passed"] = week_passed
+    return passed, metadata
+
+
+@multi_asset_check(specs=EXPORT_CHECKS, description="Reads each week's export back from disk and checks it.")
+def jsonl_export_checks(
+    context: AssetCheckExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
+):
+    per_week = {
+        week: _results_for_week(read_manifest(export_storage, week), dataset_policy.token_limit)
+        for week in context.partition_keys
+    }
+    for spec in EXPORT_CHECKS:
+        passed, metadata = _combined(per_week, spec.name)
+        severity = AssetCheckSeverity.ERROR if spec.blocking else AssetCheckSeverity.WARN
+        yield AssetCheckResult(
+            asset_key=jsonl_export.key, check_name=spec.name, passed=passed, severity=severity, metadata=metadata
+        )
+
+
+def _file_ids(path: Path, group_column: str, validation_fraction: float) -> tuple[list, np.ndarray]:
+    """Evidence ids in file order and, recomputed from each line's group, which went to validation."""
+    ids, sides = [], []
+    for batch in read_json_lines(path, ALPACA_SCHEMA):
+        metadata = batch.column("metadata")
+        ids += pc.struct_field(metadata, "evidence_id").to_pylist()
+        sides.append(validation_mask(pc.struct_field(metadata, group_column), validation_fraction))
+    return ids, np.concatenate(sides) if sides else np.zeros(0, dtype=bool)
+
+
+def _row_mismatches(row: dict | None, expected, path: Path, ids: list) -> list[str]:
+    if row is None:
+        return [f"{path.name}: no audit row"]
+    sha256, lines = file_digest_and_lines(path)
+    stored = {
+        "export_type": expected.export_type,
+        "record_count": lines,
+        "size_bytes": path.stat().st_size,
+        "checksum_sha256": sha256,
+    }
+    problems = [f"{path.name}: {key} is {row[key]!r}, the file says {value!r}" for key, value in stored.items() if row[key] != value]
+    if list(row["source_ids"]) != ids:
+        problems.append(f"{path.name}: source_ids ({len(row['source_ids'])}) differ from the file's {len(ids)} evidence ids")
+    return problems
+
+
+def _audit_problems(aiops_db: AiopsDatabase, manifest: dict) -> tuple[list[str], int]:
+    expected_rows = audit_rows_of(manifest, manifest["run_id"])
+    snapshot = Path(manifest["file_path"])
+    ids, validation = _file_ids(snapshot, split_column(manifest["split_key"]), manifest["validation_fraction"])
+    ids_of = {None: ids, "train": [i for i, v in zip(ids, validation) if not v], "validation": [i for i, v in zip(ids, validation) if v]}
+    problems = []
+    for expected in expected_rows:
+        problems += _row_mismatches(registered_row(aiops_db, expected.file_path), expected, Path(expected.file_path), ids_of[expected.split])
+    return problems, len(expected_rows)
+
+
+@asset_check(
+    asset=export_registry,
+    partitions_def=weekly_partitions,
+    description="Each audit row agrees with its file as stored: line count, bytes, sha256 and the evidence ids "
+    "in file order (a split file's ids recomputed from the snapshot's groups).",
+)
+def audit_rows_match_files(
+    context: AssetCheckExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
+) -> AssetCheckResult:
+    problems, rows = [], 0
+    for week in context.partition_keys:
+        manifest = read_manifest(export_storage, week)
+        if manifest["file_path"]:
+            week_problems, week_rows = _audit_problems(aiops_db, manifest)
+            problems += [f"{week}: {problem}" for problem in week_problems]
+            rows += week_rows
+    return AssetCheckResult(
+        passed=not problems, metadata={"rows_checked": rows, "problems": MetadataValue.md(_bullets(problems))}
+    )
+
+
+ASSET_CHECKS = [jsonl_export_checks, audit_rows_match_files]

@@ -1,0 +1,54 @@
+"""The independent scanner: finds what the redactor should have caught, and says where, not what."""
+
+import pyarrow as pa
+import pytest
+
+from finetune_assets.redaction import Redactor
+from finetune_assets.secret_scan import ScanReport, scan_column, text_findings
+
+from .test_redaction import CASES
+
+FOUND = [
+    ("AKIAIOSFODNN7EXAMPLE", "aws_key_id"),
+    ("ghp_" + "A1b2" * 9, "github"),
+    ("glpat-abcdefghij0123456789", "gitlab"),
+    ("xoxb-123456789012-abcdef", "slack"),
+    ("sk-abcdefghijklmnopqrstuv", "openai"),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc", "jwt"),
+    ("-----BEGIN OPENSSH PRIVATE KEY-----", "private_key"),
+    ("mysql://root:hunter2@db", "url_password"),
+    ("db_password = hunter2!", "credential_assignment"),
+    ("the key is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "high_entropy"),
+]
+
+
+@pytest.mark.parametrize("text, kind", FOUND)
+def test_secret_shapes_are_found(text, kind):
+    assert kind in text_findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password=[REDACTED:password] and postgres://u:[REDACTED:url_credentials]@db",
+        "KubeDeploymentReplicasMismatch2Critical on node-exporter-7f9c8d6b5-x2kqp",
+        "image sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "evidence 3f2b8c1e-8d2a-4f7b-9c3e-1a2b3c4d5e6f, tokens: 4096, passed: true",
+    ],
+)
+def test_redacted_and_ordinary_text_is_clean(text):
+    assert text_findings(text) == []
+
+
+def test_nothing_the_redactor_handles_survives_it():
+    redactor = Redactor()
+    for text, secret, _, _ in CASES:
+        assert text_findings(redactor.redact(text)) == [], text
+
+
+def test_the_report_names_lines_and_kinds_never_values():
+    report = ScanReport()
+    scan_column(pa.array(["clean", "pwd: hunter2!", None, "AKIAIOSFODNN7EXAMPLE"], pa.large_string()), 10, report)
+    assert report.counts == {"credential_assignment": 1, "aws_key_id": 1}
+    assert report.examples == ["line 11: credential_assignment", "line 13: aws_key_id"]
+    assert not any("hunter2" in example or "AKIA" in example for example in report.examples)
