@@ -27,6 +27,11 @@ ALERTS = [
     ("CertificateExpiring", "TLS certificate for api.example.internal expires in 3 days; cert-manager renewal failed."),
     ("KafkaConsumerLag", "Consumer group billing-events lag 1.2M messages 🚨, partition 7 rebalancing loop."),
     ("MemoryLeak", "container inventory-worker RSS grows 60 MB/h，疑似快取未設上限 since deploy v2.14.0."),
+    # Evidence is built from logs, and logs carry secrets: these show the redactor at work.
+    ("DatabaseAuthFailed", "order-service 連線失敗：postgres://orders:Winter2026!@pg-primary.prod:5432/orders "
+                           "password authentication failed; DB_PASSWORD=Winter2026! 於 configmap 明文存放。"),
+    ("WebhookUnauthorized", "alertmanager webhook 回 401 (Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJh"
+                            "bGVydG1hbmFnZXIifQ.c2lnbmF0dXJl); 已通知 oncall-sre@example.com。"),
 ]
 REASONINGS = [
     "OOMKilled 與記憶體上限過低相符，先提高 limit 並重啟，再追查洩漏。",
@@ -208,8 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     export = metadata["jsonl_export"]
     rows = export["dagster/row_count"].value
-    where = export["path"].value if "path" in export else "(no file: the week has no pairs)"
+    if "path" not in export:
+        print(f"week {args.week}: no training pairs, so no file was written")
+        return 0
+    where = Path(export["path"].value)
     print(f"week {args.week}: {rows} training pairs written to {where}")
+    print(f"train/validation files, dataset card and dataset_info.json: {where.with_suffix('')}/")
     return 0
 
 

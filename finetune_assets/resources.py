@@ -137,7 +137,9 @@ class DatasetPolicy(ConfigurableResource):
     def validated(self) -> "DatasetPolicy":
         """Fails the step with a clear message on a setting no trainer file can be built from."""
         unknown = [name for name in self.formats if name not in FORMATS]
-        problems = [f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}"] if unknown or not self.formats else []
+        problems = [f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}"] if unknown else []
+        if not self.formats:
+            problems.append(f"formats: name at least one of {', '.join(FORMATS)}")
         if self.split_key not in SPLIT_KEYS:
             problems.append(f"split_key {self.split_key!r}: choose from {', '.join(SPLIT_KEYS)}")
         if not 0 <= self.validation_fraction <= 1:

@@ -6,6 +6,7 @@ import sys
 from dagster import AssetKey
 
 from finetune_assets import defs
+from finetune_assets.definitions import dataset_policy_from_environment
 
 LINEAGE = {
     "successful_evidence": {"incident_evidence", "incidents"},
@@ -58,3 +59,28 @@ def test_the_module_loads_in_a_clean_environment_without_secrets(tmp_path):
     code = "import finetune_assets; print(len(finetune_assets.defs.resolve_asset_graph().get_all_asset_keys()))"
     output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "11"
+
+
+def test_checks_cover_the_export_and_the_registry_and_block_where_it_matters():
+    graph = defs.resolve_asset_graph()
+    checks = {(key.asset_key.to_user_string(), key.name): graph.get_check_spec(key) for key in graph.asset_check_keys}
+    assert set(checks) == {
+        ("jsonl_export", name)
+        for name in ("records_are_well_formed", "no_secrets_survive", "no_duplicates", "loads_with_pyarrow", "token_lengths")
+    } | {("export_registry", "audit_rows_match_files")}
+    blocking = {name for (asset, name), spec in checks.items() if spec.blocking}
+    assert blocking == {"records_are_well_formed", "no_secrets_survive", "no_duplicates", "loads_with_pyarrow"}
+
+
+def test_the_dataset_policy_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("FINETUNE_FORMATS", "alpaca, openai_chat")
+    monkeypatch.setenv("FINETUNE_SPLIT_KEY", "incident_id")
+    monkeypatch.setenv("FINETUNE_VALIDATION_FRACTION", "0.25")
+    monkeypatch.setenv("FINETUNE_TOKEN_LIMIT", "4096")
+    monkeypatch.setenv("FINETUNE_MASK_NETWORK", "true")
+    monkeypatch.setenv("FINETUNE_REDACTION_PATTERNS", '{"ticket": "TCK-\\\\d+"}')
+    policy = dataset_policy_from_environment()
+    assert policy.formats == ["alpaca", "openai_chat"]
+    assert (policy.split_key, policy.validation_fraction, policy.token_limit) == ("incident_id", 0.25, 4096)
+    assert policy.mask_network is True
+    assert policy.redactor().redact("see TCK-12 on 10.0.0.1") == "see [REDACTED:ticket] on [REDACTED:ip_address]"

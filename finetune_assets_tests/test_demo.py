@@ -39,8 +39,14 @@ def test_quick_start_builds_the_demo_and_exports_a_week(tmp_path, monkeypatch, c
     monkeypatch.delenv("FINETUNE_EXPORT_PATH", raising=False)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     assert main(["--week", "2026-11-09"]) == 0
-    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    printed = capsys.readouterr().out.strip().splitlines()[-2:]
     [export] = list((tmp_path / ".finetune_demo" / "exports" / "2026-11-09").glob("*.jsonl"))
-    rows = export.read_bytes().count(b"\n")
-    assert printed == f"week 2026-11-09: {rows} training pairs written to {export}"
+    data = export.read_text(encoding="utf-8")
+    rows = data.count("\n")
+    assert printed[0] == f"week 2026-11-09: {rows} training pairs written to {export}"
+    assert printed[1].endswith(f"{export.with_suffix('')}/")
+    assert (export.with_suffix("") / "README.md").exists()
     assert rows > 10
+    # The demo's logs carry a password, a token and an e-mail address; none is exported.
+    assert "[REDACTED:url_credentials]" in data and "[REDACTED:email]" in data
+    assert "Winter2026!" not in data and "oncall-sre@example.com" not in data

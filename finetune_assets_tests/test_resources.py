@@ -4,7 +4,7 @@ import pytest
 from dagster import Failure
 from sqlalchemy import text
 
-from finetune_assets.resources import AiopsDatabase, ExportStorage, TransientDatabaseError
+from finetune_assets.resources import AiopsDatabase, DatasetPolicy, ExportStorage, TransientDatabaseError
 
 
 def test_source_reads_are_read_only(database_url):
@@ -54,3 +54,21 @@ def test_staging_defaults_under_the_export_path(tmp_path):
     storage = ExportStorage(export_path=str(tmp_path / "exports"))
     assert storage.staging_root() == (tmp_path / "exports" / "_staging").resolve()
     assert ExportStorage(export_path=str(tmp_path), staging_path=str(tmp_path / "s")).staging_root() == tmp_path / "s"
+
+
+def test_a_dataset_policy_no_file_can_be_built_from_fails_with_every_reason():
+    policy = DatasetPolicy(formats=["alpaca", "parquet"], split_key="severity", validation_fraction=1.5)
+    with pytest.raises(Failure) as failure:
+        policy.validated()
+    message = failure.value.description
+    assert "unknown format(s) ['parquet']" in message
+    assert "split_key 'severity'" in message
+    assert "validation_fraction 1.5" in message
+    with pytest.raises(Failure, match="at least one|unknown format"):
+        DatasetPolicy(formats=[]).validated()
+
+
+def test_an_extra_pattern_that_does_not_compile_fails_without_retry():
+    with pytest.raises(Failure, match="'ticket' is not a valid RE2") as failure:
+        DatasetPolicy(extra_redaction_patterns={"ticket": "TCK-(\\d+"}).redactor()
+    assert failure.value.allow_retries is False
