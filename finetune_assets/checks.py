@@ -1,9 +1,8 @@
 """Asset checks on what was actually written: the export files read back from disk, and the audit
 rows read back from ``finetune_exports``. A failed blocking check keeps the week out of the registry."""
 
-from pathlib import Path
 
-import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import (
     AssetCheckExecutionContext,
@@ -15,7 +14,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from .assets.export import audit_rows_of, export_registry, jsonl_export, read_manifest
+from .assets.export import export_registry, jsonl_export
 from .export_validation import (
     ALPACA_SCHEMA,
     ExportReport,
@@ -25,10 +24,12 @@ from .export_validation import (
     validate_alpaca_export,
 )
 from .jsonl import file_digest_and_lines
+from .manifest import audit_rows_of, read_manifest, written_files
 from .partitions import weekly_partitions
-from .registry import registered_row
+from .registry import IdsDigest, registered_row
 from .resources import AiopsDatabase, DatasetPolicy, ExportStorage
 from .splits import split_column, validation_mask
+from .storage import Store
 
 
 def _spec(name: str, description: str, blocking: bool = True) -> AssetCheckSpec:
@@ -50,13 +51,13 @@ EXPORT_CHECKS = [
 ]
 
 
-def _results_for_week(manifest: dict, token_limit: int) -> dict[str, tuple[bool, dict]]:
-    if not manifest["file_path"]:
+def _results_for_week(exports: Store, manifest: dict, token_limit: int) -> dict[str, tuple[bool, dict]]:
+    snapshot = manifest["snapshot"]
+    if not snapshot:
         note = {"note": "no training pairs this week: no file to check"}
         return {spec.name: (True, note) for spec in EXPORT_CHECKS}
-    path = Path(manifest["file_path"])
     try:
-        report = validate_alpaca_export(path)
+        report = validate_alpaca_export(exports, snapshot["path"])
     except UnreadableExport as error:
         return {spec.name: (False, {"error": str(error)}) for spec in EXPORT_CHECKS}
     return {
@@ -70,7 +71,7 @@ def _results_for_week(manifest: dict, token_limit: int) -> dict[str, tuple[bool,
             not (report.duplicate_evidence_ids or report.duplicate_pairs),
             {"duplicate_evidence_ids": report.duplicate_evidence_ids, "duplicate_pairs": report.duplicate_pairs},
         ),
-        "loads_with_pyarrow": _round_trip(manifest),
+        "loads_with_pyarrow": _round_trip(exports, manifest, report),
         "token_lengths": _token_lengths(report, token_limit),
     }
 
@@ -82,13 +83,16 @@ def _well_formed(report: ExportReport) -> tuple[bool, dict]:
     return not report.problems, metadata
 
 
-def _round_trip(manifest: dict) -> tuple[bool, dict]:
-    snapshot = {"path": manifest["file_path"], "records": manifest["record_count"]}
-    problems, schemas = [], {}
-    for file in [snapshot, *manifest["trainer_files"]]:
-        name = Path(file["path"]).name
+def _round_trip(exports: Store, manifest: dict, snapshot: ExportReport) -> tuple[bool, dict]:
+    """The snapshot was read once already (for ``snapshot``); each trainer file is read here."""
+    name = manifest["snapshot"]["url"].rsplit("/", 1)[-1]
+    problems, schemas = [], {name: snapshot.schema}
+    if snapshot.lines != manifest["snapshot"]["records"]:
+        problems.append(f"{name}: {snapshot.lines} lines load, {manifest['snapshot']['records']} were written")
+    for file in manifest["trainer_files"]:
+        name = file["url"].rsplit("/", 1)[-1]
         try:
-            lines, schemas[name] = count_records(Path(file["path"]))
+            lines, schemas[name] = count_records(exports, file["path"])
         except UnreadableExport as error:
             problems.append(str(error))
             continue
@@ -130,8 +134,9 @@ def _combined(per_week: dict[str, dict[str, tuple[bool, dict]]], name: str) -> t
 def jsonl_export_checks(
     context: AssetCheckExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
 ):
+    staging, exports = export_storage.staging(), export_storage.exports()
     per_week = {
-        week: _results_for_week(read_manifest(export_storage, week), dataset_policy.token_limit)
+        week: _results_for_week(exports, read_manifest(staging, week), dataset_policy.token_limit)
         for week in context.partition_keys
     }
     for spec in EXPORT_CHECKS:
@@ -142,40 +147,46 @@ def jsonl_export_checks(
         )
 
 
-def _file_ids(path: Path, group_column: str, validation_fraction: float) -> tuple[list, np.ndarray]:
-    """Evidence ids in file order and, recomputed from each line's group, which went to validation."""
-    ids, sides = [], []
-    for batch in read_json_lines(path, ALPACA_SCHEMA):
+def _file_ids(exports: Store, path: str, group_column: str, validation_fraction: float) -> dict:
+    """Digests of the evidence ids in file order: all of them, and each side of the split as
+    recomputed from each line's group."""
+    digests = {None: IdsDigest(), "train": IdsDigest(), "validation": IdsDigest()}
+    for batch in read_json_lines(exports, path, ALPACA_SCHEMA):
         metadata = batch.column("metadata")
-        ids += pc.struct_field(metadata, "evidence_id").to_pylist()
-        sides.append(validation_mask(pc.struct_field(metadata, group_column), validation_fraction))
-    return ids, np.concatenate(sides) if sides else np.zeros(0, dtype=bool)
+        ids = pc.struct_field(metadata, "evidence_id")
+        validation = pa.array(validation_mask(pc.struct_field(metadata, group_column), validation_fraction))
+        digests[None].update(ids.to_pylist())
+        digests["train"].update(ids.filter(pc.invert(validation)).to_pylist())
+        digests["validation"].update(ids.filter(validation).to_pylist())
+    return {side: digest.value for side, digest in digests.items()}
 
 
-def _row_mismatches(row: dict | None, expected, path: Path, ids: list) -> list[str]:
+def _row_mismatches(exports: Store, row: dict | None, expected, file: dict, ids: tuple[int, str]) -> list[str]:
+    name = file["url"].rsplit("/", 1)[-1]
     if row is None:
-        return [f"{path.name}: no audit row"]
-    sha256, lines = file_digest_and_lines(path)
+        return [f"{name}: no audit row"]
+    sha256, lines = file_digest_and_lines(exports, file["path"])
     stored = {
         "export_type": expected.export_type,
         "record_count": lines,
-        "size_bytes": path.stat().st_size,
+        "size_bytes": exports.size(file["path"]),
         "checksum_sha256": sha256,
     }
-    problems = [f"{path.name}: {key} is {row[key]!r}, the file says {value!r}" for key, value in stored.items() if row[key] != value]
-    if list(row["source_ids"]) != ids:
-        problems.append(f"{path.name}: source_ids ({len(row['source_ids'])}) differ from the file's {len(ids)} evidence ids")
+    problems = [f"{name}: {key} is {row[key]!r}, the file says {value!r}" for key, value in stored.items() if row[key] != value]
+    if (row["id_count"], row["ids_sha256"]) != ids:
+        problems.append(f"{name}: source_ids ({row['id_count']}) differ from the file's {ids[0]} evidence ids")
     return problems
 
 
-def _audit_problems(aiops_db: AiopsDatabase, manifest: dict) -> tuple[list[str], int]:
-    expected_rows = audit_rows_of(manifest, manifest["run_id"])
-    snapshot = Path(manifest["file_path"])
-    ids, validation = _file_ids(snapshot, split_column(manifest["split_key"]), manifest["validation_fraction"])
-    ids_of = {None: ids, "train": [i for i, v in zip(ids, validation) if not v], "validation": [i for i, v in zip(ids, validation) if v]}
+def _audit_problems(aiops_db: AiopsDatabase, staging: Store, exports: Store, manifest: dict) -> tuple[list[str], int]:
+    expected_rows = audit_rows_of(manifest, staging, manifest["run_id"])
+    ids_of = _file_ids(
+        exports, manifest["snapshot"]["path"], split_column(manifest["split_key"]), manifest["validation_fraction"]
+    )
     problems = []
-    for expected in expected_rows:
-        problems += _row_mismatches(registered_row(aiops_db, expected.file_path), expected, Path(expected.file_path), ids_of[expected.split])
+    for expected, file in zip(expected_rows, written_files(manifest)):
+        row = registered_row(aiops_db, expected.file_path)
+        problems += _row_mismatches(exports, row, expected, file, ids_of[expected.split])
     return problems, len(expected_rows)
 
 
@@ -189,10 +200,11 @@ def audit_rows_match_files(
     context: AssetCheckExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
 ) -> AssetCheckResult:
     problems, rows = [], 0
+    staging, exports = export_storage.staging(), export_storage.exports()
     for week in context.partition_keys:
-        manifest = read_manifest(export_storage, week)
-        if manifest["file_path"]:
-            week_problems, week_rows = _audit_problems(aiops_db, manifest)
+        manifest = read_manifest(staging, week)
+        if manifest["snapshot"]:
+            week_problems, week_rows = _audit_problems(aiops_db, staging, exports, manifest)
             problems += [f"{week}: {problem}" for problem in week_problems]
             rows += week_rows
     return AssetCheckResult(

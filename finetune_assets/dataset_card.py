@@ -52,7 +52,7 @@ def dataset_info(summary: ExportSummary) -> dict:
     }
     for file in summary.files:
         info[dataset_name(summary.week, file.export_type)] = {
-            "file_name": file.path.name,
+            "file_name": file.name,
             **LLAMA_FACTORY_FORMATS[file.trainer_format],
         }
     return info
@@ -66,7 +66,7 @@ def _front_matter(summary: ExportSummary) -> list[str]:
         if not files:
             continue
         lines += [f"- config_name: {trainer_format}", "  data_files:"]
-        lines += [f"  - split: {file.split}\n    path: {file.path.name}" for file in files]
+        lines += [f"  - split: {file.split}\n    path: {file.name}" for file in files]
     return [*lines, "---", ""]
 
 
@@ -77,7 +77,7 @@ def dataset_card(summary: ExportSummary) -> str:
     file_lines = [
         f"| `../{summary.snapshot_name}` | alpaca | all | {summary.snapshot_records} | `{summary.snapshot_sha256}` |"
     ] + [
-        f"| `{file.path.name}` | {file.trainer_format} | {file.split} | {file.records} | `{file.sha256}` |"
+        f"| `{file.name}` | {file.trainer_format} | {file.split} | {file.records} | `{file.sha256}` |"
         for file in summary.files
     ]
     split_counts = {split: 0 for split in ("train", "validation")}

@@ -14,11 +14,6 @@ from .resources import AiopsDatabase, DatasetPolicy, ExportStorage
 from .schedules import weekly_finetune_export_job, weekly_finetune_export_schedule
 
 
-def _env_or_default(name: str) -> EnvVar | None:
-    """EnvVar when the variable is set (its value is read only at run time, never logged), else the default."""
-    return EnvVar(name) if os.environ.get(name) else None
-
-
 # Dataset policy settings from the environment; none of them is a secret. Unset: the resource's default.
 POLICY_ENVIRONMENT = {
     "formats": ("FINETUNE_FORMATS", lambda text: [name.strip() for name in text.split(",") if name.strip()]),
@@ -37,12 +32,27 @@ def dataset_policy_from_environment() -> DatasetPolicy:
     return DatasetPolicy(**settings)
 
 
+# Object-store settings; the credentials are secrets, so every value goes through EnvVar.
+STORAGE_ENVIRONMENT = {
+    "export_path": "FINETUNE_EXPORT_PATH",
+    "staging_path": "FINETUNE_STAGING_PATH",
+    "s3_endpoint_url": "FINETUNE_S3_ENDPOINT_URL",
+    "s3_region": "FINETUNE_S3_REGION",
+    "s3_access_key_id": "AWS_ACCESS_KEY_ID",
+    "s3_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+}
+
+
+def _set(fields: dict[str, str]) -> dict[str, EnvVar]:
+    """EnvVar for each variable that is set (its value is read only at run time, never logged);
+    an unset one leaves the resource's default."""
+    return {field: EnvVar(variable) for field, variable in fields.items() if os.environ.get(variable)}
+
+
 def build_resources() -> dict:
-    database_url = _env_or_default("AIOPS_DATABASE_URL")
-    export_path = _env_or_default("FINETUNE_EXPORT_PATH")
     return {
-        "aiops_db": AiopsDatabase(url=database_url) if database_url else AiopsDatabase(),
-        "export_storage": ExportStorage(export_path=export_path) if export_path else ExportStorage(),
+        "aiops_db": AiopsDatabase(**_set({"url": "AIOPS_DATABASE_URL"})),
+        "export_storage": ExportStorage(**_set(STORAGE_ENVIRONMENT)),
         "dataset_policy": dataset_policy_from_environment(),
     }
 
@@ -58,9 +68,19 @@ LINEAGE_ASSETS = [
 
 # Steps run in their own processes (a crash or leak stays in its step), forked from a server that has
 # already imported Dagster and this package, so a step starts in a fraction of a second.
-EXECUTOR = multiprocess_executor.configured(
+MULTIPROCESS = multiprocess_executor.configured(
     {"max_concurrent": 2, "start_method": {"forkserver": {"preload_modules": ["finetune_assets"]}}}
 )
+
+
+def build_executor():
+    """FINETUNE_EXECUTOR=k8s runs each step in a Kubernetes Job of its own (dagster-k8s must be
+    installed, and the export path must be an object store every pod can reach)."""
+    if os.environ.get("FINETUNE_EXECUTOR", "multiprocess") == "k8s":
+        from dagster_k8s import k8s_job_executor
+
+        return k8s_job_executor.configured({"max_concurrent": 4})
+    return MULTIPROCESS
 
 defs = Definitions(
     assets=[*SOURCE_ASSETS, *LINEAGE_ASSETS],
@@ -68,5 +88,5 @@ defs = Definitions(
     jobs=[weekly_finetune_export_job],
     schedules=[weekly_finetune_export_schedule],
     resources=build_resources(),
-    executor=EXECUTOR,
+    executor=build_executor(),
 )

@@ -5,23 +5,27 @@ under the hood), a block at a time, so a million-line week is checked in bounded
 """
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from .assembly import DIGEST_SIZE, pair_digest
 from .pairs import INSTRUCTION, METADATA_KEYS
 from .secret_scan import ScanReport, scan_column
+from .storage import Store
 
 RECORD_KEYS = ("instruction", "input", "output", "metadata")
 TEXT_KEYS = ("instruction", "input", "output")
+# How the registry check reads evidence ids back: every value a string, no other key allowed.
 ALPACA_SCHEMA = pa.schema(
     [*((key, pa.string()) for key in TEXT_KEYS), ("metadata", pa.struct([(key, pa.string()) for key in METADATA_KEYS]))]
 )
-BLOCK_BYTES = 16 << 20
+PIECE_BYTES = 16 << 20
+PARSE_BLOCK_BYTES = 1 << 20  # blocks of a piece are parsed on both cores
 # Offline estimate (no tokenizer download at run time): ~4 ASCII characters per token, and at most
 # 1.5 tokens per other character (CJK text runs about 1-1.5 in common BPE vocabularies), plus framing.
 ASCII_CHARS_PER_TOKEN = 4
@@ -37,6 +41,7 @@ class UnreadableExport(Exception):
 @dataclass
 class ExportReport:
     lines: int = 0
+    schema: pa.Schema | None = None  # as inferred from the first block
     problems: Counter = field(default_factory=Counter)  # structural problem -> lines
     examples: list[str] = field(default_factory=list)
     secrets: ScanReport = field(default_factory=ScanReport)
@@ -62,23 +67,36 @@ class ExportReport:
         }
 
 
-def read_json_lines(path: Path, schema: pa.Schema | None = None):
-    """Batches of the file; a line longer than a block gets a larger block rather than a failure.
+def line_pieces(handle, piece_bytes: int = PIECE_BYTES) -> Iterator[bytes]:
+    """The file in pieces of whole lines, about ``piece_bytes`` each (JSON lines end only at a newline)."""
+    rest = b""
+    while chunk := handle.read(piece_bytes):
+        piece = rest + chunk
+        end = piece.rfind(b"\n") + 1
+        if end:
+            yield piece[:end]
+        rest = piece[end:]
+    if rest:
+        yield rest
 
-    Without ``schema`` the reader infers one from the first block and holds every later block to it,
-    as a trainer's loader does: a key whose type drifts between lines fails here, not in training.
-    With it, any key outside the schema fails."""
-    block = BLOCK_BYTES
-    parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
-    while True:
-        try:
-            reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=block), parse_options=parse)
-            yield from reader
-            return
-        except pa.ArrowInvalid as error:
-            if "straddl" not in str(error) or block > Path(path).stat().st_size:
-                raise UnreadableExport(f"{Path(path).name} does not load with pyarrow's JSON reader: {error}") from None
-            block *= 4
+
+def read_json_lines(store: Store, path: str, schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
+    """The file's lines as batches, as a trainer's loader reads them: the schema comes from the first
+    piece and every later piece is held to it, so a key whose type drifts between lines fails here,
+    not in training. With ``schema`` given, any key outside it fails.
+
+    Each piece is parsed on its own: Arrow's streaming reader reads ahead without bound."""
+    with store.open(path) as handle:
+        for piece in line_pieces(handle):
+            longest = max(map(len, piece.split(b"\n")))
+            read = pj.ReadOptions(block_size=max(PARSE_BLOCK_BYTES, longest + 1))
+            parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
+            try:
+                table = pj.read_json(pa.py_buffer(piece), read_options=read, parse_options=parse)
+            except pa.ArrowInvalid as error:
+                raise UnreadableExport(f"{store.url(path)} does not load with pyarrow's JSON reader: {error}") from None
+            schema = schema or table.schema
+            yield from table.combine_chunks().to_batches()  # one batch a piece: fewer, larger steps
 
 
 def estimate_tokens(*columns: pa.Array) -> np.ndarray:
@@ -90,11 +108,32 @@ def estimate_tokens(*columns: pa.Array) -> np.ndarray:
     return np.ceil(total).astype(np.int64)
 
 
+def _schema_problem(schema: pa.Schema) -> str | None:
+    """What is wrong with the keys and types the reader inferred, if anything.
+
+    A JSON string may be read as a timestamp when it looks like one (collected_at does): both are
+    strings in the file."""
+    if schema.names != list(RECORD_KEYS):
+        return f"keys are {schema.names}, not {list(RECORD_KEYS)}"
+    for key in TEXT_KEYS:
+        if not _is_text(schema.field(key).type):
+            return f"{key} is {schema.field(key).type}, not a string"
+    metadata = schema.field("metadata").type
+    if not pa.types.is_struct(metadata) or [field.name for field in metadata] != list(METADATA_KEYS):
+        return f"metadata is {metadata}, not an object with the keys {list(METADATA_KEYS)}"
+    wrong = [field.name for field in metadata if not (_is_text(field.type) or pa.types.is_timestamp(field.type))]
+    return f"metadata values {wrong} are not strings" if wrong else None
+
+
+def _is_text(data_type: pa.DataType) -> bool:
+    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
+
+
 def _check_structure(batch: pa.RecordBatch, first_line: int, report: ExportReport) -> None:
     for key in TEXT_KEYS:
         column = batch.column(key)
         report.problem(f"{key} missing or null", column.null_count, first_line)
-        blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0).fill_null(False)
+        blank = pc.or_(pc.utf8_is_space(column), pc.equal(pc.utf8_length(column), 0)).fill_null(False)
         report.problem(f"{key} blank", pc.sum(blank).as_py() or 0, first_line)
     wrong = pc.not_equal(batch.column("instruction"), INSTRUCTION).fill_null(False)
     report.problem("instruction is not the fixed text", pc.sum(wrong).as_py() or 0, first_line)
@@ -104,32 +143,38 @@ def _check_structure(batch: pa.RecordBatch, first_line: int, report: ExportRepor
         report.problem(f"metadata.{key} missing or null", pc.struct_field(metadata, key).null_count, first_line)
 
 
-def validate_alpaca_export(path: Path) -> ExportReport:
-    """Structure, secrets, duplicates and token lengths of an Alpaca export, in one pass."""
+def validate_alpaca_export(store: Store, path: str) -> ExportReport:
+    """Structure, secrets, duplicates and token lengths of an Alpaca export, in one pass that reads
+    the file as trainers do (one schema inferred from the first block and held to the end)."""
     report = ExportReport()
-    ids, pairs, tokens = [], [], []
-    for batch in read_json_lines(path, ALPACA_SCHEMA):
+    ids, pair_digests, tokens = [], bytearray(), []
+    for batch in read_json_lines(store, path):
+        if report.schema is None:
+            report.schema = batch.schema
+            if problem := _schema_problem(batch.schema):
+                report.problem(problem, batch.num_rows, 1)
+                return report
         first_line = report.lines + 1
         _check_structure(batch, first_line, report)
         for key in ("input", "output"):
             scan_column(batch.column(key), first_line, report.secrets)
-        ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").to_numpy(zero_copy_only=False))
-        pairs.append(np.fromiter(map(hash, zip(*(batch.column(k).to_pylist() for k in ("input", "output")))), np.int64))
+        ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").cast(pa.large_string()))
+        for pair_input, pair_output in zip(batch.column("input").to_pylist(), batch.column("output").to_pylist()):
+            pair_digests += pair_digest(pair_input or "", pair_output or "")  # a null is reported above
         tokens.append(estimate_tokens(*(batch.column(key) for key in TEXT_KEYS)))
         report.lines += batch.num_rows
     if report.lines:
-        all_ids = np.concatenate(ids)
-        report.duplicate_evidence_ids = len(all_ids) - len(np.unique(all_ids))
-        all_pairs = np.concatenate(pairs)
-        report.duplicate_pairs = len(all_pairs) - len(np.unique(all_pairs))
+        report.duplicate_evidence_ids = report.lines - pc.count_distinct(pa.chunked_array(ids)).as_py()
+        digests = np.frombuffer(pair_digests, dtype=f"S{DIGEST_SIZE}")
+        report.duplicate_pairs = len(digests) - len(np.unique(digests))
         report.token_estimates = np.concatenate(tokens)
     return report
 
 
-def count_records(path: Path) -> tuple[int, pa.Schema | None]:
+def count_records(store: Store, path: str) -> tuple[int, pa.Schema | None]:
     """Lines that load, and the one schema (inferred, as trainers infer it) they all load into."""
     lines, schema = 0, None
-    for batch in read_json_lines(path):
+    for batch in read_json_lines(store, path):
         schema = schema or batch.schema
         lines += batch.num_rows
     return lines, schema

@@ -2,9 +2,9 @@
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
+
+from .storage import Store
 
 
 def encode_line(record: dict) -> bytes:
@@ -14,31 +14,35 @@ def encode_line(record: dict) -> bytes:
 
 @dataclass(frozen=True)
 class WrittenFile:
-    path: Path
+    path: str  # within the store
+    url: str  # as the audit row and people name it
     records: int
     size_bytes: int
     sha256: str
 
 
-class AtomicJsonlWriter:
-    """Streams lines to a hidden temporary file, then fsyncs and renames it into place.
+class EmptyFile(Exception):
+    """Raised into the store's writer to drop a file that got no line."""
 
-    A failure at any point removes the temporary file, so readers never see a partial export.
+
+class AtomicJsonlWriter:
+    """Streams lines into a store file that appears only when whole, counting and hashing as it goes.
+
+    A failure at any point leaves nothing under the final name. With ``skip_empty``, a file that
+    received no line is dropped instead of published.
     """
 
-    def __init__(self, final_path: Path):
-        self.final_path = Path(final_path)
-        self._temp_path = self.final_path.with_name(f".{self.final_path.name}.partial")
+    def __init__(self, store: Store, path: str, skip_empty: bool = False):
+        self.store, self.path, self.skip_empty = store, path, skip_empty
         self._digest = hashlib.sha256()
         self._records = 0
         self._size = 0
+        self._writing = None
         self._file = None
 
     def __enter__(self) -> "AtomicJsonlWriter":
-        if self.final_path.exists():
-            raise FileExistsError(f"refusing to overwrite existing export {self.final_path}")
-        self.final_path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self._temp_path, "wb")
+        self._writing = self.store.writing(self.path)
+        self._file = self._writing.__enter__()
         return self
 
     def write_lines(self, chunk: bytes, records: int) -> None:
@@ -48,46 +52,20 @@ class AtomicJsonlWriter:
         self._records += records
         self._size += len(chunk)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-        finally:
-            self._file.close()
-        if exc_type is not None:
-            self._temp_path.unlink(missing_ok=True)
-            return
-        # link() refuses an existing name, so even a racing writer cannot replace an earlier export.
-        os.link(self._temp_path, self.final_path)
-        self._temp_path.unlink()
-        fsync_directory(self.final_path.parent)
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None and self.skip_empty and not self._records:
+            return self._writing.__exit__(EmptyFile, EmptyFile(self.path), None)
+        return self._writing.__exit__(exc_type, exc, tb)
 
     @property
     def result(self) -> WrittenFile:
-        return WrittenFile(self.final_path, self._records, self._size, self._digest.hexdigest())
+        return WrittenFile(self.path, self.store.url(self.path), self._records, self._size, self._digest.hexdigest())
 
 
-def fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def file_digest_and_lines(path: Path, chunk_size: int = 1 << 20) -> tuple[str, int]:
+def file_digest_and_lines(store: Store, path: str, chunk_size: int = 1 << 20) -> tuple[str, int]:
     """sha256 and line count of a file as stored, in one read."""
     digest, lines = hashlib.sha256(), 0
-    with open(path, "rb") as handle:
+    with store.open(path) as handle:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
             lines += chunk.count(b"\n")

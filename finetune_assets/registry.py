@@ -1,9 +1,9 @@
 """The audit row in ``finetune_exports``: one per export file, inserted once."""
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -13,6 +13,7 @@ from sqlalchemy.schema import CreateTable
 from .resources import AiopsDatabase
 from .schema import finetune_exports
 from .staging import read_batches
+from .storage import Store
 
 EXPORT_TYPE = "evidence_snapshot"
 SOURCE_TABLE = "incident_evidence"
@@ -24,7 +25,8 @@ PLAIN_ELEMENT = "^[0-9A-Za-z_.:-]+$"
 
 @dataclass(frozen=True)
 class AuditRow:
-    source_ids_path: Path  # Parquet file of (evidence_id, validation) in snapshot order
+    ids_store: Store
+    ids_path: str  # Parquet file of (evidence_id, validation) in snapshot order
     file_path: str
     record_count: int
     size_bytes: int
@@ -35,7 +37,7 @@ class AuditRow:
     split: str | None = None  # a trainer file holds only the ids of its side of the split
 
     def source_id_batches(self) -> Iterator[pa.Array]:
-        for batch in read_batches(self.source_ids_path, ["evidence_id", "validation"]):
+        for batch in read_batches(self.ids_store, self.ids_path, ["evidence_id", "validation"]):
             ids = batch.column("evidence_id")
             if self.split is not None:
                 validation = batch.column("validation")
@@ -116,10 +118,43 @@ def _copy_row(connection: Connection, row: AuditRow) -> None:
         copy.write(tail + "\n")
 
 
+class IdsDigest:
+    """Count and sha256 of a list of ids joined by newlines, fed a batch at a time: two lists of a
+    million ids compare without either being held in memory."""
+
+    def __init__(self):
+        self.count, self._digest = 0, hashlib.sha256()
+
+    def update(self, ids: list[str]) -> None:
+        if ids:
+            self._digest.update((("\n" if self.count else "") + "\n".join(ids)).encode("utf-8"))
+            self.count += len(ids)
+
+    @property
+    def value(self) -> tuple[int, str]:
+        return self.count, self._digest.hexdigest()
+
+
 def registered_row(database: AiopsDatabase, file_path: str) -> dict | None:
-    """The audit row of one file as stored, source ids included; None when there is none."""
+    """The audit row of one file as stored, with ``source_ids`` as (count, sha256): see IdsDigest."""
+    columns = [finetune_exports.c[name] for name in ("id", "export_type", "record_count", "size_bytes", "checksum_sha256")]
     with database.read_only(f"reading the audit row of {file_path}") as connection:
         if not connection.dialect.has_table(connection, finetune_exports.name):
             return None
-        row = connection.execute(select(finetune_exports).where(finetune_exports.c.file_path == file_path)).mappings().first()
-        return dict(row) if row is not None else None
+        if connection.dialect.name == "postgresql":
+            ids = finetune_exports.c.source_ids
+            joined = func.array_to_string(ids, "\n")
+            summary = [func.cardinality(ids).label("id_count"),
+                       func.encode(func.sha256(func.convert_to(joined, "UTF8")), "hex").label("ids_sha256")]
+        else:
+            summary = [finetune_exports.c.source_ids]
+        query = select(*columns, *summary).where(finetune_exports.c.file_path == file_path)
+        row = connection.execute(query).mappings().first()
+    if row is None:
+        return None
+    row = dict(row)
+    if "source_ids" in row:
+        digest = IdsDigest()
+        digest.update(list(row.pop("source_ids")))
+        row["id_count"], row["ids_sha256"] = digest.value
+    return row

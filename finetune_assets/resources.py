@@ -11,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from .redaction import RedactionPatternError, Redactor
 from .splits import SPLIT_KEYS
+from .storage import Store
 from .writer import FORMATS
 
 DEMO_DIRECTORY = Path(".finetune_demo")
@@ -94,22 +95,46 @@ class AiopsDatabase(ConfigurableResource):
 
 
 class ExportStorage(ConfigurableResource):
-    """Where the weekly JSONL files and the intermediate Parquet files are written."""
+    """Where the weekly exports and the intermediate Parquet files are written: a local folder, or an
+    S3-compatible bucket (AWS S3, MinIO) that every step of a run can reach from any host."""
 
     export_path: str = Field(
-        default=str(DEMO_EXPORTS), description="FINETUNE_EXPORT_PATH: the folder that receives one folder per week."
+        default=str(DEMO_EXPORTS),
+        description="FINETUNE_EXPORT_PATH: a folder, or s3://bucket/prefix; it receives one folder per week.",
     )
     staging_path: str | None = Field(
-        default=None, description="Intermediate Parquet files; default: a _staging folder under export_path."
+        default=None, description="Intermediate Parquet files; default: _staging under export_path."
     )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="FINETUNE_S3_ENDPOINT_URL, for S3-compatible servers such as MinIO."
+    )
+    s3_region: str | None = Field(default=None, description="FINETUNE_S3_REGION.")
+    s3_access_key_id: str | None = Field(
+        default=None, description="AWS_ACCESS_KEY_ID; unset: the default AWS chain (an IAM role, for one)."
+    )
+    s3_secret_access_key: str | None = Field(default=None, description="AWS_SECRET_ACCESS_KEY.")
 
-    def export_root(self) -> Path:
-        return Path(self.export_path).expanduser().resolve()
+    def _options(self, url: str) -> dict:
+        if not url.startswith(("s3://", "s3a://")):
+            return {}
+        client = {"endpoint_url": self.s3_endpoint_url, "region_name": self.s3_region}
+        options = {"key": self.s3_access_key_id, "secret": self.s3_secret_access_key}
+        # Each run asks the store afresh; a cached listing could hide a file another process wrote.
+        return {
+            **{name: value for name, value in options.items() if value},
+            "client_kwargs": {name: value for name, value in client.items() if value},
+            "skip_instance_cache": True,
+            "use_listings_cache": False,
+        }
 
-    def staging_root(self) -> Path:
+    def exports(self) -> Store:
+        return Store.from_url(self.export_path, **self._options(self.export_path))
+
+    def staging(self) -> Store:
         if self.staging_path:
-            return Path(self.staging_path).expanduser().resolve()
-        return self.export_root() / "_staging"
+            return Store.from_url(self.staging_path, **self._options(self.staging_path))
+        exports = self.exports()
+        return Store(exports.fs, exports.path("_staging"))
 
 
 class DatasetPolicy(ConfigurableResource):

@@ -27,10 +27,21 @@ ASSIGNMENT = re.compile(
     r"""(?i)(?<![a-z])(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|credentials?)"""
     r"""[a-z0-9_]{0,20}["']?\s*[:=]\s*["']?(?P<value>[^\s"',;\[]{6,})"""
 )
+SHAPES = re.compile("|".join(f"(?P<{kind}>{shape})" for kind, shape in TOKEN_SHAPES.items()))
 LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{30,}")
-ENTROPY_BITS = 4.3  # random base64 of 30+ characters scores ~4.5 and up; hex ids stay below
+MIXED_CLASSES = re.compile(r"(?=[^A-Z]*[A-Z])(?=[^a-z]*[a-z])(?=[^0-9]*[0-9])")
 WORD = re.compile(r"[A-Z]?[a-z]{3,}")
-CANDIDATE = "|".join([*TOKEN_SHAPES.values(), r"(?i)(?:pass|pwd|secret|token|key|credential)", "[A-Za-z0-9+/=_-]{30,}"])
+ENTROPY_BITS = 4.3  # random base64 of 30+ characters scores ~4.5 and up; hex ids stay below
+# Rows worth a closer look, found by RE2 a column at a time, and for each the part of the scan it
+# needs: a known shape, a credential-like key being assigned, or a run of token characters with an
+# upper-case letter and a digit (hashes and UUIDs in lower case, CamelCase alert names, are not).
+_TOKEN = "[A-Za-z0-9+/=_-]"
+PREFILTERS = {
+    "shapes": "|".join(f"(?:{shape})" for shape in TOKEN_SHAPES.values()),
+    "assignments": r"(?i)(?:pass|pwd|secret|token|api.?key|access.?key|credential)[a-z0-9_]{0,20}[\"']?\s*[:=]",
+    "tokens": f"{_TOKEN}*[A-Z]{_TOKEN}*[0-9]{_TOKEN}*|{_TOKEN}*[0-9]{_TOKEN}*[A-Z]{_TOKEN}*",
+}
+CANDIDATE = "|".join(f"(?:{pattern})" for pattern in PREFILTERS.values())
 EXAMPLES = 10
 
 
@@ -56,9 +67,10 @@ def shannon_bits(text: str) -> float:
 
 def looks_random(token: str) -> bool:
     """Mixed case and digits, high entropy, and not mostly words (CamelCaseAlertNames2 are words)."""
-    classes = (any(c.islower() for c in token), any(c.isupper() for c in token), any(c.isdigit() for c in token))
+    if not MIXED_CLASSES.match(token):
+        return False
     in_words = sum(map(len, WORD.findall(token)))
-    return all(classes) and in_words * 2 < len(token) and shannon_bits(token) >= ENTROPY_BITS
+    return in_words * 2 < len(token) and shannon_bits(token) >= ENTROPY_BITS
 
 
 def looks_like_credential(value: str) -> bool:
@@ -67,16 +79,23 @@ def looks_like_credential(value: str) -> bool:
     return has_letter and any(not c.isalpha() for c in value) and not value.startswith("[REDACTED")
 
 
-def text_findings(text: str) -> list[str]:
-    kinds = [kind for kind, shape in TOKEN_SHAPES.items() if re.search(shape, text)]
-    kinds += ["credential_assignment" for match in ASSIGNMENT.finditer(text) if looks_like_credential(match["value"])]
-    kinds += ["high_entropy" for token in LONG_TOKEN.findall(text) if looks_random(token)]
+def text_findings(text: str, shapes: bool = True, assignments: bool = True, tokens: bool = True) -> list[str]:
+    """Kinds of secret-like strings in ``text``; the flags skip the parts a prefilter ruled out."""
+    kinds = list(dict.fromkeys(match.lastgroup for match in SHAPES.finditer(text))) if shapes else []
+    if assignments:
+        kinds += ["credential_assignment" for match in ASSIGNMENT.finditer(text) if looks_like_credential(match["value"])]
+    if tokens:
+        kinds += ["high_entropy" for token in LONG_TOKEN.findall(text) if looks_random(token)]
     return kinds
 
 
 def scan_column(column: pa.Array, first_line: int, report: ScanReport) -> None:
     """Scans one text column of a batch whose first row is line ``first_line`` of the file."""
-    candidates = pc.match_substring_regex(column, pattern=CANDIDATE).fill_null(False)
-    for index in pc.indices_nonzero(candidates).to_pylist():
-        for kind in text_findings(column[index].as_py()):
+    indices = pc.indices_nonzero(pc.match_substring_regex(column, pattern=CANDIDATE).fill_null(False))
+    if not len(indices):
+        return
+    rows = column.take(indices)
+    needs = [pc.match_substring_regex(rows, pattern=p).to_numpy(zero_copy_only=False) for p in PREFILTERS.values()]
+    for index, text, *flags in zip(indices.to_pylist(), rows.to_pylist(), *needs):
+        for kind in text_findings(text, *flags):
             report.add(first_line + index, kind)

@@ -1,15 +1,16 @@
 """Intermediate assets as Parquet files, written and read batch by batch.
 
-Each (asset, week) lives at a fixed path, so a downstream step finds its input from the
-partition key alone, in any process, and re-materializing a week replaces it whole.
+Each (asset, week) lives at a fixed path in the staging store (a local folder, or the object store
+when runs span machines), so a downstream step finds its input from the partition key alone, in any
+process on any host, and re-materializing a week replaces it whole.
 """
 
-import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from .storage import Store
 
 BATCH_ROWS = 8_192
 # Arrow's default mimalloc pool keeps what each reader thread freed; the system allocator gives it
@@ -17,14 +18,14 @@ BATCH_ROWS = 8_192
 pa.set_memory_pool(pa.system_memory_pool())
 
 
-def staged_path(root: str | Path, asset_name: str, partition_key: str) -> Path:
-    return Path(root) / asset_name / f"{partition_key}.parquet"
+def staged_path(store: Store, asset_name: str, partition_key: str) -> str:
+    return store.path(asset_name, f"{partition_key}.parquet")
 
 
-def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+def write_batches(store: Store, path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
     """Writes the batches to ``path`` atomically and returns the row count."""
     rows = 0
-    with BatchFileWriter(path, schema) as writer:
+    with BatchFileWriter(store, path, schema) as writer:
         for batch in batches:
             writer.write(batch)
             rows += batch.num_rows
@@ -34,37 +35,36 @@ def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatc
 class BatchFileWriter:
     """Appends batches to a Parquet file that appears under its name only once closed without error."""
 
-    def __init__(self, path: Path, schema: pa.Schema):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._temp_path = self.path.with_name(f".{self.path.name}.partial")
-        self._writer = pq.ParquetWriter(self._temp_path, schema, compression="lz4")
+    def __init__(self, store: Store, path: str, schema: pa.Schema):
+        self._writing = store.writing(path, replace=True)
+        self._schema = schema
+        self._writer = None
 
     def write(self, batch: pa.RecordBatch) -> None:
         self._writer.write_batch(batch)
 
     def __enter__(self) -> "BatchFileWriter":
+        self._writer = pq.ParquetWriter(self._writing.__enter__(), self._schema, compression="lz4")
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self._writer.close()
+    def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
-            os.replace(self._temp_path, self.path)
-        else:
-            self._temp_path.unlink(missing_ok=True)
+            self._writer.close()
+        return self._writing.__exit__(exc_type, exc, tb)
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        raise FileNotFoundError(f"upstream data {path} is missing: materialize the upstream asset for this week first")
+def _require(store: Store, path: str) -> str:
+    if not store.exists(path):
+        raise FileNotFoundError(
+            f"upstream data {store.url(path)} is missing: materialize the upstream asset for this week first"
+        )
     return path
 
 
-def read_schema(path: Path) -> pa.Schema:
-    return pq.read_schema(_require(path))
+def read_schema(store: Store, path: str) -> pa.Schema:
+    return pq.read_schema(_require(store, path), filesystem=store.fs)
 
 
-def read_batches(path: Path, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-    with pq.ParquetFile(_require(path)) as parquet:
+def read_batches(store: Store, path: str, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    with pq.ParquetFile(_require(store, path), filesystem=store.fs) as parquet:
         yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns)
-

@@ -1,17 +1,18 @@
-"""The trainer files of one export: each format split into train and validation, in a folder that
-appears next to the snapshot file only when every file in it is whole. No Dagster here."""
+"""The trainer files of one export: each format split into train and validation, in a folder next to
+the snapshot file. Each file appears only when whole; the dataset card and dataset_info.json are
+written last, once every file is in place. No Dagster here."""
 
-import os
-import shutil
+import posixpath
+from contextlib import ExitStack
 from dataclasses import dataclass
 from itertools import compress
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
-from .jsonl import AtomicJsonlWriter, fsync_directory
+from .jsonl import AtomicJsonlWriter
 from .splits import SPLITS
+from .storage import Store
 from .writer import format_lines
 
 
@@ -19,10 +20,15 @@ from .writer import format_lines
 class TrainerFile:
     trainer_format: str
     split: str
-    path: Path
+    path: str  # within the store
+    url: str
     records: int
     size_bytes: int
     sha256: str
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path)
 
     @property
     def export_type(self) -> str:
@@ -34,24 +40,23 @@ def trainer_file_name(trainer_format: str, split: str) -> str:
 
 
 class TrainerFileSet:
-    """Writes ``<format>.<split>.jsonl`` for every format into a hidden folder, published whole."""
+    """Writes ``<format>.<split>.jsonl`` for every format into ``folder``; an empty side gets no file."""
 
-    def __init__(self, folder: Path, formats: list[str]):
-        self.folder = Path(folder)
-        self._temp = self.folder.with_name(f".{self.folder.name}.partial")
+    def __init__(self, store: Store, folder: str, formats: list[str]):
+        self.store, self.folder = store, folder
         self._writers = {
-            (name, split): AtomicJsonlWriter(self._temp / trainer_file_name(name, split))
+            (name, split): AtomicJsonlWriter(store, posixpath.join(folder, trainer_file_name(name, split)), skip_empty=True)
             for name in formats
             for split in SPLITS
         }
+        self._texts: dict[str, str] = {}
+        self._stack = ExitStack()
 
     def __enter__(self) -> "TrainerFileSet":
-        if self.folder.exists():
-            raise FileExistsError(f"refusing to overwrite existing trainer files {self.folder}")
-        shutil.rmtree(self._temp, ignore_errors=True)
-        self._temp.mkdir(parents=True)
-        for writer in self._writers.values():
-            writer.__enter__()
+        with ExitStack() as stack:
+            for writer in self._writers.values():
+                stack.enter_context(writer)
+            self._stack = stack.pop_all()
         return self
 
     def write(self, batch: pa.RecordBatch, alpaca_lines: list[str], validation: np.ndarray) -> None:
@@ -63,30 +68,29 @@ class TrainerFileSet:
             writer.write_lines("".join(chosen).encode("utf-8"), len(chosen))
 
     def files(self) -> list[TrainerFile]:
-        """The files with at least one line, at their published paths; an empty split gets no file."""
+        """The files with at least one line, as they will be published."""
         return [
-            TrainerFile(name, split, self.folder / writer.final_path.name, *_counts(writer))
+            TrainerFile(name, split, writer.path, writer.result.url, *_counts(writer))
             for (name, split), writer in self._writers.items()
             if writer.result.records
         ]
 
     def add_text(self, name: str, text: str) -> None:
-        (self._temp / name).write_text(text, encoding="utf-8")
+        """A file (the card, dataset_info.json) written once every trainer file is in place."""
+        self._texts[name] = text
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type, exc, tb) -> bool:
         try:
-            for writer in self._writers.values():
-                writer.__exit__(exc_type, exc, tb)
+            suppressed = self._stack.__exit__(exc_type, exc, tb)
             if exc_type is None:
-                for writer in self._writers.values():
-                    if not writer.result.records:
-                        writer.final_path.unlink()
-                fsync_directory(self._temp)
-                # rename() of a directory onto an existing non-empty one fails, so nothing is replaced.
-                os.rename(self._temp, self.folder)
-                fsync_directory(self.folder.parent)
-        finally:
-            shutil.rmtree(self._temp, ignore_errors=True)
+                for name, text in self._texts.items():
+                    self.store.write_text(posixpath.join(self.folder, name), text)
+        except BaseException:
+            # A file that was published before a later one failed goes too: no half set stays.
+            for writer in self._writers.values():
+                self.store.remove(writer.path)
+            raise
+        return suppressed
 
 
 def _counts(writer: AtomicJsonlWriter) -> tuple[int, int, str]:

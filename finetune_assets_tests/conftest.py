@@ -9,6 +9,8 @@ from finetune_assets.benchmark.synthetic import SOURCE_DDL
 from finetune_assets.local_postgres import LocalPostgres
 from finetune_assets.schema import SOURCE_TABLES
 
+from .s3_server import LocalS3
+
 
 @pytest.fixture(scope="session")
 def postgres_server():
@@ -42,3 +44,14 @@ def sqlite_url(tmp_path) -> str:
 def database_url(request) -> str:
     """Each lineage test runs against the embedded default and against PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    with LocalS3() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(s3_server) -> str:
+    return s3_server.new_bucket()

@@ -93,10 +93,12 @@ def _portable(row: dict, dialect: str) -> dict:
     }
 
 
-def resources(database_url: str, export_path: Path, policy: DatasetPolicy | None = None) -> dict:
+def resources(database_url: str, export_path: Path | ExportStorage, policy: DatasetPolicy | None = None) -> dict:
+    """``export_path``: a local folder, or an ExportStorage (an object store, say)."""
+    storage = export_path if isinstance(export_path, ExportStorage) else ExportStorage(export_path=str(export_path))
     return {
         "aiops_db": AiopsDatabase(url=database_url),
-        "export_storage": ExportStorage(export_path=str(export_path)),
+        "export_storage": storage,
         "dataset_policy": policy or DatasetPolicy(),
     }
 

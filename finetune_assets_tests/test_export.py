@@ -1,11 +1,10 @@
 """Export failures: a clear message, no partial file and no audit row."""
 
-import json
-
 import pytest
 from dagster import DagsterInstance, materialize
 
-from finetune_assets.assets.export import export_registry, manifest_path
+from finetune_assets.assets.export import export_registry
+from finetune_assets.manifest import read_manifest
 from finetune_assets.resources import ExportStorage
 
 from finetune_assets.definitions import LINEAGE_ASSETS
@@ -37,8 +36,8 @@ def test_registry_refuses_an_export_file_that_changed_after_writing(database_url
     week.execution("INC-1", ["restart"], at(days=1))
     week.save()
     materialize_week(database_url, tmp_path)
-    manifest = json.loads(manifest_path(ExportStorage(export_path=str(tmp_path)), WEEK).read_text())
-    with open(manifest["file_path"], "ab") as handle:
+    manifest = read_manifest(ExportStorage(export_path=str(tmp_path)).staging(), WEEK)
+    with open(manifest["snapshot"]["url"], "ab") as handle:
         handle.write(b"tampered\n")
 
     with pytest.raises(Exception, match="missing or changed"):

@@ -4,7 +4,8 @@ import hashlib
 
 import pytest
 
-from finetune_assets.jsonl import AtomicJsonlWriter, encode_line, file_sha256
+from finetune_assets.jsonl import AtomicJsonlWriter, encode_line, file_digest_and_lines
+from finetune_assets.storage import Store
 
 
 def test_encode_line_keeps_key_order_and_non_ascii():
@@ -14,19 +15,22 @@ def test_encode_line_keeps_key_order_and_non_ascii():
 
 def test_writer_reports_count_size_and_sha256(tmp_path):
     lines = [encode_line({"n": n}) for n in range(3)]
-    with AtomicJsonlWriter(tmp_path / "week" / "export.jsonl") as writer:
+    store = Store.from_url(str(tmp_path))
+    with AtomicJsonlWriter(store, store.path("week", "export.jsonl")) as writer:
         writer.write_lines(b"".join(lines[:2]), 2)
         writer.write_lines(lines[2], 1)
     data = (tmp_path / "week" / "export.jsonl").read_bytes()
     assert writer.result.records == 3
     assert writer.result.size_bytes == len(data)
-    assert writer.result.sha256 == hashlib.sha256(data).hexdigest() == file_sha256(tmp_path / "week" / "export.jsonl")
+    assert writer.result.url == str(tmp_path / "week" / "export.jsonl")
+    digest = hashlib.sha256(data).hexdigest()
+    assert writer.result.sha256 == digest and file_digest_and_lines(store, writer.path) == (digest, 3)
 
 
 def test_a_failure_mid_write_leaves_no_file_at_all(tmp_path):
     target = tmp_path / "export.jsonl"
     with pytest.raises(RuntimeError):
-        with AtomicJsonlWriter(target) as writer:
+        with AtomicJsonlWriter(Store.from_url(str(tmp_path)), str(target)) as writer:
             writer.write_lines(encode_line({"n": 1}), 1)
             raise RuntimeError("disk went away")
     assert list(tmp_path.iterdir()) == []
@@ -34,7 +38,7 @@ def test_a_failure_mid_write_leaves_no_file_at_all(tmp_path):
 
 def test_the_file_is_invisible_under_its_final_name_until_complete(tmp_path):
     target = tmp_path / "export.jsonl"
-    with AtomicJsonlWriter(target) as writer:
+    with AtomicJsonlWriter(Store.from_url(str(tmp_path)), str(target)) as writer:
         writer.write_lines(encode_line({"n": 1}), 1)
         assert not target.exists()
     assert target.exists()
@@ -44,6 +48,12 @@ def test_an_existing_export_is_never_overwritten(tmp_path):
     target = tmp_path / "export.jsonl"
     target.write_bytes(b"earlier export\n")
     with pytest.raises(FileExistsError, match="refusing to overwrite"):
-        with AtomicJsonlWriter(target) as writer:
+        with AtomicJsonlWriter(Store.from_url(str(tmp_path)), str(target)) as writer:
             writer.write_lines(encode_line({"n": 1}), 1)
     assert target.read_bytes() == b"earlier export\n"
+
+
+def test_an_empty_file_can_be_dropped_instead_of_published(tmp_path):
+    with AtomicJsonlWriter(Store.from_url(str(tmp_path)), str(tmp_path / "empty.jsonl"), skip_empty=True):
+        pass
+    assert list(tmp_path.iterdir()) == []

@@ -6,22 +6,29 @@ import pytest
 from finetune_assets.registry import AuditRow, record_export
 from finetune_assets.resources import AiopsDatabase
 from finetune_assets.staging import write_batches
+from finetune_assets.storage import Store
 
 from .seed import audit_rows
 
-IDS_SCHEMA = pa.schema([("evidence_id", pa.string())])
+IDS_SCHEMA = pa.schema([("evidence_id", pa.string()), ("validation", pa.bool_())])
+
+
+def _ids(ids: list[str]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict({"evidence_id": ids, "validation": [False] * len(ids)}, IDS_SCHEMA)
 
 
 @pytest.fixture
 def ids_file(tmp_path):
-    path = tmp_path / "ids.parquet"
-    write_batches(path, IDS_SCHEMA, [pa.RecordBatch.from_pydict({"evidence_id": ["0b9d7a0e-0000-4000-8000-000000000001"]}, IDS_SCHEMA)])
-    return path
+    store = Store.from_url(str(tmp_path))
+    write_batches(store, store.path("ids.parquet"), IDS_SCHEMA, [_ids(["0b9d7a0e-0000-4000-8000-000000000001"])])
+    return store, store.path("ids.parquet")
 
 
-def _row(path: str, ids_path) -> AuditRow:
+def _row(path: str, ids_file) -> AuditRow:
+    store, ids_path = ids_file
     return AuditRow(
-        source_ids_path=ids_path,
+        ids_store=store,
+        ids_path=ids_path,
         file_path=path,
         record_count=1,
         size_bytes=10,
@@ -45,10 +52,10 @@ def test_a_retried_registration_finds_its_row_instead_of_inserting_another(datab
 
 def test_copied_rows_survive_special_characters_and_many_batches(database_url, tmp_path):
     ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(2500)] + ['odd "id", with {braces} \\ and\ttab']
-    path = tmp_path / "many.parquet"
-    write_batches(path, IDS_SCHEMA, [pa.RecordBatch.from_pydict({"evidence_id": ids[i : i + 1000]}, IDS_SCHEMA)
-                                     for i in range(0, len(ids), 1000)])
-    row = AuditRow(source_ids_path=path, file_path="/exports/tab\there/ü.jsonl", record_count=2501, size_bytes=1,
+    store = Store.from_url(str(tmp_path))
+    path = store.path("many.parquet")
+    write_batches(store, path, IDS_SCHEMA, [_ids(ids[i : i + 1000]) for i in range(0, len(ids), 1000)])
+    row = AuditRow(ids_store=store, ids_path=path, file_path="/exports/tab\there/ü.jsonl", record_count=2501, size_bytes=1,
                    checksum_sha256="b" * 64, metadata={"note": 'quote " backslash \\ 中文'})
     record_export(AiopsDatabase(url=database_url), row)
     [stored] = audit_rows(database_url)

@@ -52,8 +52,8 @@ def test_without_a_url_the_embedded_demo_database_is_built(tmp_path):
 
 def test_staging_defaults_under_the_export_path(tmp_path):
     storage = ExportStorage(export_path=str(tmp_path / "exports"))
-    assert storage.staging_root() == (tmp_path / "exports" / "_staging").resolve()
-    assert ExportStorage(export_path=str(tmp_path), staging_path=str(tmp_path / "s")).staging_root() == tmp_path / "s"
+    assert storage.staging().root == str(tmp_path / "exports" / "_staging")
+    assert ExportStorage(export_path=str(tmp_path), staging_path=str(tmp_path / "s")).staging().root == str(tmp_path / "s")
 
 
 def test_a_dataset_policy_no_file_can_be_built_from_fails_with_every_reason():

@@ -9,6 +9,7 @@ import pytest
 
 from finetune_assets.pairs import INSTRUCTION
 from finetune_assets.resources import DatasetPolicy
+from finetune_assets.storage import Store
 from finetune_assets.trainer_files import TrainerFileSet
 
 from .seed import Week, at, audit_rows, export_files, materialize_week, read_lines
@@ -154,12 +155,13 @@ def test_the_split_is_identical_across_reruns_and_weeks(database_url, tmp_path):
     assert sides(_folder(first)) == sides(_folder(first, "2026-11-16"))
 
 
-def test_a_failure_mid_way_leaves_no_trainer_folder(tmp_path):
-    folder = tmp_path / "2026-11-09" / "finetune-x"
+def test_a_failure_mid_way_leaves_no_trainer_file(tmp_path):
+    store = Store.from_url(str(tmp_path))
     with pytest.raises(RuntimeError):
-        with TrainerFileSet(folder, ["alpaca"]):
+        with TrainerFileSet(store, store.path("2026-11-09", "finetune-x"), ["alpaca", "sharegpt"]) as files:
+            files.add_text("README.md", "card")
             raise RuntimeError("disk full")
-    assert not folder.exists() and not list(folder.parent.iterdir())
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
 
 
 def test_an_existing_folder_is_never_replaced(tmp_path):
@@ -167,6 +169,6 @@ def test_an_existing_folder_is_never_replaced(tmp_path):
     folder.mkdir()
     (folder / "alpaca.train.jsonl").write_text("{}\n")
     with pytest.raises(FileExistsError):
-        with TrainerFileSet(folder, ["alpaca"]):
+        with TrainerFileSet(Store.from_url(str(tmp_path)), str(folder), ["alpaca"]):
             pass
     assert (folder / "alpaca.train.jsonl").read_text() == "{}\n"

@@ -102,18 +102,19 @@ def _extract(
     derive,
 ) -> dict:
     start, end = context.partition_time_window
-    path = staged_path(export_storage.staging_root(), context.asset_key.to_user_string(), context.partition_key)
-    action = f"extracting {table} for week {context.partition_key} into {path}"
+    store = export_storage.staging()
+    path = staged_path(store, context.asset_key.to_user_string(), context.partition_key)
+    action = f"extracting {table} for week {context.partition_key} into {store.url(path)}"
     with fail_without_retry_unless_transient(action), aiops_db.read_only(action) as connection:
         dialect = connection.dialect
         statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
         counts = Counter()
         tap = BatchTap(derive(stream_query(connection, statement, schema), counts))
-        rows = write_batches(path, staged_schema, tap)
+        rows = write_batches(store, path, staged_schema, tap)
     metadata = {
         "dagster/row_count": rows,
         "preview": MetadataValue.md(batch_preview(tap.first, dataset_policy.redactor())),
-        "staged_path": MetadataValue.path(str(path)),
+        "staged_path": MetadataValue.path(store.url(path)),
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
         "source": aiops_db.display_url(),

@@ -1,7 +1,8 @@
 """Transform: the week's evidence, decisions and repairs joined into Alpaca training pairs."""
 
 import json
-import shutil
+import tempfile
+from pathlib import Path
 
 import pyarrow as pa
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
@@ -46,16 +47,16 @@ def training_pairs(
     ordered by `collected_at` then evidence id, with passwords, tokens, keys and e-mail addresses
     replaced by `[REDACTED:<type>]` in input and output. Evidence with neither a coordinator reasoning
     nor a repair is skipped and counted; exact duplicates (same input and output) keep only the latest."""
-    root, week = export_storage.staging_root(), context.partition_key
+    store, week = export_storage.staging(), context.partition_key
     stats, digests, redactor = PairStats(), Digests.empty(), dataset_policy.redactor()
-    decisions = decision_lookup(read_batches(staged_path(root, "coordinator_decisions", week), ["incident_id", "reasoning"]))
-    repairs = repair_lookup(read_batches(staged_path(root, "repair_actions", week), ["incident_id", "action", "success"]))
-    evidence = read_batches(staged_path(root, "successful_evidence", week))
-    path = staged_path(root, "training_pairs", week)
-    spill = path.with_name(f".{week}.spill")
-    try:
-        with fail_without_retry_unless_transient(f"building training pairs for week {week} in {path}"):
-            buckets = OrdinalBuckets(spill)
+    decisions = decision_lookup(read_batches(store, staged_path(store, "coordinator_decisions", week), ["incident_id", "reasoning"]))
+    repairs = repair_lookup(read_batches(store, staged_path(store, "repair_actions", week), ["incident_id", "action", "success"]))
+    evidence = read_batches(store, staged_path(store, "successful_evidence", week))
+    path = staged_path(store, "training_pairs", week)
+    # The spill files live and die within this step, so they stay on the local disk.
+    with tempfile.TemporaryDirectory(prefix=f"finetune-{week}-spill-") as spill:
+        with fail_without_retry_unless_transient(f"building training pairs for week {week} in {store.url(path)}"):
+            buckets = OrdinalBuckets(Path(spill))
             for batch in assemble_pairs(evidence, decisions, repairs, stats, digests, redactor):
                 buckets.add(batch)
             # Duplicates are only known once the whole week has been seen; then the survivors are
@@ -65,9 +66,7 @@ def training_pairs(
             stats.duplicates = stats.selected - stats.skipped_no_output - stats.exported
             schema = PAIR_SCHEMA.with_metadata({STATS_KEY: json.dumps(stats.as_dict())})
             tap = BatchTap(buckets.in_order(keep))
-            write_batches(path, schema, tap)
-    finally:
-        shutil.rmtree(spill, ignore_errors=True)
+            write_batches(store, path, schema, tap)
 
     if stats.skipped_no_output:
         context.log.warning(
@@ -84,7 +83,7 @@ def training_pairs(
             "redacted_total": sum(redactions.values()),
             **{f"redacted_{kind}": count for kind, count in redactions.items()},
             "preview": MetadataValue.md(batch_preview(tap.first)),
-            "staged_path": MetadataValue.path(str(path)),
+            "staged_path": MetadataValue.path(store.url(path)),
             COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE,
         }
     )

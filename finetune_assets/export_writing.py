@@ -1,0 +1,71 @@
+"""One pass over a week's training pairs: the snapshot, every trainer file and the exported ids,
+each appearing only when whole. No Dagster here."""
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from .dataset_card import ExportSummary, dataset_card, dataset_info_json
+from .jsonl import AtomicJsonlWriter, WrittenFile
+from .previews import PREVIEW_ROWS
+from .splits import split_column, validation_mask
+from .staging import BatchFileWriter, read_batches
+from .storage import Store
+from .trainer_files import TrainerFile, TrainerFileSet
+from .writer import format_lines
+
+SOURCE_IDS_SCHEMA = pa.schema([("evidence_id", pa.string()), ("validation", pa.bool_())])
+PREVIEW_COLUMNS = ["evidence_id", "input", "output"]
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    formats: list[str]
+    split_key: str
+    validation_fraction: float
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    snapshot: WrittenFile
+    trainer_files: list[TrainerFile]
+    preview: list[dict]
+
+
+def trainer_folder(snapshot_path: str) -> str:
+    """The snapshot's trainer files, card and dataset_info.json sit in a folder named after it."""
+    return posixpath.splitext(snapshot_path)[0]
+
+
+def write_export(
+    staging: Store,
+    pairs_path: str,
+    ids_path: str,
+    exports: Store,
+    snapshot_path: str,
+    plan: ExportPlan,
+    describe: Callable[[WrittenFile, list[TrainerFile]], ExportSummary],
+) -> ExportResult:
+    column = split_column(plan.split_key)
+    trainer_files = TrainerFileSet(exports, trainer_folder(snapshot_path), plan.formats)
+    preview = []
+    with (
+        AtomicJsonlWriter(exports, snapshot_path) as snapshot,
+        trainer_files,
+        BatchFileWriter(staging, ids_path, SOURCE_IDS_SCHEMA) as ids,
+    ):
+        for batch in read_batches(staging, pairs_path):
+            validation = validation_mask(batch.column(column), plan.validation_fraction)
+            lines = format_lines(batch, "alpaca")
+            snapshot.write_lines("".join(lines).encode("utf-8"), batch.num_rows)
+            trainer_files.write(batch, lines, validation)
+            ids.write(pa.record_batch([batch.column("evidence_id"), pa.array(validation)], schema=SOURCE_IDS_SCHEMA))
+            if len(preview) < PREVIEW_ROWS:
+                preview.extend(batch.slice(0, PREVIEW_ROWS - len(preview)).select(PREVIEW_COLUMNS).to_pylist())
+        files = trainer_files.files()
+        summary = describe(snapshot.result, files)
+        trainer_files.add_text("README.md", dataset_card(summary))
+        trainer_files.add_text("dataset_info.json", dataset_info_json(summary))
+    return ExportResult(snapshot.result, files, preview)
