@@ -1,6 +1,8 @@
 """Asset checks on what was actually written: the export files read back from disk, and the audit
 rows read back from ``finetune_exports``. A failed blocking check keeps the week out of the registry."""
 
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,6 +62,7 @@ def _results_for_week(exports: Store, manifest: dict, token_limit: int) -> dict[
         report = validate_alpaca_export(exports, snapshot["path"])
     except UnreadableExport as error:
         return {spec.name: (False, {"error": str(error)}) for spec in EXPORT_CHECKS}
+    loaded = _load_trainer_files(exports, manifest["trainer_files"])
     return {
         "records_are_well_formed": _well_formed(report),
         "no_secrets_survive": (
@@ -71,7 +74,7 @@ def _results_for_week(exports: Store, manifest: dict, token_limit: int) -> dict[
             not (report.duplicate_evidence_ids or report.duplicate_pairs),
             {"duplicate_evidence_ids": report.duplicate_evidence_ids, "duplicate_pairs": report.duplicate_pairs},
         ),
-        "loads_with_pyarrow": _round_trip(exports, manifest, report),
+        "loads_with_pyarrow": _round_trip(manifest, report, loaded),
         "token_lengths": _token_lengths(report, token_limit),
     }
 
@@ -83,21 +86,29 @@ def _well_formed(report: ExportReport) -> tuple[bool, dict]:
     return not report.problems, metadata
 
 
-def _round_trip(exports: Store, manifest: dict, snapshot: ExportReport) -> tuple[bool, dict]:
-    """The snapshot was read once already (for ``snapshot``); each trainer file is read here."""
-    name = manifest["snapshot"]["url"].rsplit("/", 1)[-1]
-    problems, schemas = [], {name: snapshot.schema}
-    if snapshot.lines != manifest["snapshot"]["records"]:
-        problems.append(f"{name}: {snapshot.lines} lines load, {manifest['snapshot']['records']} were written")
-    for file in manifest["trainer_files"]:
+def _load_trainer_files(exports: Store, files: list[dict]) -> dict[str, tuple[int, object] | str]:
+    """Each trainer file's name -> (lines that load, the schema they load into), or why it does not load."""
+    loaded = {}
+    for file in files:
         name = file["url"].rsplit("/", 1)[-1]
         try:
-            lines, schemas[name] = count_records(exports, file["path"])
+            loaded[name] = count_records(exports, file["path"])
         except UnreadableExport as error:
-            problems.append(str(error))
+            loaded[name] = str(error)
+    return loaded
+
+
+def _round_trip(manifest: dict, snapshot: ExportReport, trainer_files: dict) -> tuple[bool, dict]:
+    written = {file["url"].rsplit("/", 1)[-1]: file["records"] for file in written_files(manifest)}
+    loaded = {manifest["snapshot"]["url"].rsplit("/", 1)[-1]: (snapshot.lines, snapshot.schema), **trainer_files}
+    problems, schemas = [], {}
+    for name, result in loaded.items():
+        if isinstance(result, str):
+            problems.append(result)
             continue
-        if lines != file["records"]:
-            problems.append(f"{name}: {lines} lines load, {file['records']} were written")
+        lines, schemas[name] = result
+        if lines != written[name]:
+            problems.append(f"{name}: {lines} lines load, {written[name]} were written")
     metadata = {"files": len(schemas), "schemas": MetadataValue.md(_bullets([f"{n}: {_fields(s)}" for n, s in schemas.items()]))}
     if problems:
         metadata["problems"] = MetadataValue.md(_bullets(problems))
@@ -161,32 +172,35 @@ def _file_ids(exports: Store, path: str, group_column: str, validation_fraction:
     return {side: digest.value for side, digest in digests.items()}
 
 
-def _row_mismatches(exports: Store, row: dict | None, expected, file: dict, ids: tuple[int, str]) -> list[str]:
+def _row_mismatches(row: dict | None, expected, file: dict, stored: dict, ids: tuple[int, str]) -> list[str]:
     name = file["url"].rsplit("/", 1)[-1]
     if row is None:
         return [f"{name}: no audit row"]
-    sha256, lines = file_digest_and_lines(exports, file["path"])
-    stored = {
-        "export_type": expected.export_type,
-        "record_count": lines,
-        "size_bytes": exports.size(file["path"]),
-        "checksum_sha256": sha256,
-    }
+    stored = {"export_type": expected.export_type, **stored}
     problems = [f"{name}: {key} is {row[key]!r}, the file says {value!r}" for key, value in stored.items() if row[key] != value]
     if (row["id_count"], row["ids_sha256"]) != ids:
         problems.append(f"{name}: source_ids ({row['id_count']}) differ from the file's {ids[0]} evidence ids")
     return problems
 
 
+def _as_stored(exports: Store, file: dict) -> dict:
+    sha256, lines = file_digest_and_lines(exports, file["path"])
+    return {"record_count": lines, "size_bytes": exports.size(file["path"]), "checksum_sha256": sha256}
+
+
 def _audit_problems(aiops_db: AiopsDatabase, staging: Store, exports: Store, manifest: dict) -> tuple[list[str], int]:
-    expected_rows = audit_rows_of(manifest, staging, manifest["run_id"])
-    ids_of = _file_ids(
-        exports, manifest["snapshot"]["path"], split_column(manifest["split_key"]), manifest["validation_fraction"]
-    )
+    expected_rows, files = audit_rows_of(manifest, staging, manifest["run_id"]), written_files(manifest)
+    # Hashing the files (which releases the GIL) runs beside parsing the snapshot's ids.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stored = pool.map(partial(_as_stored, exports), files)
+        ids_of = _file_ids(
+            exports, manifest["snapshot"]["path"], split_column(manifest["split_key"]), manifest["validation_fraction"]
+        )
+        stored = list(stored)
     problems = []
-    for expected, file in zip(expected_rows, written_files(manifest)):
+    for expected, file, as_stored in zip(expected_rows, files, stored):
         row = registered_row(aiops_db, expected.file_path)
-        problems += _row_mismatches(exports, row, expected, file, ids_of[expected.split])
+        problems += _row_mismatches(row, expected, file, as_stored, ids_of[expected.split])
     return problems, len(expected_rows)
 
 

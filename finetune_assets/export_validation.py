@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from .assembly import DIGEST_SIZE, pair_digest
+from .background import prefetched
 from .pairs import INSTRUCTION, METADATA_KEYS
 from .secret_scan import ScanReport, scan_column
 from .storage import Store
@@ -86,17 +87,22 @@ def read_json_lines(store: Store, path: str, schema: pa.Schema | None = None) ->
     not in training. With ``schema`` given, any key outside it fails.
 
     Each piece is parsed on its own: Arrow's streaming reader reads ahead without bound."""
-    with store.open(path) as handle:
-        for piece in line_pieces(handle):
-            longest = max(map(len, piece.split(b"\n")))
-            read = pj.ReadOptions(block_size=max(PARSE_BLOCK_BYTES, longest + 1))
-            parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
-            try:
-                table = pj.read_json(pa.py_buffer(piece), read_options=read, parse_options=parse)
-            except pa.ArrowInvalid as error:
-                raise UnreadableExport(f"{store.url(path)} does not load with pyarrow's JSON reader: {error}") from None
-            schema = schema or table.schema
-            yield from table.combine_chunks().to_batches()  # one batch a piece: fewer, larger steps
+    def parsed() -> Iterator[pa.RecordBatch]:
+        held = schema
+        with store.open(path) as handle:
+            for piece in line_pieces(handle):
+                longest = max(map(len, piece.split(b"\n")))
+                read = pj.ReadOptions(block_size=max(PARSE_BLOCK_BYTES, longest + 1))
+                parse = pj.ParseOptions(explicit_schema=held, unexpected_field_behavior="error") if held else None
+                try:
+                    table = pj.read_json(pa.py_buffer(piece), read_options=read, parse_options=parse)
+                except pa.ArrowInvalid as error:
+                    raise UnreadableExport(f"{store.url(path)} does not load with pyarrow's JSON reader: {error}") from None
+                held = held or table.schema
+                yield from table.combine_chunks().to_batches()  # one batch a piece: fewer, larger steps
+
+    # The next piece is parsed while the caller works on this one.
+    yield from prefetched(parsed)
 
 
 def estimate_tokens(*columns: pa.Array) -> np.ndarray:

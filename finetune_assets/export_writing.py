@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from .background import WriteBehind
 from .dataset_card import ExportSummary, dataset_card, dataset_info_json
 from .jsonl import AtomicJsonlWriter, WrittenFile
 from .previews import PREVIEW_ROWS
@@ -56,14 +57,16 @@ def write_export(
         trainer_files,
         BatchFileWriter(staging, ids_path, SOURCE_IDS_SCHEMA) as ids,
     ):
-        for batch in read_batches(staging, pairs_path):
-            validation = validation_mask(batch.column(column), plan.validation_fraction)
-            lines = format_lines(batch, "alpaca")
-            snapshot.write_lines("".join(lines).encode("utf-8"), batch.num_rows)
-            trainer_files.write(batch, lines, validation)
-            ids.write(pa.record_batch([batch.column("evidence_id"), pa.array(validation)], schema=SOURCE_IDS_SCHEMA))
-            if len(preview) < PREVIEW_ROWS:
-                preview.extend(batch.slice(0, PREVIEW_ROWS - len(preview)).select(PREVIEW_COLUMNS).to_pylist())
+        # Innermost, so every write has finished before any file is committed or discarded.
+        with WriteBehind() as behind:
+            for batch in read_batches(staging, pairs_path):
+                validation = validation_mask(batch.column(column), plan.validation_fraction)
+                lines = format_lines(batch, "alpaca")
+                behind.submit(snapshot.write_lines, "".join(lines).encode("utf-8"), batch.num_rows)
+                behind.submit(trainer_files.write, batch, lines, validation)
+                ids.write(pa.record_batch([batch.column("evidence_id"), pa.array(validation)], schema=SOURCE_IDS_SCHEMA))
+                if len(preview) < PREVIEW_ROWS:
+                    preview.extend(batch.slice(0, PREVIEW_ROWS - len(preview)).select(PREVIEW_COLUMNS).to_pylist())
         files = trainer_files.files()
         summary = describe(snapshot.result, files)
         trainer_files.add_text("README.md", dataset_card(summary))
