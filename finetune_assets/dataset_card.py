@@ -96,7 +96,7 @@ def dataset_card(summary: ExportSummary) -> str:
             f"- Evidence selected: {stats['selected']}; skipped (no reasoning, no repair): {stats['skipped_no_output']};"
             f" duplicates collapsed: {stats['duplicates']}; exported: {stats['exported']}",
             f"- Split: by `{summary.split_key}`, {summary.validation_fraction:.0%} of groups to validation "
-            f"(train {split_counts['train']} lines, validation {split_counts['validation']} lines); "
+            f"(train {_lines(split_counts['train'])}, validation {_lines(split_counts['validation'])}); "
             "a group is never on both sides and keeps its side in every week",
             f"- Formats: {', '.join(summary.formats)}",
             "",
@@ -116,6 +116,10 @@ def dataset_card(summary: ExportSummary) -> str:
             "",
         ]
     )
+
+
+def _lines(count: int) -> str:
+    return f"{count} line" if count == 1 else f"{count} lines"
 
 
 def dataset_info_json(summary: ExportSummary) -> str:

@@ -7,13 +7,13 @@ import argparse
 import os
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert
 
 from .partitions import latest_complete_week, week_window
-from .schema import SOURCE_TABLES, agent_sessions, auto_repair_executions, incident_evidence, incidents
+from .schema import SOURCE_TABLES
 
 DEMO_WEEKS = 6
 SEED = 20261109

@@ -8,7 +8,6 @@ import subprocess
 
 import pyarrow.fs as pafs
 import pyarrow.json as pj
-import pytest
 from dagster import DagsterInstance
 
 import finetune_assets.export_writing
