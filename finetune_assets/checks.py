@@ -26,7 +26,7 @@ from .export_validation import (
     validate_alpaca_export,
 )
 from .jsonl import file_digest_and_lines
-from .manifest import audit_rows_of, read_manifest, written_files
+from .manifest import audit_rows_of, file_name, read_manifest, written_files
 from .partitions import weekly_partitions
 from .registry import IdsDigest, registered_row
 from .resources import AiopsDatabase, DatasetPolicy, ExportStorage
@@ -90,7 +90,7 @@ def _load_trainer_files(exports: Store, files: list[dict]) -> dict[str, tuple[in
     """Each trainer file's name -> (lines that load, the schema they load into), or why it does not load."""
     loaded = {}
     for file in files:
-        name = file["url"].rsplit("/", 1)[-1]
+        name = file_name(file)
         try:
             loaded[name] = count_records(exports, file["path"])
         except UnreadableExport as error:
@@ -99,8 +99,8 @@ def _load_trainer_files(exports: Store, files: list[dict]) -> dict[str, tuple[in
 
 
 def _round_trip(manifest: dict, snapshot: ExportReport, trainer_files: dict) -> tuple[bool, dict]:
-    written = {file["url"].rsplit("/", 1)[-1]: file["records"] for file in written_files(manifest)}
-    loaded = {manifest["snapshot"]["url"].rsplit("/", 1)[-1]: (snapshot.lines, snapshot.schema), **trainer_files}
+    written = {file_name(file): file["records"] for file in written_files(manifest)}
+    loaded = {file_name(manifest["snapshot"]): (snapshot.lines, snapshot.schema), **trainer_files}
     problems, schemas = [], {}
     for name, result in loaded.items():
         if isinstance(result, str):
@@ -173,7 +173,7 @@ def _file_ids(exports: Store, path: str, group_column: str, validation_fraction:
 
 
 def _row_mismatches(row: dict | None, expected, file: dict, stored: dict, ids: tuple[int, str]) -> list[str]:
-    name = file["url"].rsplit("/", 1)[-1]
+    name = file_name(file)
     if row is None:
         return [f"{name}: no audit row"]
     stored = {"export_type": expected.export_type, **stored}

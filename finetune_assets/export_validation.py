@@ -122,26 +122,33 @@ def _schema_problem(schema: pa.Schema) -> str | None:
     if schema.names != list(RECORD_KEYS):
         return f"keys are {schema.names}, not {list(RECORD_KEYS)}"
     for key in TEXT_KEYS:
-        if not _is_text(schema.field(key).type):
+        if not _read_from_a_string(schema.field(key).type):
             return f"{key} is {schema.field(key).type}, not a string"
     metadata = schema.field("metadata").type
     if not pa.types.is_struct(metadata) or [field.name for field in metadata] != list(METADATA_KEYS):
         return f"metadata is {metadata}, not an object with the keys {list(METADATA_KEYS)}"
-    wrong = [field.name for field in metadata if not (_is_text(field.type) or pa.types.is_timestamp(field.type))]
+    wrong = [field.name for field in metadata if not _read_from_a_string(field.type)]
     return f"metadata values {wrong} are not strings" if wrong else None
 
 
-def _is_text(data_type: pa.DataType) -> bool:
-    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
+def _read_from_a_string(data_type: pa.DataType) -> bool:
+    text = pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
+    return text or pa.types.is_timestamp(data_type) or pa.types.is_date(data_type)
+
+
+def _text(batch: pa.RecordBatch, key: str) -> pa.Array:
+    """A text column as strings, also when every value so far looked like a date to the reader."""
+    column = batch.column(key)
+    return column if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else column.cast(pa.string())
 
 
 def _check_structure(batch: pa.RecordBatch, first_line: int, report: ExportReport) -> None:
     for key in TEXT_KEYS:
-        column = batch.column(key)
+        column = _text(batch, key)
         report.problem(f"{key} missing or null", column.null_count, first_line)
         blank = pc.or_(pc.utf8_is_space(column), pc.equal(pc.utf8_length(column), 0)).fill_null(False)
         report.problem(f"{key} blank", pc.sum(blank).as_py() or 0, first_line)
-    wrong = pc.not_equal(batch.column("instruction"), INSTRUCTION).fill_null(False)
+    wrong = pc.not_equal(_text(batch, "instruction"), INSTRUCTION).fill_null(False)
     report.problem("instruction is not the fixed text", pc.sum(wrong).as_py() or 0, first_line)
     metadata = batch.column("metadata")
     report.problem("metadata missing or null", metadata.null_count, first_line)
@@ -162,12 +169,13 @@ def validate_alpaca_export(store: Store, path: str) -> ExportReport:
                 return report
         first_line = report.lines + 1
         _check_structure(batch, first_line, report)
-        for key in ("input", "output"):
-            scan_column(batch.column(key), first_line, report.secrets)
+        inputs, outputs = _text(batch, "input"), _text(batch, "output")
+        for column in (inputs, outputs):
+            scan_column(column, first_line, report.secrets)
         ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").cast(pa.large_string()))
-        for pair_input, pair_output in zip(batch.column("input").to_pylist(), batch.column("output").to_pylist()):
+        for pair_input, pair_output in zip(inputs.to_pylist(), outputs.to_pylist()):
             pair_digests += pair_digest(pair_input or "", pair_output or "")  # a null is reported above
-        tokens.append(estimate_tokens(*(batch.column(key) for key in TEXT_KEYS)))
+        tokens.append(estimate_tokens(*(_text(batch, key) for key in TEXT_KEYS)))
         report.lines += batch.num_rows
     if report.lines:
         report.duplicate_evidence_ids = report.lines - pc.count_distinct(pa.chunked_array(ids)).as_py()

@@ -2,6 +2,7 @@
 which may run in another process or on another host. No Dagster here."""
 
 import json
+import posixpath
 
 from .registry import EXPORT_TYPE, AuditRow
 from .staging import staged_path
@@ -65,6 +66,11 @@ def audit_rows_of(manifest: dict, staging: Store, run_id: str) -> list[AuditRow]
             )
         )
     return rows
+
+
+def file_name(file: dict) -> str:
+    """The last part of a written file's path or URL, as the card and the checks show it."""
+    return posixpath.basename(file["path"])
 
 
 def written_files(manifest: dict) -> list[dict]:

@@ -28,7 +28,8 @@ ASSIGNMENT = re.compile(
     r"""[a-z0-9_]{0,20}["']?\s*[:=]\s*["']?(?P<value>[^\s"',;\[]{6,})"""
 )
 SHAPES = re.compile("|".join(f"(?P<{kind}>{shape})" for kind, shape in TOKEN_SHAPES.items()))
-LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{30,}")
+# Credentials run from 30 to a few hundred characters; a longer run is data (an encoded blob).
+LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{30,1024}(?![A-Za-z0-9+/=_-])")
 MIXED_CLASSES = re.compile(r"(?=[^A-Z]*[A-Z])(?=[^a-z]*[a-z])(?=[^0-9]*[0-9])")
 WORD = re.compile(r"[A-Z]?[a-z]{3,}")
 ENTROPY_BITS = 4.3  # random base64 of 30+ characters scores ~4.5 and up; hex ids stay below

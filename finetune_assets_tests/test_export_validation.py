@@ -103,3 +103,9 @@ def test_a_type_that_drifts_between_blocks_fails_the_round_trip(tmp_path):
 
 def test_a_line_longer_than_a_block_still_loads(tmp_path):
     assert count_records(*write(tmp_path, [record(1, input="長" * 7_000_000)]))[0] == 1
+
+
+def test_text_that_looks_like_dates_to_the_reader_is_still_text(tmp_path):
+    records = [record(n, input=f"2026-11-{10 + n}") for n in range(5)]
+    report = validate_alpaca_export(*write(tmp_path, records))
+    assert report.lines == 5 and not report.problems

@@ -1,5 +1,8 @@
 """The independent scanner: finds what the redactor should have caught, and says where, not what."""
 
+import random
+import string
+
 import pyarrow as pa
 import pytest
 
@@ -52,3 +55,9 @@ def test_the_report_names_lines_and_kinds_never_values():
     assert report.counts == {"credential_assignment": 1, "aws_key_id": 1}
     assert report.examples == ["line 11: credential_assignment", "line 13: aws_key_id"]
     assert not any("hunter2" in example or "AKIA" in example for example in report.examples)
+
+
+def test_an_encoded_blob_is_data_not_a_credential():
+    blob = "".join(random.Random(7).choices(string.ascii_letters + string.digits, k=200_000))
+    assert text_findings(f"core dump {blob} end") == []
+    assert text_findings(f"key {blob[:40]} end") == ["high_entropy"]

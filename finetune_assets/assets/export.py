@@ -1,5 +1,6 @@
 """Export: the week's JSONL file and trainer files, then their audit rows in ``finetune_exports``."""
 
+import posixpath
 from dataclasses import asdict
 from datetime import datetime, timezone
 
@@ -9,7 +10,7 @@ from ..dataset_card import ExportSummary
 from ..export_writing import ExportPlan, trainer_folder, write_export
 from ..failures import fail_without_retry_unless_transient
 from ..lineage import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
-from ..manifest import audit_rows_of, read_manifest, source_ids_path, write_manifest, written_files
+from ..manifest import audit_rows_of, file_name, read_manifest, source_ids_path, write_manifest, written_files
 from ..partitions import week_window, weekly_partitions
 from ..previews import preview_markdown
 from ..registry import EXPORT_TYPE, record_export
@@ -59,7 +60,7 @@ def _export_week(
 
         def describe(snapshot, files):
             return ExportSummary(
-                week, manifest["window_start"], manifest["window_end"], snapshot.url.rsplit("/", 1)[-1],
+                week, manifest["window_start"], manifest["window_end"], posixpath.basename(snapshot.path),
                 snapshot.records, snapshot.sha256, stats, policy.split_key, policy.validation_fraction,
                 policy.formats, files,
             )
@@ -97,7 +98,7 @@ def _export_week(
 
 
 def _trainer_files_table(files: list[dict]) -> str:
-    rows = [f"| {file['url'].rsplit('/', 1)[-1]} | {file['records']} | {file['sha256'][:12]}… |" for file in files]
+    rows = [f"| {file_name(file)} | {file['records']} | {file['sha256'][:12]}… |" for file in files]
     return "\n".join(["| file | lines | sha256 |", "|---|---|---|", *rows])
 
 
