@@ -6,6 +6,7 @@ import os
 import shutil
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -134,12 +135,6 @@ def test_a_three_week_backfill_through_the_webserver_exports_each_week(stack, ba
             text("SELECT r.status FROM runs r JOIN run_tags t ON t.run_id = r.run_id "
                  "WHERE t.key = 'dagster/backfill' AND t.value = :id"), {"id": backfill_id}
         ).scalars().all()
-        ranges = connection.execute(
-            text("SELECT s.value, e.value FROM run_tags s JOIN run_tags e ON e.run_id = s.run_id "
-                 "JOIN run_tags b ON b.run_id = s.run_id AND b.key = 'dagster/backfill' AND b.value = :id "
-                 "WHERE s.key = 'dagster/asset_partition_range_start' "
-                 "AND e.key = 'dagster/asset_partition_range_end'"), {"id": backfill_id}
-        ).all()
         single_weeks = connection.execute(
             text("SELECT p.value FROM run_tags p JOIN run_tags b ON b.run_id = p.run_id "
                  "WHERE b.key = 'dagster/backfill' AND b.value = :id AND p.key = 'dagster/partition'"),
@@ -149,13 +144,20 @@ def test_a_three_week_backfill_through_the_webserver_exports_each_week(stack, ba
             text("SELECT DISTINCT partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
                  "AND asset_key = :key"), {"key": json.dumps(["jsonl_export"]).replace(" ", "")}
         ).scalars().all()
+        evaluations = [
+            json.loads(event)["dagster_event"]["event_specific_data"]
+            for event in connection.execute(
+                text("SELECT event FROM event_logs WHERE dagster_event_type = 'ASSET_CHECK_EVALUATION'")
+            ).scalars()
+        ]
     engine.dispose()
     assert len(runs) >= len(WEEKS) and set(runs) == {"SUCCESS"}
     assert sorted(partitions) == WEEKS
-    # Extract and transform ran one week per run, so a failing week cannot hold the others back...
+    # One week per run, so a failing week cannot hold the others back, and each week's six checks
+    # are recorded, passed, on that week's partition.
     assert sorted(single_weeks) == WEEKS
-    # ...while the export assets' backfill policy put the three weeks into one run.
-    assert (WEEKS[0], WEEKS[-1]) in [tuple(row) for row in ranges]
+    passed = Counter(e["partition"] for e in evaluations if e["success"])  # "passed" is stored as "success"
+    assert len(evaluations) == 6 * len(WEEKS) and passed == {week: 6 for week in WEEKS}
 
 
 def _dismiss_welcome(page) -> None:
@@ -167,7 +169,7 @@ def _dismiss_welcome(page) -> None:
         pass
 
 
-def test_the_ui_draws_the_lineage_and_shows_the_export_checksum(stack, backfill):
+def test_the_ui_draws_the_lineage_with_its_checks_and_shows_the_export_checksum(stack, backfill):
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -186,6 +188,9 @@ def test_the_ui_draws_the_lineage_and_shows_the_export_checksum(stack, backfill)
             page.keyboard.press("Alt+e")
             for name in LINEAGE + SOURCES:
                 page.locator(f'[data-tooltip="{name}"]').first.wait_for(timeout=60_000)
+            # The latest week's checks, as the graph shows them on the export assets.
+            page.get_by_text("5 / 5 Passed").first.wait_for(timeout=60_000)
+            page.get_by_text("1 / 1 Passed").first.wait_for(timeout=60_000)
             page.wait_for_timeout(1000)
             SCREENSHOT.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))

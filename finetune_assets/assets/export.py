@@ -4,7 +4,7 @@ import posixpath
 from dataclasses import asdict
 from datetime import datetime, timezone
 
-from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from ..dataset_card import ExportSummary
 from ..export_writing import ExportPlan, trainer_folder, write_export
@@ -23,9 +23,6 @@ from .sources import finetune_exports as finetune_exports_table
 from .transform import read_pair_stats, training_pairs
 
 EXPORT_GROUP = "export"
-# Writing a file and a row is quick next to starting a run: a backfill does up to four weeks per
-# run here, while the extract steps keep one run per week (a failing week stays isolated there).
-WEEKS_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=4)
 
 
 def export_file_name(week: str, run_id: str) -> str:
@@ -120,16 +117,16 @@ def combine_weeks(per_week: dict[str, dict]) -> dict:
     owners=OWNERS,
     deps=[training_pairs],
     metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
-    backfill_policy=WEEKS_PER_RUN,
 )
 def jsonl_export(
     context: AssetExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
 ) -> MaterializeResult:
     """The week's training pairs as UTF-8 JSONL (instruction, input, output, metadata) in
-    `FINETUNE_EXPORT_PATH/<week>/` (a folder or an object store), and next to it a folder of the same name with each trainer format
-    split into train and validation, a dataset card and LLaMA-Factory's dataset_info.json. Each
+    `FINETUNE_EXPORT_PATH/<week>/` (a folder or an object store), and next to it a folder of the same
+    name with each trainer format split into train and validation, a dataset card and LLaMA-Factory's
+    dataset_info.json. Each
     materialization writes new files, which appear only when complete. A week without pairs writes
-    nothing. A backfill writes up to four weeks per run, still one export per week."""
+    nothing. A run over several weeks still writes one export per week."""
     policy = dataset_policy.validated()
     per_week = {week: _export_week(context, export_storage, policy, week) for week in context.partition_keys}
     return MaterializeResult(metadata={**combine_weeks(per_week), COLUMN_LINEAGE: JSONL_COLUMN_LINEAGE})
@@ -173,7 +170,6 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
     deps=[jsonl_export, finetune_exports_table],
     retry_policy=DATABASE_RETRY,
     metadata={COLUMN_SCHEMA: table_schema(finetune_exports)},
-    backfill_policy=WEEKS_PER_RUN,
 )
 def export_registry(
     context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
