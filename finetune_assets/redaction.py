@@ -22,7 +22,9 @@ _ASSIGN = r"""["']?[ \t]*[:=][ \t]*"""
 
 
 def _keyed(keys: str) -> str:
-    return rf"(?i)(\b[A-Za-z0-9_.-]*(?:{keys}){_ASSIGN}){_VALUE}"
+    # The keyword anywhere in the key (DB_PASSWORD, dbPassword, SecretAccessKey, api_key_id), but
+    # a lower-case tail makes another word: "tokens: 4096" and "passwordless: true" stay.
+    return rf"(\b[A-Za-z0-9_.-]*(?i:{keys})(?:[_.-][A-Za-z0-9_.-]*|[A-Z][A-Za-z0-9_.-]*)?{_ASSIGN}){_VALUE}"
 
 
 # (type, pattern), most specific first: a URL's password goes before e-mail addresses could claim
