@@ -3,8 +3,8 @@ rows read back from ``finetune_exports``. A failed blocking check keeps the week
 
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from itertools import compress
 
-import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import (
     AssetCheckExecutionContext,
@@ -164,11 +164,11 @@ def _file_ids(exports: Store, path: str, group_column: str, validation_fraction:
     digests = {None: IdsDigest(), "train": IdsDigest(), "validation": IdsDigest()}
     for batch in read_json_lines(exports, path, ALPACA_SCHEMA):
         metadata = batch.column("metadata")
-        ids = pc.struct_field(metadata, "evidence_id")
-        validation = pa.array(validation_mask(pc.struct_field(metadata, group_column), validation_fraction))
-        digests[None].update(ids.to_pylist())
-        digests["train"].update(ids.filter(pc.invert(validation)).to_pylist())
-        digests["validation"].update(ids.filter(validation).to_pylist())
+        ids = pc.struct_field(metadata, "evidence_id").to_pylist()
+        validation = validation_mask(pc.struct_field(metadata, group_column), validation_fraction)
+        digests[None].update(ids)
+        digests["train"].update(list(compress(ids, ~validation)))
+        digests["validation"].update(list(compress(ids, validation)))
     return {side: digest.value for side, digest in digests.items()}
 
 

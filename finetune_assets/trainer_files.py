@@ -62,9 +62,11 @@ class TrainerFileSet:
     def write(self, batch: pa.RecordBatch, alpaca_lines: list[str], validation: np.ndarray) -> None:
         """Adds the batch to every file; ``alpaca_lines`` are the snapshot's lines, reused, not re-encoded."""
         sides = {"train": ~validation, "validation": validation}
+        lines_of = {"alpaca": alpaca_lines}
         for (name, split), writer in self._writers.items():
-            lines = alpaca_lines if name == "alpaca" else format_lines(batch, name)
-            chosen = list(compress(lines, sides[split]))
+            if name not in lines_of:  # each format's lines once, for both sides
+                lines_of[name] = format_lines(batch, name)
+            chosen = list(compress(lines_of[name], sides[split]))
             writer.write_lines("".join(chosen).encode("utf-8"), len(chosen))
 
     def files(self) -> list[TrainerFile]:
