@@ -131,15 +131,18 @@ def _schema_problem(schema: pa.Schema) -> str | None:
     return f"metadata values {wrong} are not strings" if wrong else None
 
 
+def _is_text(data_type: pa.DataType) -> bool:
+    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
+
+
 def _read_from_a_string(data_type: pa.DataType) -> bool:
-    text = pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
-    return text or pa.types.is_timestamp(data_type) or pa.types.is_date(data_type)
+    return _is_text(data_type) or pa.types.is_timestamp(data_type) or pa.types.is_date(data_type)
 
 
 def _text(batch: pa.RecordBatch, key: str) -> pa.Array:
     """A text column as strings, also when every value so far looked like a date to the reader."""
     column = batch.column(key)
-    return column if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else column.cast(pa.string())
+    return column if _is_text(column.type) else column.cast(pa.string())
 
 
 def _check_structure(batch: pa.RecordBatch, first_line: int, report: ExportReport) -> None:
