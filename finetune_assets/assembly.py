@@ -108,11 +108,17 @@ def repair_lookup(batches: Iterable[pa.RecordBatch]) -> SortedLookup:
     )
 
 
-def pair_digest(pair_input: str, pair_output: str) -> bytes:
-    """Identifies a pair by its input and output: equal digests are exact duplicates."""
-    encoded = pair_input.encode("utf-8")
-    payload = len(encoded).to_bytes(8, "little") + encoded + pair_output.encode("utf-8")
+def pair_digest(pair_input: bytes, pair_output: bytes) -> bytes:
+    """Identifies a pair by its input and output (UTF-8): equal digests are exact duplicates."""
+    payload = len(pair_input).to_bytes(8, "little") + pair_input + pair_output
     return hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest()
+
+
+def pair_digests(inputs: pa.Array, outputs: pa.Array) -> bytes:
+    """Each row's pair digest, back to back. The UTF-8 bytes come straight from the columns (no
+    decoding to str and encoding back); a null counts as empty."""
+    columns = [column.fill_null("").cast(pa.large_binary()).to_pylist() for column in (inputs, outputs)]
+    return b"".join(map(pair_digest, *columns))
 
 
 @dataclass
@@ -170,8 +176,7 @@ def assemble_pairs(
         outputs = pa.array([output for output in outputs if output is not None], pa.large_string())
         inputs = redactor.redact_column(stripped(batch.column("evidence_summary")), stats.redactions)
         outputs = redactor.redact_column(outputs, stats.redactions)
-        for pair_input, pair_output in zip(inputs.to_pylist(), outputs.to_pylist()):
-            digests.digests += pair_digest(pair_input, pair_output)
+        digests.digests += pair_digests(inputs, outputs)
         digests.ordinals.append(batch.column("ordinal").to_numpy())
         incident_ids = batch.column("incident_id")
         alertnames = [

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from .assembly import DIGEST_SIZE, pair_digest
+from .assembly import DIGEST_SIZE, pair_digests
 from .background import prefetched
 from .pairs import INSTRUCTION, METADATA_KEYS
 from .secret_scan import ScanReport, scan_column
@@ -25,7 +25,9 @@ TEXT_KEYS = ("instruction", "input", "output")
 ALPACA_SCHEMA = pa.schema(
     [*((key, pa.string()) for key in TEXT_KEYS), ("metadata", pa.struct([(key, pa.string()) for key in METADATA_KEYS]))]
 )
-PIECE_BYTES = 16 << 20
+# Small pieces keep the working set small: two files are read at once, and a larger piece only
+# leaves more freed memory held by the allocator, at no gain in speed (measured at 4, 8 and 16 MB).
+PIECE_BYTES = 4 << 20
 PARSE_BLOCK_BYTES = 1 << 20  # blocks of a piece are parsed on both cores
 # Offline estimate (no tokenizer download at run time): ~4 ASCII characters per token, and at most
 # 1.5 tokens per other character (CJK text runs about 1-1.5 in common BPE vocabularies), plus framing.
@@ -163,7 +165,7 @@ def validate_alpaca_export(store: Store, path: str) -> ExportReport:
     """Structure, secrets, duplicates and token lengths of an Alpaca export, in one pass that reads
     the file as trainers do (one schema inferred from the first block and held to the end)."""
     report = ExportReport()
-    ids, pair_digests, tokens = [], bytearray(), []
+    ids, digests, tokens = [], bytearray(), []
     for batch in read_json_lines(store, path):
         if report.schema is None:
             report.schema = batch.schema
@@ -176,14 +178,13 @@ def validate_alpaca_export(store: Store, path: str) -> ExportReport:
         for column in (inputs, outputs):
             scan_column(column, first_line, report.secrets)
         ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").cast(pa.large_string()))
-        for pair_input, pair_output in zip(inputs.to_pylist(), outputs.to_pylist()):
-            pair_digests += pair_digest(pair_input or "", pair_output or "")  # a null is reported above
+        digests += pair_digests(inputs, outputs)  # a null is reported above
         tokens.append(estimate_tokens(*(_text(batch, key) for key in TEXT_KEYS)))
         report.lines += batch.num_rows
     if report.lines:
         report.duplicate_evidence_ids = report.lines - pc.count_distinct(pa.chunked_array(ids)).as_py()
-        digests = np.frombuffer(pair_digests, dtype=f"S{DIGEST_SIZE}")
-        report.duplicate_pairs = len(digests) - len(np.unique(digests))
+        unique_pairs = np.unique(np.frombuffer(digests, dtype=f"S{DIGEST_SIZE}"))
+        report.duplicate_pairs = report.lines - len(unique_pairs)
         report.token_estimates = np.concatenate(tokens)
     return report
 

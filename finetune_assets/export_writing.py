@@ -15,7 +15,7 @@ from .splits import split_column, validation_mask
 from .staging import BatchFileWriter, read_batches
 from .storage import Store
 from .trainer_files import TrainerFile, TrainerFileSet
-from .writer import format_lines
+from .writer import line_bytes, line_column
 
 SOURCE_IDS_SCHEMA = pa.schema([("evidence_id", pa.string()), ("validation", pa.bool_())])
 PREVIEW_COLUMNS = ["evidence_id", "input", "output"]
@@ -61,8 +61,8 @@ def write_export(
         with WriteBehind() as behind:
             for batch in read_batches(staging, pairs_path):
                 validation = validation_mask(batch.column(column), plan.validation_fraction)
-                lines = format_lines(batch, "alpaca")
-                behind.submit(snapshot.write_lines, "".join(lines).encode("utf-8"), batch.num_rows)
+                lines = line_column(batch, "alpaca")
+                behind.submit(snapshot.write_lines, line_bytes(lines), batch.num_rows)
                 behind.submit(trainer_files.write, batch, lines, validation)
                 ids.write(pa.record_batch([batch.column("evidence_id"), pa.array(validation)], schema=SOURCE_IDS_SCHEMA))
                 if len(preview) < PREVIEW_ROWS:

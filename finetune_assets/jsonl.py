@@ -4,6 +4,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 from .storage import Store
 
 
@@ -45,7 +47,7 @@ class AtomicJsonlWriter:
         self._file = self._writing.__enter__()
         return self
 
-    def write_lines(self, chunk: bytes, records: int) -> None:
+    def write_lines(self, chunk: bytes | memoryview | pa.Buffer, records: int) -> None:
         """Appends ``records`` complete lines, given as one chunk of bytes."""
         self._file.write(chunk)
         self._digest.update(chunk)

@@ -52,8 +52,11 @@ def successful_evidence_query(start: datetime, end: datetime, dialect: Dialect) 
     )
 
 
-def _week_incidents(start: datetime, end: datetime):
-    return select(incident_evidence.c.incident_id).where(_week_filter(start, end)).distinct()
+def _has_week_evidence(table, start: datetime, end: datetime):
+    """A correlated EXISTS, not ``IN (SELECT DISTINCT …)``: PostgreSQL's parallel workers then build
+    one shared hash of the week's incidents instead of each scanning the evidence table for its own."""
+    evidence = incident_evidence.c
+    return select(evidence.id).where(evidence.incident_id == table.c.incident_id, _week_filter(start, end)).exists()
 
 
 def _latest_per_incident(table, columns, start: datetime, end: datetime, dialect: Dialect, *conditions) -> Select:
@@ -68,7 +71,7 @@ def _latest_per_incident(table, columns, start: datetime, end: datetime, dialect
     )
     ranked = (
         select(*columns, rank)
-        .where(table.c.incident_id.in_(_week_incidents(start, end)), *conditions)
+        .where(_has_week_evidence(table, start, end), *conditions)
         .subquery("ranked")
     )
     return (

@@ -5,15 +5,15 @@ written last, once every file is in place. No Dagster here."""
 import posixpath
 from contextlib import ExitStack
 from dataclasses import dataclass
-from itertools import compress
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .jsonl import AtomicJsonlWriter
 from .splits import SPLITS
 from .storage import Store
-from .writer import format_lines
+from .writer import line_bytes, line_column
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,16 @@ class TrainerFileSet:
             self._stack = stack.pop_all()
         return self
 
-    def write(self, batch: pa.RecordBatch, alpaca_lines: list[str], validation: np.ndarray) -> None:
+    def write(self, batch: pa.RecordBatch, alpaca_lines: pa.LargeStringArray, validation: np.ndarray) -> None:
         """Adds the batch to every file; ``alpaca_lines`` are the snapshot's lines, reused, not re-encoded."""
-        sides = {"train": ~validation, "validation": validation}
+        validation = pa.array(validation)
+        sides = {"train": pc.invert(validation), "validation": validation}
         lines_of = {"alpaca": alpaca_lines}
         for (name, split), writer in self._writers.items():
             if name not in lines_of:  # each format's lines once, for both sides
-                lines_of[name] = format_lines(batch, name)
-            chosen = list(compress(lines_of[name], sides[split]))
-            writer.write_lines("".join(chosen).encode("utf-8"), len(chosen))
+                lines_of[name] = line_column(batch, name)
+            chosen = lines_of[name].filter(sides[split])
+            writer.write_lines(line_bytes(chosen), len(chosen))
 
     def files(self) -> list[TrainerFile]:
         """The files with at least one line, as they will be published."""

@@ -111,8 +111,16 @@ def test_buckets_return_pairs_in_ordinal_order_with_only_the_kept(tmp_path):
 
 
 def test_digest_tells_input_from_output():
-    assert pair_digest("ab", "c") != pair_digest("a", "bc")
-    assert pair_digest("a", "b") == pair_digest("a", "b")
+    assert pair_digest(b"ab", b"c") != pair_digest(b"a", b"bc")
+    assert pair_digest(b"a", b"b") == pair_digest(b"a", b"b")
+
+
+def test_column_digests_are_the_pair_digests_of_the_utf8_text():
+    from finetune_assets.assembly import pair_digests
+
+    inputs, outputs = pa.array(["中文", None, "a"], pa.large_string()), pa.array(["x", "y", "b"], pa.string())
+    expected = pair_digest("中文".encode(), b"x") + pair_digest(b"", b"y") + pair_digest(b"a", b"b")
+    assert pair_digests(inputs, outputs) == expected
 
 
 def test_taipei_iso_column_matches_the_reference():

@@ -97,15 +97,15 @@ def test_an_upload_that_fails_mid_way_leaves_no_object_and_no_audit_row(s3_serve
         week.evidence(f"INC-{n}", f"incident {n}: " + "日誌輪替失敗，磁碟滿載。" * 80, at(days=1, seconds=n))
         week.execution(f"INC-{n}", ["rotate_logs"], at(days=1, seconds=n))
     week.save()
-    real_format_lines, calls = finetune_assets.export_writing.format_lines, []
+    real_line_column, calls = finetune_assets.export_writing.line_column, []
 
     def fails_on_the_second_batch(batch, trainer_format):
         calls.append(batch.num_rows)
         if len(calls) == 2:
             raise ConnectionResetError("connection to the object store reset by peer")
-        return real_format_lines(batch, trainer_format)
+        return real_line_column(batch, trainer_format)
 
-    monkeypatch.setattr(finetune_assets.export_writing, "format_lines", fails_on_the_second_batch)
+    monkeypatch.setattr(finetune_assets.export_writing, "line_column", fails_on_the_second_batch)
     result = materialize_week(postgres_url, storage_on(s3_server, s3_bucket), raise_on_error=False)
 
     assert not result.success and len(calls) == 2

@@ -20,6 +20,9 @@ def test_non_blank_matches_str_strip():
     assert non_blank(pa.array(VALUES, pa.large_string())).tolist() == [bool(value.strip()) for value in VALUES]
 
 
-def test_columns_without_edge_space_are_returned_as_they_are():
-    column = pa.array(["a", "b c"], pa.large_string())
-    assert stripped(column) is column
+def test_the_trim_set_is_every_character_python_strips():
+    from finetune_assets.text import PYTHON_WHITESPACE
+
+    assert {"\x1c", "\x1f", "\x85", "\u3000", "\u2028"} <= set(PYTHON_WHITESPACE)
+    assert ("x" + PYTHON_WHITESPACE + "x").strip("x").strip() == ""
+    assert "\u200b" not in PYTHON_WHITESPACE  # zero-width space: not white space to Python

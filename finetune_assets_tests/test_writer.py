@@ -6,7 +6,7 @@ import pytest
 from finetune_assets.assembly import PAIR_SCHEMA
 from finetune_assets.jsonl import encode_line
 from finetune_assets.pairs import INSTRUCTION, METADATA_KEYS
-from finetune_assets.writer import format_lines, pair_lines
+from finetune_assets.writer import format_lines, line_bytes, line_column, pair_lines
 
 TRICKY = [
     "plain ASCII",
@@ -63,3 +63,14 @@ def test_trainer_formats_equal_json_dumps(text):
     }
     assert format_lines(batch, "openai_chat") == [encode_line(openai_chat).decode("utf-8")]
     assert format_lines(batch, "sharegpt") == [encode_line(sharegpt).decode("utf-8")]
+
+
+def test_line_bytes_are_the_lines_of_a_slice_or_a_filtered_column():
+    rows = [{"instruction": INSTRUCTION, "input": f"輸入 {n}", "output": "out", **{k: "" for k in METADATA_KEYS}}
+            for n in range(4)]
+    lines = line_column(pa.RecordBatch.from_pylist(rows, schema=PAIR_SCHEMA), "openai_chat")
+    as_text = lines.to_pylist()
+
+    assert line_bytes(lines.slice(1, 2)).to_pybytes() == "".join(as_text[1:3]).encode("utf-8")
+    assert line_bytes(lines.filter(pa.array([True, False, False, True]))).to_pybytes() == (as_text[0] + as_text[3]).encode("utf-8")
+    assert line_bytes(lines.filter(pa.array([False] * 4))).to_pybytes() == b""

@@ -16,6 +16,7 @@ from ..assembly import (
     decision_lookup,
     repair_lookup,
 )
+from ..background import WriteBehind, prefetched
 from ..failures import fail_without_retry_unless_transient
 from ..lineage import COLUMN_LINEAGE, COLUMN_SCHEMA, PAIR_COLUMN_LINEAGE, arrow_schema
 from ..partitions import weekly_partitions
@@ -57,15 +58,17 @@ def training_pairs(
     with tempfile.TemporaryDirectory(prefix=f"finetune-{week}-spill-") as spill:
         with fail_without_retry_unless_transient(f"building training pairs for week {week} in {store.url(path)}"):
             buckets = OrdinalBuckets(Path(spill))
-            for batch in assemble_pairs(evidence, decisions, repairs, stats, digests, redactor):
-                buckets.add(batch)
+            # Spilling (Arrow, which releases the GIL) runs on a second core beside the assembly.
+            with WriteBehind() as behind:
+                for batch in assemble_pairs(evidence, decisions, repairs, stats, digests, redactor):
+                    behind.submit(buckets.add, batch)
             # Duplicates are only known once the whole week has been seen; then the survivors are
             # read back in export order.
             keep = digests.keep_mask()
             stats.exported = int(keep.sum())
             stats.duplicates = stats.selected - stats.skipped_no_output - stats.exported
             schema = PAIR_SCHEMA.with_metadata({STATS_KEY: json.dumps(stats.as_dict())})
-            tap = BatchTap(buckets.in_order(keep))
+            tap = BatchTap(prefetched(lambda: buckets.in_order(keep)))  # the next bucket sorts while this one is written
             write_batches(store, path, schema, tap)
 
     if stats.skipped_no_output:
