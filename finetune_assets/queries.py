@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Select, Text, and_, cast, func, select
+from sqlalchemy import Select, Text, and_, case, cast, func, literal, null, select
 from sqlalchemy.engine import Dialect
 
 from .schema import agent_sessions, auto_repair_executions, incident_evidence, incidents
@@ -81,6 +81,20 @@ def _latest_per_incident(table, columns, start: datetime, end: datetime, dialect
     )
 
 
+def json_string_at(document, path: tuple[str | int, ...], dialect: Dialect):
+    """The JSON string at ``path`` (keys and list positions) of a JSON column, else NULL.
+
+    The pair rules' common case, read by PostgreSQL from the stored jsonb, so that only the other
+    rows are parsed in Python. Elsewhere (SQLite, the demo) NULL: SQLite's JSON functions fail the
+    whole query on one malformed document, which the rules must count instead."""
+    if dialect.name != "postgresql":
+        return null()
+    *parents, last = path
+    for step in parents:  # -> and ->> one step at a time: COPY binds parameters as plain values
+        document = document.op("->")(literal(step))
+    return case((func.jsonb_typeof(document.op("->")(literal(last))) == "string", document.op("->>")(literal(last))))
+
+
 def coordinator_decisions_query(start: datetime, end: datetime, dialect: Dialect) -> Select:
     sessions = agent_sessions.c
     columns = (
@@ -88,6 +102,7 @@ def coordinator_decisions_query(start: datetime, end: datetime, dialect: Dialect
         sessions.id.label("session_id"),
         cast(sessions.output_json, Text).label("output_json"),
         sessions.created_at,
+        json_string_at(sessions.output_json, ("reasoning",), dialect).label("reasoning_hint"),
     )
     return _latest_per_incident(agent_sessions, columns, start, end, dialect, sessions.agent_role == "coordinator")
 
@@ -101,5 +116,6 @@ def repair_actions_query(start: datetime, end: datetime, dialect: Dialect) -> Se
         cast(executions.executed_steps, Text).label("executed_steps"),
         executions.success,
         executions.created_at,
+        json_string_at(executions.executed_steps, (0, "action"), dialect).label("action_hint"),
     )
     return _latest_per_incident(auto_repair_executions, columns, start, end, dialect)

@@ -27,6 +27,15 @@ CASES = {
     "steps-null": (None, "null", "[執行動作]\npb-fallback\n\n[執行結果] 成功"),
     "steps-sql-null": (None, None, "[執行動作]\npb-fallback\n\n[執行結果] 成功"),  # executed_steps is SQL NULL
     "inc'\";DROP": ('{"reasoning": "quoted id"}', None, "[AI 決策]\nquoted id"),
+    # A JSON string at reasoning or [0].action is read by PostgreSQL itself (queries.json_string_at);
+    # a blank or non-string one must still follow the rules in Python.
+    "json-reasoning-escaped": ('{"reasoning": "say \\"hi\\" \\\\ \\u00e9\\n🚨"}', None, '[AI 決策]\nsay "hi" \\ é\n🚨'),
+    "json-reasoning-blank": ('{"reasoning": " \u3000", "decision": "scale up"}', None, "[AI 決策]\nscale up"),
+    "json-reasoning-number": ('{"reasoning": 7, "decision": "no"}', None, "[AI 決策]\n7"),
+    "steps-action-text": (None, '[{"action": "重啟 pod"}]', "[執行動作]\n重啟 pod\n\n[執行結果] 成功"),
+    "steps-action-object": (None, '[{"action": {"cmd": "drain"}}]', '[執行動作]\n{"cmd": "drain"}\n\n[執行結果] 成功'),
+    "steps-action-blank": (None, '[{"action": " ", "step": "cordon"}]', "[執行動作]\ncordon\n\n[執行結果] 成功"),
+    "steps-first-string": (None, '["rollback"]', "[執行動作]\nrollback\n\n[執行結果] 成功"),
 }
 ODD_TEXT = [
     "control \x01\x02\x1f\x7f chars",

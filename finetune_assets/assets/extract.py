@@ -1,9 +1,10 @@
 """Extract: one set-based query per asset and week, streamed from a server-side cursor into Parquet."""
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from dagster import AssetExecutionContext, Backoff, Jitter, MaterializeResult, MetadataValue, RetryPolicy, asset
 
 from ..assembly import parse_json_text
@@ -64,6 +65,9 @@ ACTIONS_SCHEMA = pa.schema(
 # What the pair rules make of each row is derived here, in the extract steps that run side by side.
 STAGED_DECISIONS_SCHEMA = DECISIONS_SCHEMA.append(pa.field("reasoning", pa.large_string()))
 STAGED_ACTIONS_SCHEMA = ACTIONS_SCHEMA.append(pa.field("action", pa.large_string()))
+# The database's answer for the common case (queries.json_string_at), used and then dropped.
+REASONING_HINT = pa.field("reasoning_hint", pa.large_string())
+ACTION_HINT = pa.field("action_hint", pa.large_string())
 
 
 def drop_blank_summaries(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:
@@ -74,20 +78,39 @@ def drop_blank_summaries(batches: Iterator[pa.RecordBatch], counts: Counter) -> 
         yield kept
 
 
+def derived_column(batch: pa.RecordBatch, hint: str, rule: Callable[[pa.RecordBatch], list]) -> pa.Array:
+    """The rule's text for each row: the database's hint where it is the answer (a non-blank JSON
+    string, which the rules return as it is), else the rule applied in Python to the other rows."""
+    hints = batch.column(hint)
+    answered = non_blank(hints)
+    if answered.all():
+        return hints
+    others = ~answered
+    values = rule(batch.filter(pa.array(others)))
+    return pc.replace_with_mask(hints, pa.array(others), pa.array(values, hints.type))
+
+
 def with_reasoning(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:
     counts.update(dict.fromkeys(("unparseable_json", "json_too_deep"), 0))  # shown as 0, not missing
+
+    def rule(rows: pa.RecordBatch) -> list:
+        return [reasoning_text(parse_json_text(text, counts)) for text in rows.column("output_json").to_pylist()]
+
     for batch in batches:
-        texts = batch.column("output_json").to_pylist()
-        reasoning = [reasoning_text(parse_json_text(text, counts)) for text in texts]
-        yield batch.append_column(STAGED_DECISIONS_SCHEMA.field("reasoning"), pa.array(reasoning, pa.large_string()))
+        reasoning = derived_column(batch, REASONING_HINT.name, rule)
+        yield batch.drop_columns([REASONING_HINT.name]).append_column(STAGED_DECISIONS_SCHEMA.field("reasoning"), reasoning)
 
 
 def with_action(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:
     counts.update(dict.fromkeys(("unparseable_json", "json_too_deep"), 0))  # shown as 0, not missing
+
+    def rule(rows: pa.RecordBatch) -> list:
+        columns = zip(rows.column("executed_steps").to_pylist(), rows.column("playbook_name").to_pylist())
+        return [action_text(parse_json_text(steps, counts), playbook) for steps, playbook in columns]
+
     for batch in batches:
-        columns = zip(batch.column("executed_steps").to_pylist(), batch.column("playbook_name").to_pylist())
-        actions = [action_text(parse_json_text(steps, counts), playbook) for steps, playbook in columns]
-        yield batch.append_column(STAGED_ACTIONS_SCHEMA.field("action"), pa.array(actions, pa.large_string()))
+        action = derived_column(batch, ACTION_HINT.name, rule)
+        yield batch.drop_columns([ACTION_HINT.name]).append_column(STAGED_ACTIONS_SCHEMA.field("action"), action)
 
 
 def _extract(
@@ -158,8 +181,8 @@ def coordinator_decisions(
     """For each incident of the week's successful evidence, its latest coordinator session
     (latest `created_at`, ties broken by the larger id): the agent's reasoning."""
     metadata = _extract(
-        context, aiops_db, export_storage, dataset_policy, "agent_sessions", coordinator_decisions_query, DECISIONS_SCHEMA,
-        STAGED_DECISIONS_SCHEMA, with_reasoning,
+        context, aiops_db, export_storage, dataset_policy, "agent_sessions", coordinator_decisions_query,
+        DECISIONS_SCHEMA.append(REASONING_HINT), STAGED_DECISIONS_SCHEMA, with_reasoning,
     )
     return MaterializeResult(metadata=metadata)
 
@@ -179,7 +202,7 @@ def repair_actions(
     """For each incident of the week's successful evidence, its latest auto-repair execution
     (latest `created_at`, ties broken by the larger id): the action taken and whether it worked."""
     metadata = _extract(
-        context, aiops_db, export_storage, dataset_policy, "auto_repair_executions", repair_actions_query, ACTIONS_SCHEMA,
-        STAGED_ACTIONS_SCHEMA, with_action,
+        context, aiops_db, export_storage, dataset_policy, "auto_repair_executions", repair_actions_query,
+        ACTIONS_SCHEMA.append(ACTION_HINT), STAGED_ACTIONS_SCHEMA, with_action,
     )
     return MaterializeResult(metadata=metadata)
