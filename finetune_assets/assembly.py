@@ -7,9 +7,8 @@ order (collected_at, id) through small spill files. No Dagster here.
 
 import hashlib
 import json
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from .pairs import FALLBACK_TEXT_LIMIT, INSTRUCTION, METADATA_KEYS, alertname_or_incident, output_text
+from .pairs import (
+    ACTION_HEADER,
+    DECISION_HEADER,
+    FALLBACK_TEXT_LIMIT,
+    INSTRUCTION,
+    METADATA_KEYS,
+    PART_SEPARATOR,
+    RESULT_FAILURE,
+    RESULT_SUCCESS,
+)
 from .redaction import Redactor
-from .text import stripped
+from .text import non_blank, stripped
 
 PAIR_SCHEMA = pa.schema(
     [
@@ -34,7 +42,6 @@ PAIR_SCHEMA = pa.schema(
 ORDERED_PAIR_SCHEMA = pa.schema([("ordinal", pa.int64()), *PAIR_SCHEMA])
 DIGEST_SIZE = 16
 BUCKET_ROWS = 8_192
-NO_REPAIR = (None, None)
 
 
 @dataclass
@@ -67,45 +74,73 @@ def parse_json_text(text: str | None, counts: Counter) -> Any:
 
 
 class SortedLookup:
-    """Values of a stream sorted by incident id, handed out in step with another stream sorted the same way."""
+    """Rows of a stream sorted by incident id, handed out in step with another stream sorted the same way.
 
-    def __init__(self, batches: Iterable[pa.RecordBatch], values: Callable[[pa.RecordBatch], list]):
+    ``through(last)`` gives the rows of every incident up to and including ``last`` not yet passed.
+    The rows of ``last`` itself stay for the next call as well: that incident's evidence may go on
+    in the next evidence batch."""
+
+    def __init__(self, batches: Iterable[pa.RecordBatch], columns: list[str]):
         self._batches = iter(batches)
-        self._values_of = values
-        self._ids: list[str] = []
-        self._values: list = []
-        self._position = 0
+        self._columns = ["incident_id", *columns]
+        self._pending: pa.Table | None = None
+        self._exhausted = False
 
-    def _load_next(self) -> bool:
-        batch = next(self._batches, None)
-        if batch is None:
-            return False
-        self._ids = batch.column("incident_id").to_pylist()
-        self._values = self._values_of(batch)
-        self._position = 0
-        return True
+    def _passes(self, last_incident: str) -> bool:
+        ids = self._pending.column("incident_id") if self._pending is not None else None
+        return ids is not None and len(ids) > 0 and ids[len(ids) - 1].as_py() > last_incident
 
-    def through(self, last_incident: str) -> dict[str, Any]:
-        """Values of every incident up to and including ``last_incident`` not handed out yet."""
-        found = {}
-        while True:
-            end = bisect_right(self._ids, last_incident, lo=self._position)
-            found.update(zip(self._ids[self._position : end], self._values[self._position : end]))
-            self._position = end
-            if end < len(self._ids) or not self._load_next():
-                return found
+    def through(self, last_incident: str) -> pa.Table:
+        while not self._exhausted and not self._passes(last_incident):
+            batch = next(self._batches, None)
+            if batch is None:
+                self._exhausted = True
+                break
+            table = pa.Table.from_batches([batch.select(self._columns)])
+            self._pending = table if self._pending is None else pa.concat_tables([self._pending, table])
+        if self._pending is None:
+            # An empty stream: no incident has a value (the values' types are unknown, so null).
+            values = {name: pa.array([], pa.null()) for name in self._columns[1:]}
+            return pa.table({"incident_id": pa.array([], pa.string()), **values})
+        ids = self._pending.column("incident_id")
+        # Byte order, as the database sorted them; Arrow compares strings by their UTF-8 bytes.
+        upto = pc.sum(pc.less_equal(ids, last_incident)).as_py() or 0
+        before = pc.sum(pc.less(ids, last_incident)).as_py() or 0
+        found = self._pending.slice(0, upto).combine_chunks()
+        self._pending = self._pending.slice(before)
+        return found
 
 
 def decision_lookup(batches: Iterable[pa.RecordBatch]) -> SortedLookup:
-    """incident id -> the coordinator's reasoning text (None: no reasoning part)."""
-    return SortedLookup(batches, lambda batch: batch.column("reasoning").to_pylist())
+    """incident id -> the coordinator's reasoning text (null: no reasoning part)."""
+    return SortedLookup(batches, ["reasoning"])
 
 
 def repair_lookup(batches: Iterable[pa.RecordBatch]) -> SortedLookup:
-    """incident id -> (action text, success) of its latest execution."""
-    return SortedLookup(
-        batches, lambda batch: list(zip(batch.column("action").to_pylist(), batch.column("success").to_pylist()))
-    )
+    """incident id -> the action text and success of its latest execution."""
+    return SortedLookup(batches, ["action", "success"])
+
+
+def looked_up(incident_ids: pa.Array, rows: pa.Table, column: str) -> pa.Array:
+    """``column`` of each incident's row in ``rows``, null where it has none."""
+    positions = pc.index_in(incident_ids, value_set=rows.column("incident_id").combine_chunks())
+    return rows.column(column).combine_chunks().take(positions)
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+def output_column(reasoning: pa.Array, action: pa.Array, success: pa.Array) -> pa.Array:
+    """``pairs.output_text`` a column at a time: the parts that exist, joined by one blank line;
+    null where there is none."""
+    join = pc.binary_join_element_wise
+    decision = join(_text(DECISION_HEADER), reasoning.cast(pa.large_string()), _text(""))
+    result = pc.if_else(pc.fill_null(success.cast(pa.bool_()), False), _text(RESULT_SUCCESS), _text(RESULT_FAILURE))
+    repair = join(_text(ACTION_HEADER), action.cast(pa.large_string()), _text(PART_SEPARATOR), result, _text(""))
+    # Both parts, else the one there is. (Not null_handling="skip": pyarrow 26 drops rows where every
+    # part is null from its result.)
+    return pc.coalesce(join(decision, repair, _text(PART_SEPARATOR)), decision, repair)
 
 
 def pair_digest(pair_input: bytes, pair_output: bytes) -> bytes:
@@ -164,25 +199,27 @@ def assemble_pairs(
     for batch in evidence_batches:
         if not batch.num_rows:
             continue
-        incidents = batch.column("incident_id").to_pylist()
-        reasons, actions = decisions.through(incidents[-1]), repairs.through(incidents[-1])
-        outputs = [output_text(reasons.get(incident), *actions.get(incident, NO_REPAIR)) for incident in incidents]
-        has_output = pa.array([output is not None for output in outputs])
+        incident_ids = batch.column("incident_id")
+        last = incident_ids[len(incident_ids) - 1].as_py()
+        reasons, actions = decisions.through(last), repairs.through(last)
+        outputs = output_column(
+            looked_up(incident_ids, reasons, "reasoning"),
+            looked_up(incident_ids, actions, "action"),
+            looked_up(incident_ids, actions, "success"),
+        )
+        has_output = pc.is_valid(outputs)
         stats.selected += batch.num_rows
-        batch = batch.filter(has_output)
-        stats.skipped_no_output += len(outputs) - batch.num_rows
+        batch, outputs = batch.filter(has_output), outputs.filter(has_output)
+        stats.skipped_no_output += len(has_output) - batch.num_rows
         if not batch.num_rows:
             continue
-        outputs = pa.array([output for output in outputs if output is not None], pa.large_string())
         inputs = redactor.redact_column(stripped(batch.column("evidence_summary")), stats.redactions)
         outputs = redactor.redact_column(outputs, stats.redactions)
         digests.digests += pair_digests(inputs, outputs)
         digests.ordinals.append(batch.column("ordinal").to_numpy())
         incident_ids = batch.column("incident_id")
-        alertnames = [
-            alertname_or_incident(alertname, incident)
-            for alertname, incident in zip(batch.column("alertname").to_pylist(), incident_ids.to_pylist())
-        ]
+        # pairs.alertname_or_incident: the alert's name unless blank
+        alertnames = pc.if_else(pa.array(non_blank(batch.column("alertname"))), batch.column("alertname"), incident_ids)
         columns = {
             "ordinal": batch.column("ordinal"),
             "instruction": pa.array([INSTRUCTION] * batch.num_rows, pa.string()),
@@ -190,7 +227,7 @@ def assemble_pairs(
             "output": outputs,
             "evidence_id": batch.column("id"),
             "incident_id": incident_ids,
-            "alertname": pa.array(alertnames, pa.string()),
+            "alertname": alertnames,
             "verification_result": batch.column("verification_result"),
             "collected_at": taipei_iso_column(batch.column("collected_at")),
             "schema_version": batch.column("schema_version").fill_null(""),

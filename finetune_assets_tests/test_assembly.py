@@ -12,7 +12,6 @@ from finetune_assets.assembly import (
     Digests,
     OrdinalBuckets,
     PairStats,
-    SortedLookup,
     assemble_pairs,
     decision_lookup,
     pair_digest,
@@ -60,14 +59,43 @@ def _repairs(incidents):
     )
 
 
-def test_sorted_lookup_hands_out_each_incident_once_across_batches():
+def test_sorted_lookup_hands_out_rows_up_to_an_incident_and_keeps_that_one():
     batches = [_decisions([("INC-1", "a"), ("INC-3", "c")]), _decisions([("INC-5", "e"), ("INC-7", "g")])]
-    lookup = SortedLookup(batches, lambda batch: batch.column("reasoning").to_pylist())
-    assert lookup.through("INC-0") == {}
-    assert lookup.through("INC-4") == {"INC-1": "a", "INC-3": "c"}
-    assert lookup.through("INC-5") == {"INC-5": "e"}
-    assert lookup.through("INC-9") == {"INC-7": "g"}
-    assert lookup.through("INC-9") == {}
+    lookup = decision_lookup(batches)
+
+    def through(last):
+        found = lookup.through(last)
+        return dict(zip(found.column("incident_id").to_pylist(), found.column("reasoning").to_pylist()))
+
+    assert through("INC-0") == {}
+    assert through("INC-4") == {"INC-1": "a", "INC-3": "c"}
+    assert through("INC-5") == {"INC-5": "e"}
+    assert through("INC-5") == {"INC-5": "e"}  # its evidence may go on in the next batch
+    assert through("INC-9") == {"INC-5": "e", "INC-7": "g"}
+    assert through("INC-9") == {}
+
+
+def test_an_incident_whose_evidence_spans_two_batches_keeps_its_decision_in_both():
+    evidence = [
+        _evidence_batch([(1, "e1", "INC-1", "a"), (2, "e2", "INC-2", "b")]),
+        _evidence_batch([(3, "e3", "INC-2", "c"), (4, "e4", "INC-3", "d")]),
+    ]
+    decisions = decision_lookup([_decisions([("INC-1", "r1"), ("INC-2", "r2"), ("INC-3", "r3")])])
+    stats = PairStats()
+    out = list(assemble_pairs(evidence, decisions, repair_lookup([]), stats, Digests.empty(), Redactor()))
+    outputs = {e: o for b in out for e, o in zip(b.column("evidence_id").to_pylist(), b.column("output").to_pylist())}
+    assert outputs == {"e1": "[AI 決策]\nr1", "e2": "[AI 決策]\nr2", "e3": "[AI 決策]\nr2", "e4": "[AI 決策]\nr3"}
+    assert stats.skipped_no_output == 0
+
+
+def test_output_column_follows_the_row_rules():
+    from finetune_assets.assembly import output_column
+    from finetune_assets.pairs import output_text
+
+    cases = [(r, a, ok) for r in (None, "", "思考 1") for a in (None, "", "restart") for ok in (True, False, None)]
+    reasoning, action, success = (pa.array(values) for values in zip(*cases))
+    expected = [output_text(r, a, ok if a is not None else None) for r, a, ok in cases]
+    assert output_column(reasoning, action, success).to_pylist() == expected
 
 
 def test_assemble_joins_by_incident_counts_and_collects_digests():
