@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .background import WriteBehind
 from .storage import Store
 
 BATCH_ROWS = 8_192
@@ -38,9 +39,10 @@ def staged_path(store: Store, asset_name: str, partition_key: str) -> str:
 def write_batches(store: Store, path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
     """Writes the batches to ``path`` atomically and returns the row count."""
     rows = 0
-    with BatchFileWriter(store, path, schema) as writer:
+    # Encoding and writing (Arrow, which releases the GIL) run beside the making of the next batch.
+    with BatchFileWriter(store, path, schema) as writer, WriteBehind() as behind:
         for batch in batches:
-            writer.write(batch)
+            behind.submit(writer.write, batch)
             rows += batch.num_rows
     return rows
 
