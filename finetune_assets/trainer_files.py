@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .jsonl import AtomicJsonlWriter
 from .splits import SPLITS
@@ -61,13 +60,14 @@ class TrainerFileSet:
 
     def write(self, batch: pa.RecordBatch, alpaca_lines: pa.LargeStringArray, validation: np.ndarray) -> None:
         """Adds the batch to every file; ``alpaca_lines`` are the snapshot's lines, reused, not re-encoded."""
-        validation = pa.array(validation)
-        sides = {"train": pc.invert(validation), "validation": validation}
+        sides = {"train": ~validation, "validation": validation}
         lines_of = {"alpaca": alpaca_lines}
         for (name, split), writer in self._writers.items():
             if name not in lines_of:  # each format's lines once, for both sides
                 lines_of[name] = line_column(batch, name)
-            chosen = lines_of[name].filter(sides[split])
+            side = sides[split]
+            # A batch often falls on one side whole (a group spans many rows): then no copy is made.
+            chosen = lines_of[name] if side.all() else lines_of[name].filter(pa.array(side))
             writer.write_lines(line_bytes(chosen), len(chosen))
 
     def files(self) -> list[TrainerFile]:

@@ -61,3 +61,30 @@ def test_an_encoded_blob_is_data_not_a_credential():
     blob = "".join(random.Random(7).choices(string.ascii_letters + string.digits, k=200_000))
     assert text_findings(f"core dump {blob} end") == []
     assert text_findings(f"key {blob[:40]} end") == ["high_entropy"]
+
+
+def test_the_column_scan_finds_what_the_row_scan_finds():
+    rng = random.Random(11)
+
+    def token(length):
+        return "".join(rng.choices(string.ascii_letters + string.digits, k=length))
+
+    texts = [
+        f"plain {token(40)} text",                       # one random token
+        f"{token(30)}|{token(29)}|{token(1024)}|{token(1025)}",  # at the length bounds
+        f"中文{token(36)}中文 and HTTP5xxSpike",          # non-ASCII around a token
+        f"two: {token(50)} {token(60)} and pwd: {token(12)}",  # tokens and an assignment
+        "HTTP5xxSpike K8sNodeNotReady " + "a1b2c3d4" * 6,   # mixed but short, long but lower case
+        None,
+        "",
+    ]
+    column = pa.array(texts, pa.large_string())
+    report = ScanReport()
+    scan_column(column, 1, report)
+
+    expected = ScanReport()
+    for line, text in enumerate(texts, start=1):
+        for kind in text_findings(text or ""):
+            expected.add(line, kind)
+    assert report.counts == expected.counts and report.counts["high_entropy"] >= 5
+    assert report.examples == expected.examples
