@@ -87,8 +87,11 @@ class SortedLookup:
         self._exhausted = False
 
     def _passes(self, last_incident: str) -> bool:
-        ids = self._pending.column("incident_id") if self._pending is not None else None
-        return ids is not None and len(ids) > 0 and ids[len(ids) - 1].as_py() > last_incident
+        """Whether the rows held go beyond ``last_incident``: then no more need loading."""
+        if self._pending is None or not self._pending.num_rows:
+            return False
+        ids = self._pending.column("incident_id")
+        return ids[len(ids) - 1].as_py() > last_incident
 
     def through(self, last_incident: str) -> pa.Table:
         while not self._exhausted and not self._passes(last_incident):

@@ -98,7 +98,8 @@ def with_reasoning(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterat
 
     for batch in batches:
         reasoning = derived_column(batch, REASONING_HINT.name, rule)
-        yield batch.drop_columns([REASONING_HINT.name]).append_column(STAGED_DECISIONS_SCHEMA.field("reasoning"), reasoning)
+        derived = STAGED_DECISIONS_SCHEMA.field("reasoning")
+        yield batch.drop_columns([REASONING_HINT.name]).append_column(derived, reasoning)
 
 
 def with_action(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[pa.RecordBatch]:
@@ -110,7 +111,8 @@ def with_action(batches: Iterator[pa.RecordBatch], counts: Counter) -> Iterator[
 
     for batch in batches:
         action = derived_column(batch, ACTION_HINT.name, rule)
-        yield batch.drop_columns([ACTION_HINT.name]).append_column(STAGED_ACTIONS_SCHEMA.field("action"), action)
+        derived = STAGED_ACTIONS_SCHEMA.field("action")
+        yield batch.drop_columns([ACTION_HINT.name]).append_column(derived, action)
 
 
 def _extract(

@@ -68,7 +68,8 @@ def training_pairs(
             stats.exported = int(keep.sum())
             stats.duplicates = stats.selected - stats.skipped_no_output - stats.exported
             schema = PAIR_SCHEMA.with_metadata({STATS_KEY: json.dumps(stats.as_dict())})
-            tap = BatchTap(prefetched(lambda: buckets.in_order(keep)))  # the next bucket sorts while this one is written
+            # The next bucket is read and sorted while this one is written.
+            tap = BatchTap(prefetched(lambda: buckets.in_order(keep)))
             write_batches(store, path, schema, tap)
 
     if stats.skipped_no_output:
