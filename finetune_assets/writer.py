@@ -58,8 +58,3 @@ def line_bytes(lines: pa.LargeStringArray) -> pa.Buffer:
         return pa.py_buffer(b"")
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
     return lines.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
-
-
-def pair_lines(batch: pa.RecordBatch) -> bytes:
-    """The batch's Alpaca lines, keys in the order instruction, input, output, metadata, as one UTF-8 chunk."""
-    return line_bytes(line_column(batch, "alpaca")).to_pybytes()

@@ -6,7 +6,7 @@ import pytest
 from finetune_assets.assembly import PAIR_SCHEMA
 from finetune_assets.jsonl import encode_line
 from finetune_assets.pairs import INSTRUCTION, METADATA_KEYS
-from finetune_assets.writer import format_lines, line_bytes, line_column, pair_lines
+from finetune_assets.writer import format_lines, line_bytes, line_column
 
 TRICKY = [
     "plain ASCII",
@@ -19,6 +19,11 @@ TRICKY = [
 ]
 
 
+def alpaca_chunk(batch: pa.RecordBatch) -> bytes:
+    """The batch's Alpaca lines as the export writes them: one column, its buffer's bytes."""
+    return line_bytes(line_column(batch, "alpaca")).to_pybytes()
+
+
 @pytest.mark.parametrize("text", TRICKY)
 def test_lines_equal_json_dumps(text):
     row = {"instruction": INSTRUCTION, "input": text, "output": text[::-1], **{key: text + key for key in METADATA_KEYS}}
@@ -29,13 +34,13 @@ def test_lines_equal_json_dumps(text):
         "output": text[::-1],
         "metadata": {key: text + key for key in METADATA_KEYS},
     }
-    assert pair_lines(batch) == encode_line(record)
+    assert alpaca_chunk(batch) == encode_line(record)
 
 
 def test_a_batch_is_one_chunk_of_lines_in_row_order():
     rows = [{"instruction": INSTRUCTION, "input": f"in {n}", "output": "out %s", **{k: "" for k in METADATA_KEYS}}
             for n in range(3)]
-    chunk = pair_lines(pa.RecordBatch.from_pylist(rows, schema=PAIR_SCHEMA))
+    chunk = alpaca_chunk(pa.RecordBatch.from_pylist(rows, schema=PAIR_SCHEMA))
     assert chunk.count(b"\n") == 3 and b'"input": "in 2"' in chunk.split(b"\n")[2]
     assert b'"output": "out %s"' in chunk
 
@@ -43,7 +48,7 @@ def test_a_batch_is_one_chunk_of_lines_in_row_order():
 def test_a_foreign_instruction_is_refused():
     row = {"instruction": "other", "input": "", "output": "", **{k: "" for k in METADATA_KEYS}}
     with pytest.raises(ValueError, match="instruction"):
-        pair_lines(pa.RecordBatch.from_pylist([row], schema=PAIR_SCHEMA))
+        alpaca_chunk(pa.RecordBatch.from_pylist([row], schema=PAIR_SCHEMA))
 
 
 @pytest.mark.parametrize("text", TRICKY)
