@@ -7,6 +7,7 @@ import posixpath
 from .registry import EXPORT_TYPE, AuditRow
 from .staging import staged_path
 from .storage import Store
+from .trainer_files import TrainerFile
 
 
 def manifest_path(staging: Store, week: str) -> str:
@@ -62,7 +63,7 @@ def audit_rows_of(manifest: dict, staging: Store, run_id: str) -> list[AuditRow]
         rows.append(
             AuditRow(
                 staging, ids_path, file["url"], file["records"], file["size_bytes"], file["sha256"],
-                {**common, **split_metadata}, export_type=f"{file['trainer_format']}_{file['split']}", split=file["split"],
+                {**common, **split_metadata}, export_type=TrainerFile(**file).export_type, split=file["split"],
             )
         )
     return rows
