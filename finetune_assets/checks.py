@@ -153,12 +153,21 @@ def jsonl_export_checks(
         week: _results_for_week(exports, read_manifest(staging, week), dataset_policy.token_limit)
         for week in context.partition_keys
     }
+    outcomes = {spec.name: _combined(per_week, spec.name) for spec in EXPORT_CHECKS}
+    context.log.info(_verdict_line(context.partition_keys, outcomes))
     for spec in EXPORT_CHECKS:
-        passed, metadata = _combined(per_week, spec.name)
+        passed, metadata = outcomes[spec.name]
         severity = AssetCheckSeverity.ERROR if spec.blocking else AssetCheckSeverity.WARN
         yield AssetCheckResult(
             asset_key=jsonl_export.key, check_name=spec.name, passed=passed, severity=severity, metadata=metadata
         )
+
+
+def _verdict_line(weeks: list[str], outcomes: dict[str, tuple[bool, dict]]) -> str:
+    passed = [name for name, (ok, _) in outcomes.items() if ok]
+    failed = [name for name, (ok, _) in outcomes.items() if not ok]
+    line = f"week {', '.join(weeks)}: checks passed: {', '.join(passed) or 'none'}"
+    return line + (f"; FAILED: {', '.join(failed)}" if failed else "")
 
 
 def _file_ids(exports: Store, path: str, group_column: str, validation_fraction: float) -> dict:
@@ -224,6 +233,10 @@ def audit_rows_match_files(
             week_problems, week_rows = _audit_problems(aiops_db, staging, exports, manifest)
             problems += [f"{week}: {problem}" for problem in week_problems]
             rows += week_rows
+    context.log.info(
+        f"week {', '.join(context.partition_keys)}: {rows} audit row(s) "
+        + ("match their files" if not problems else f"do NOT match their files: {len(problems)} problem(s)")
+    )
     return AssetCheckResult(
         passed=not problems, metadata={"rows_checked": rows, "problems": MetadataValue.md(_bullets(problems))}
     )

@@ -2,8 +2,13 @@
 
 import json
 import os
+import warnings
 
-from dagster import Definitions, EnvVar, multiprocess_executor
+from dagster import Definitions, EnvVar, PreviewWarning, multiprocess_executor
+
+# Dagster 1.13 marks a partitions_def on an asset check as a preview (PreviewWarning, raised while the
+# checks below are defined). The weekly checks need it, knowingly; a user should not see it every run.
+warnings.filterwarnings("ignore", category=PreviewWarning, message="Specifying a partitions_def on an AssetCheckSpec")
 
 from .assets.export import export_registry, jsonl_export
 from .assets.extract import coordinator_decisions, repair_actions, successful_evidence

@@ -15,7 +15,10 @@ from sqlalchemy import create_engine, insert
 from .partitions import latest_complete_week, week_window
 from .schema import SOURCE_TABLES
 
-DEMO_WEEKS = 6
+# The demo's weeks start here, so the README's example week (2026-11-09) always has data, and run
+# through the latest complete week (at least six weeks), so the schedule's next week has data too.
+FIRST_WEEK = "2026-10-05"
+MIN_WEEKS = 6
 SEED = 20261109
 
 ALERTS = [
@@ -73,12 +76,19 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def demo_rows(last_week: str, weeks: int = DEMO_WEEKS, seed: int = SEED) -> dict[str, list[dict]]:
-    """Synthetic incidents over ``weeks`` weeks ending with ``last_week``: mixed outcomes, duplicates,
+def demo_weeks(last_week: str) -> int:
+    """How many weeks the demo holds when ``last_week`` is its last: back to FIRST_WEEK, at least MIN_WEEKS."""
+    span = (week_window(last_week)[0] - week_window(FIRST_WEEK)[0]).days // 7 + 1
+    return max(MIN_WEEKS, span)
+
+
+def demo_rows(last_week: str, seed: int = SEED) -> dict[str, list[dict]]:
+    """Synthetic incidents over the weeks ending with ``last_week``: mixed outcomes, duplicates,
     Chinese and English text, incidents with and without coordinator sessions or executions."""
     rng = random.Random(seed)
     rows = {table.name: [] for table in SOURCE_TABLES}
     last_start, _ = week_window(last_week)
+    weeks = demo_weeks(last_week)
     previous = None
     for week_index in range(weeks):
         week_start = (last_start - timedelta(days=7 * (weeks - 1 - week_index))).astimezone(timezone.utc)
@@ -201,25 +211,44 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.rebuild or not DEMO_DATABASE.exists():
         build_demo_database(DEMO_DATABASE, args.week)
+        print(f"built the demo AIOps database {DEMO_DATABASE}")
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     job = defs.resolve_job_def("weekly_finetune_export")
-    result = job.execute_in_process(partition_key=args.week, instance=instance)
+    # The summary below is what a user needs; Dagster's own console lines would bury it. Errors still print.
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    result = job.execute_in_process(partition_key=args.week, instance=instance, run_config=quiet, raise_on_error=False)
     if not result.success:
-        print("the weekly export failed; see the log above")
+        print(f"week {args.week}: the export failed (run {result.run_id}); the error is above")
         return 1
+    for line in summary_lines(args.week, result):
+        print(line)
+    return 0
+
+
+def summary_lines(week: str, result) -> list[str]:
+    """Which week, how many pairs, where the files are, which checks passed, what was registered."""
     metadata = {
-        event.asset_key.to_user_string(): event.step_materialization_data.materialization.metadata
+        event.asset_key.to_user_string(): {k: v.value for k, v in event.step_materialization_data.materialization.metadata.items()}
         for event in result.get_asset_materialization_events()
     }
-    export = metadata["jsonl_export"]
-    rows = export["dagster/row_count"].value
+    export, pairs = metadata["jsonl_export"], metadata["training_pairs"]
     if "path" not in export:
-        print(f"week {args.week}: no training pairs, so no file was written")
-        return 0
-    where = Path(export["path"].value)
-    print(f"week {args.week}: {rows} training pairs written to {where}")
-    print(f"train/validation files, dataset card and dataset_info.json: {where.with_suffix('')}/")
-    return 0
+        return [f"week {week}: no training pairs, so no file was written"]
+    where = Path(export["path"])
+    checks = [evaluation.check_name for evaluation in result.get_asset_check_evaluations() if evaluation.passed]
+    failed = [evaluation.check_name for evaluation in result.get_asset_check_evaluations() if not evaluation.passed]
+    lines = [
+        f"week {week}: {export['dagster/row_count']} training pairs written to {where}"
+        f" ({pairs['count_skipped_no_output']} evidence skipped without output, {pairs['count_duplicates']} duplicates,"
+        f" {pairs['redacted_total']} secrets redacted)",
+        f"train/validation files, dataset card and dataset_info.json: {where.with_suffix('')}/",
+        f"checks passed: {', '.join(checks)}",
+    ]
+    if failed:
+        lines.append(f"checks failed (warnings): {', '.join(failed)}")
+    registry = metadata.get("export_registry", {})
+    lines.append(f"registered in finetune_exports: {registry.get('audit_row_count', 0)} audit rows")
+    return lines
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@
 user. The server is stopped by its own process id, whatever happened in between.
 """
 
-import glob
 import os
 import secrets
 import shutil
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import psycopg
 
+from .prerequisites import postgres_binary
+
 SUPERUSER = "postgres"
 
 
@@ -27,8 +28,7 @@ def free_port() -> int:
 
 
 def server_binary(name: str) -> str:
-    """``initdb``/``postgres`` from PATH, else from Debian's versioned folder (not on PATH by default)."""
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    found = postgres_binary(name)
     if found is None:
         raise RuntimeError(f"PostgreSQL server binary {name!r} not found: install the postgresql package")
     return found
@@ -38,14 +38,37 @@ def _as_cluster_owner(command: list[str]) -> list[str]:
     return ["runuser", "-u", SUPERUSER, "--", *command] if os.geteuid() == 0 else command
 
 
-class LocalPostgres:
-    """``with LocalPostgres() as server:`` gives a running server with a password-protected superuser."""
+def cluster_owner_can_reach(folder: Path) -> bool:
+    """Whether the server's user can get to ``folder`` (as root, the server runs as ``postgres``, which
+    cannot pass a root-only parent such as /root or a `mktemp -d` folder)."""
+    if os.geteuid() != 0:
+        return True
+    return subprocess.run(_as_cluster_owner(["test", "-x", str(folder)]), capture_output=True).returncode == 0
 
-    def __init__(self, port: int | None = None, settings: dict[str, str] | None = None, directory: Path | None = None):
+
+class LocalPostgres:
+    """``with LocalPostgres() as server:`` gives a running server with a password-protected superuser.
+
+    By default the cluster lives in a temporary folder and is deleted when the server stops. Given a
+    ``directory`` and ``keep=True``, the cluster is kept there: a later server started on the same
+    folder (with the same password) serves the same databases.
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        settings: dict[str, str] | None = None,
+        directory: Path | None = None,
+        keep: bool = False,
+        password: str | None = None,
+    ):
         self.port = port or free_port()
         self._requested_directory = directory
-        self.password = secrets.token_urlsafe(16)
-        self.settings = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", **(settings or {})}
+        self.keep = keep
+        self.password = password or secrets.token_urlsafe(16)
+        # A kept cluster holds data someone wants back after a crash; a throwaway one trades safety for speed.
+        durability = {} if keep else {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        self.settings = {**durability, **(settings or {})}
         self.directory: Path | None = None
         self.process: subprocess.Popen | None = None
 
@@ -58,15 +81,31 @@ class LocalPostgres:
     def start(self) -> "LocalPostgres":
         if self._requested_directory is not None:
             self.directory = Path(self._requested_directory).resolve()
-            self.directory.mkdir(parents=True)
+            self.directory.mkdir(parents=True, exist_ok=self.keep)
         else:
             self.directory = Path(tempfile.mkdtemp(prefix="finetune-pg-"))
+        data = self.directory / "data"
+        if not (data / "PG_VERSION").exists():
+            self._initdb(data)
+        options = [f"-c{name}={value}" for name, value in self.settings.items()]
+        self.process = subprocess.Popen(
+            _as_cluster_owner(
+                [server_binary("postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.directory),
+                 "-c", "listen_addresses=127.0.0.1", *options]
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.directory / "server.log", "ab"),
+        )
+        self._wait_until_ready()
+        return self
+
+    def _initdb(self, data: Path) -> None:
         password_file = self.directory / "password"
         password_file.write_text(self.password)
+        password_file.chmod(0o600)
         if os.geteuid() == 0:
             shutil.chown(self.directory, SUPERUSER)
             shutil.chown(password_file, SUPERUSER)
-        data = self.directory / "data"
         subprocess.run(
             _as_cluster_owner(
                 [server_binary("initdb"), "-D", str(data), "-U", SUPERUSER, "-E", "UTF8", "--locale=C",
@@ -75,17 +114,7 @@ class LocalPostgres:
             check=True,
             capture_output=True,
         )
-        options = [f"-c{name}={value}" for name, value in self.settings.items()]
-        self.process = subprocess.Popen(
-            _as_cluster_owner(
-                [server_binary("postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.directory),
-                 "-c", "listen_addresses=127.0.0.1", *options]
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.directory / "server.log", "wb"),
-        )
-        self._wait_until_ready()
-        return self
+        password_file.unlink()
 
     def _wait_until_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -125,7 +154,7 @@ class LocalPostgres:
                 self.process.kill()
                 self.process.wait()
         self.process = None
-        if self.directory is not None:
+        if self.directory is not None and not self.keep:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
 

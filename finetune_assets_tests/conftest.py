@@ -1,4 +1,5 @@
-"""Fixtures: a real PostgreSQL 15 server for the session, a fresh database (or SQLite file) per test."""
+"""Fixtures: a real PostgreSQL 15 server for the session, a fresh database (or SQLite file) per test,
+an S3-protocol server, Debian's Chromium; and the check, before any test runs, that the machine has them."""
 
 import uuid
 
@@ -7,9 +8,32 @@ from sqlalchemy import create_engine
 
 from finetune_assets.benchmark.synthetic import SOURCE_DDL
 from finetune_assets.local_postgres import LocalPostgres
+from finetune_assets.prerequisites import chromium_executable, missing
 from finetune_assets.schema import SOURCE_TABLES
 
 from .s3_server import LocalS3
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-screenshot",
+        action="store_true",
+        help="the browser test also copies its screenshot of the lineage to docs/lineage.png",
+    )
+
+
+def pytest_collection_finish(session):
+    """Fails the run in its first seconds when the selected tests need something the machine lacks."""
+    needs = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    problems = missing(needs_postgres="postgres_server" in needs, needs_chromium="chromium" in needs)
+    if problems:
+        pytest.exit("the tests need, and this machine lacks:\n  " + "\n  ".join(problems), returncode=4)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium, which Playwright drives (its own browser download does not work everywhere)."""
+    return chromium_executable()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,9 @@ from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster_k8s import K8sRunLauncher
 from dagster_postgres import DagsterPostgresStorage
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "kubernetes"
+REPOSITORY = Path(__file__).resolve().parents[1]
+DEPLOY = REPOSITORY / "deploy" / "kubernetes"
+PRODUCTION = REPOSITORY / "deploy" / "production"
 PG_ENV = {"DAGSTER_PG_HOST": "db", "DAGSTER_PG_USERNAME": "dagster", "DAGSTER_PG_PASSWORD": "x", "DAGSTER_PG_DB": "dagster"}
 
 
@@ -37,6 +39,27 @@ def instance_file(monkeypatch) -> dict:
         monkeypatch.setenv(name, value)
     config, _ = dagster_instance_config(str(DEPLOY))  # raises on any setting the instance does not know
     return config
+
+
+def test_the_production_instance_is_valid_and_repeats_the_repository_instance(monkeypatch):
+    for name, value in {**PG_ENV, "DAGSTER_PG_PORT": "5432"}.items():
+        monkeypatch.setenv(name, value)
+    production, _ = dagster_instance_config(str(PRODUCTION))
+    _accepted(DagsterPostgresStorage.config_type(), production["storage"]["postgres"])
+    assert production["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
+    everywhere = yaml.safe_load((REPOSITORY / "dagster.yaml").read_text())
+    assert {key: production[key] for key in everywhere} == everywhere
+    assert set(production) - set(everywhere) == {"storage"}
+
+
+def test_the_repository_instance_needs_no_environment(monkeypatch):
+    for name in [*PG_ENV, "DAGSTER_PG_PORT"]:
+        monkeypatch.delenv(name, raising=False)
+    config, _ = dagster_instance_config(str(REPOSITORY))  # raises on a setting Dagster does not know
+    assert "storage" not in config and config["telemetry"] == {"enabled": False}
+    _accepted(QueuedRunCoordinator.config_type(), config["run_coordinator"]["config"])
+    [per_week] = config["run_coordinator"]["config"]["tag_concurrency_limits"]
+    assert per_week == {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
 
 
 def _accepted(config_type, config: dict) -> None:

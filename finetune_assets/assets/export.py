@@ -146,8 +146,13 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
         with fail_without_retry_unless_transient(f"registering {row.file_path}"):
             registered.append((row, *record_export(aiops_db, row)))
     snapshot, row_id, inserted = registered[0]
+    context.log.info(
+        f"week {week}: registered {len(registered)} audit row(s) in finetune_exports: "
+        + ", ".join(f"{row.export_type} (id {row_id})" for row, row_id, _ in registered)
+    )
     return {
         "dagster/row_count": snapshot.record_count,
+        "audit_row_count": len(registered),
         "audit_row_id": row_id,
         "inserted": inserted,
         "export_type": EXPORT_TYPE,
