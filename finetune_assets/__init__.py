@@ -1,5 +1,18 @@
-"""finetune_assets: weekly LLM fine-tuning data from verified AIOps repairs, as Dagster assets."""
+"""finetune_assets: weekly LLM fine-tuning data from verified AIOps repairs, as Dagster assets.
 
-from .definitions import defs
+Importing the package builds nothing. Dagster finds the code location's ``defs`` here (``-m
+finetune_assets``); it is looked up only when asked for, so ``finetune_assets.core`` and the other
+layers import without Dagster.
+"""
 
-__all__ = ["defs"]
+
+def __getattr__(name: str):
+    if name == "defs":
+        from .dagster_defs.definitions import defs
+
+        return defs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return ["defs"]

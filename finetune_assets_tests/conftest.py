@@ -6,10 +6,9 @@ import uuid
 import pytest
 from sqlalchemy import create_engine
 
-from finetune_assets.benchmark.synthetic import SOURCE_DDL
-from finetune_assets.local_postgres import LocalPostgres
-from finetune_assets.prerequisites import chromium_executable, missing
-from finetune_assets.schema import SOURCE_TABLES
+from finetune_assets.db.schema import SOURCE_TABLES, source_ddl
+from finetune_assets.devtools.local_postgres import LocalPostgres
+from finetune_assets.devtools.prerequisites import chromium_executable, missing
 
 from .s3_server import LocalS3
 
@@ -48,7 +47,7 @@ def postgres_url(postgres_server) -> str:
     url = postgres_server.create_database(f"aiops_{uuid.uuid4().hex[:12]}")
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.exec_driver_sql(SOURCE_DDL)
+        connection.exec_driver_sql(source_ddl())
     engine.dispose()
     return url
 

@@ -37,10 +37,16 @@ FINISHED = {"COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED", "COMP
 def fresh_clone(destination: Path) -> Path:
     """The files a clone of the repository holds (tracked or not ignored, as they are in the working
     tree), committed in a repository of their own, so `git status` shows what a command left behind."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPOSITORY, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPOSITORY,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPOSITORY / name
         if source.is_file():
@@ -53,7 +59,9 @@ def fresh_clone(destination: Path) -> Path:
 
 
 def git_status(clone: Path) -> str:
-    return subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def clean_environment(clone: Path) -> dict[str, str]:

@@ -14,8 +14,10 @@ import urllib.request
 import uuid
 
 import boto3
+import pyarrow.fs as pafs
+import pyarrow.json as pj
 
-from finetune_assets.local_postgres import free_port
+from finetune_assets.devtools.local_postgres import free_port
 
 REGION = "us-east-1"
 S3_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
@@ -42,7 +44,10 @@ class LocalS3:
             env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self._wait_until_ready()
         if self.check_credentials:
@@ -69,8 +74,11 @@ class LocalS3:
 
     def client(self, service: str = "s3"):
         return boto3.client(
-            service, endpoint_url=self.endpoint_url, region_name=REGION,
-            aws_access_key_id=self.access_key_id, aws_secret_access_key=self.secret_access_key,
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
         )
 
     def new_bucket(self) -> str:
@@ -94,3 +102,16 @@ class LocalS3:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=10)
+
+
+def read_like_a_trainer(s3: LocalS3, url: str):
+    """pyarrow's own S3 filesystem and JSON reader: what HF datasets and friends use underneath."""
+    fs = pafs.S3FileSystem(
+        endpoint_override=s3.endpoint_url,
+        scheme="http",
+        region=REGION,
+        access_key=s3.access_key_id,
+        secret_key=s3.secret_access_key,
+    )
+    with fs.open_input_stream(url.removeprefix("s3://")) as stream:
+        return pj.read_json(stream)

@@ -9,12 +9,12 @@ from pathlib import Path
 from dagster import DagsterInstance, materialize
 from sqlalchemy import create_engine, insert, select
 
-from finetune_assets.checks import ASSET_CHECKS
-from finetune_assets.definitions import LINEAGE_ASSETS
-from finetune_assets.partitions import TAIPEI
-from finetune_assets.registry import EXPORT_TYPE
-from finetune_assets.resources import AiopsDatabase, DatasetPolicy, ExportStorage
-from finetune_assets.schema import (
+from finetune_assets.core.weeks import TAIPEI
+from finetune_assets.dagster_defs.definitions import lineage
+from finetune_assets.dagster_defs.partitions import weekly_partitions
+from finetune_assets.dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
+from finetune_assets.db.registry import EXPORT_TYPE
+from finetune_assets.db.schema import (
     agent_sessions,
     auto_repair_executions,
     finetune_exports,
@@ -22,6 +22,8 @@ from finetune_assets.schema import (
     incidents,
 )
 
+LINEAGE_ASSETS, ASSET_CHECKS = lineage(weekly_partitions())
+ASSETS = {asset.key.to_user_string(): asset for asset in LINEAGE_ASSETS}
 WEEK = "2026-11-09"
 WEEK_START = datetime(2026, 11, 9, tzinfo=TAIPEI)
 
@@ -45,36 +47,65 @@ class Week:
         self.rows["incidents"].append({"id": incident_id, "signal_labels": labels})
         return incident_id
 
-    def evidence(self, incident_id, summary, collected_at, result="success", evidence_id=None,
-                 schema_version="v1", playbook_id="pb-restart") -> str:
+    def evidence(
+        self,
+        incident_id,
+        summary,
+        collected_at,
+        result="success",
+        evidence_id=None,
+        schema_version="v1",
+        playbook_id="pb-restart",
+    ) -> str:
         evidence_id = evidence_id or new_id()
         self.rows["evidence"].append(
-            {"id": evidence_id, "incident_id": incident_id, "verification_result": result,
-             "evidence_summary": summary, "collected_at": collected_at, "schema_version": schema_version,
-             "matched_playbook_id": playbook_id}
+            {
+                "id": evidence_id,
+                "incident_id": incident_id,
+                "verification_result": result,
+                "evidence_summary": summary,
+                "collected_at": collected_at,
+                "schema_version": schema_version,
+                "matched_playbook_id": playbook_id,
+            }
         )
         return evidence_id
 
     def session(self, incident_id, output_json, created_at, role="coordinator", session_id=None) -> str:
         session_id = session_id or new_id()
         self.rows["sessions"].append(
-            {"id": session_id, "incident_id": incident_id, "agent_role": role, "output_json": output_json,
-             "created_at": created_at}
+            {
+                "id": session_id,
+                "incident_id": incident_id,
+                "agent_role": role,
+                "output_json": output_json,
+                "created_at": created_at,
+            }
         )
         return session_id
 
     def execution(self, incident_id, steps, created_at, success=True, playbook="pb-restart", execution_id=None):
         execution_id = execution_id or new_id()
         self.rows["executions"].append(
-            {"id": execution_id, "incident_id": incident_id, "playbook_name": playbook, "executed_steps": steps,
-             "success": success, "created_at": created_at}
+            {
+                "id": execution_id,
+                "incident_id": incident_id,
+                "playbook_name": playbook,
+                "executed_steps": steps,
+                "success": success,
+                "created_at": created_at,
+            }
         )
         return execution_id
 
     def save(self) -> None:
         engine = create_engine(self.url)
-        tables = {"incidents": incidents, "evidence": incident_evidence, "sessions": agent_sessions,
-                  "executions": auto_repair_executions}
+        tables = {
+            "incidents": incidents,
+            "evidence": incident_evidence,
+            "sessions": agent_sessions,
+            "executions": auto_repair_executions,
+        }
         with engine.begin() as connection:
             for name, table in tables.items():
                 rows = [_portable(row, engine.dialect.name) for row in self.rows[name]]
@@ -145,3 +176,14 @@ def materialization_metadata(result, asset_name: str) -> dict:
         if event.asset_key.to_user_string() == asset_name:
             return {key: value.value for key, value in event.step_materialization_data.materialization.metadata.items()}
     raise KeyError(asset_name)
+
+
+def small_week(url: str) -> list[str]:
+    week = Week(url)
+    ids = []
+    for n in range(3):
+        incident = week.incident(f"INC-{n}", {"alertname": f"Alert{n}"})
+        ids.append(week.evidence(incident, f"disk 9{n}% on worker-{n}，清理日誌", at(days=1, hours=n)))
+        week.execution(incident, [{"action": "rotate_logs"}], at(days=1, hours=n))
+    week.save()
+    return ids

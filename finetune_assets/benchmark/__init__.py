@@ -1,1 +1,0 @@
-"""The shipped benchmark: ``python -m finetune_assets.benchmark`` (see the README)."""

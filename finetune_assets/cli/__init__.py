@@ -1,0 +1,1 @@
+"""Commands users run: finetune-demo."""

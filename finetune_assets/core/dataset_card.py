@@ -1,0 +1,127 @@
+"""The dataset card (README.md) and LLaMA-Factory's dataset_info.json for one export."""
+
+import json
+from dataclasses import dataclass
+
+from .records import TrainerFile
+
+# LLaMA-Factory's description of each format's columns (its data/README.md).
+LLAMA_FACTORY_FORMATS = {
+    "alpaca": {"columns": {"prompt": "instruction", "query": "input", "response": "output"}},
+    "openai_chat": {
+        "formatting": "sharegpt",
+        "columns": {"messages": "messages"},
+        "tags": {
+            "role_tag": "role",
+            "content_tag": "content",
+            "user_tag": "user",
+            "assistant_tag": "assistant",
+            "system_tag": "system",
+        },
+    },
+    "sharegpt": {"formatting": "sharegpt", "columns": {"messages": "conversations", "system": "system"}},
+}
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    week: str
+    window_start: str
+    window_end: str
+    snapshot_name: str  # the core Alpaca file, one folder up
+    snapshot_records: int
+    snapshot_sha256: str
+    stats: dict
+    split_key: str
+    validation_fraction: float
+    formats: list[str]
+    files: list[TrainerFile]
+
+
+def dataset_name(week: str, suffix: str) -> str:
+    return f"aiops_finetune_{week.replace('-', '')}_{suffix}"
+
+
+def dataset_info(summary: ExportSummary) -> dict:
+    """dataset_info.json: one entry per file, paths relative to this folder."""
+    info = {
+        dataset_name(summary.week, "snapshot"): {
+            "file_name": f"../{summary.snapshot_name}",
+            **LLAMA_FACTORY_FORMATS["alpaca"],
+        }
+    }
+    for file in summary.files:
+        info[dataset_name(summary.week, file.export_type)] = {
+            "file_name": file.name,
+            **LLAMA_FACTORY_FORMATS[file.trainer_format],
+        }
+    return info
+
+
+def _front_matter(summary: ExportSummary) -> list[str]:
+    """Hugging Face `datasets` reads the configs, so `load_dataset(<this folder>, "<format>")` works."""
+    lines = ["---", "configs:"]
+    for trainer_format in summary.formats:
+        files = [file for file in summary.files if file.trainer_format == trainer_format]
+        if not files:
+            continue
+        lines += [f"- config_name: {trainer_format}", "  data_files:"]
+        lines += [f"  - split: {file.split}\n    path: {file.name}" for file in files]
+    return [*lines, "---", ""]
+
+
+def dataset_card(summary: ExportSummary) -> str:
+    stats = summary.stats
+    redactions = stats.get("redactions", {})
+    redaction_lines = [f"| {kind} | {count} |" for kind, count in sorted(redactions.items())] or ["| (none) | 0 |"]
+    file_lines = [
+        f"| `../{summary.snapshot_name}` | alpaca | all | {summary.snapshot_records} | `{summary.snapshot_sha256}` |"
+    ] + [
+        f"| `{file.name}` | {file.trainer_format} | {file.split} | {file.records} | `{file.sha256}` |"
+        for file in summary.files
+    ]
+    split_counts = {split: 0 for split in ("train", "validation")}
+    for file in summary.files:
+        if file.trainer_format == summary.formats[0]:
+            split_counts[file.split] = file.records
+    return "\n".join(
+        [
+            *_front_matter(summary),
+            f"# AIOps fine-tuning data, week {summary.week}",
+            "",
+            "Verified-successful incident repairs as supervised fine-tuning pairs (instruction, input = the",
+            "evidence summary, output = the coordinator's reasoning and the executed repair).",
+            "",
+            f"- Source query window: `collected_at` in [{summary.window_start}, {summary.window_end})",
+            f"- Evidence selected: {stats['selected']}; "
+            f"skipped (no reasoning, no repair): {stats['skipped_no_output']};"
+            f" duplicates collapsed: {stats['duplicates']}; exported: {stats['exported']}",
+            f"- Split: by `{summary.split_key}`, {summary.validation_fraction:.0%} of groups to validation "
+            f"(train {_lines(split_counts['train'])}, validation {_lines(split_counts['validation'])}); "
+            "a group is never on both sides and keeps its side in every week",
+            f"- Formats: {', '.join(summary.formats)}",
+            "",
+            "## Files",
+            "",
+            "| file | format | split | lines | sha256 |",
+            "|---|---|---|---|---|",
+            *file_lines,
+            "",
+            "## Redactions",
+            "",
+            "Secrets were replaced with `[REDACTED:<type>]` before anything was written.",
+            "",
+            "| type | replaced |",
+            "|---|---|",
+            *redaction_lines,
+            "",
+        ]
+    )
+
+
+def _lines(count: int) -> str:
+    return f"{count} line" if count == 1 else f"{count} lines"
+
+
+def dataset_info_json(summary: ExportSummary) -> str:
+    return json.dumps(dataset_info(summary), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,144 @@
+"""What the checks find in an Alpaca export, fed the file's lines as parsed batches: structure, secrets,
+duplicates and token lengths, in one pass and bounded memory (``io.export_reader`` does the reading)."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .digests import DIGEST_SIZE, pair_digests
+from .pairs import INSTRUCTION, METADATA_KEYS
+from .secret_scan import ScanReport, scan_column
+
+RECORD_KEYS = ("instruction", "input", "output", "metadata")
+TEXT_KEYS = ("instruction", "input", "output")
+# How the registry check reads evidence ids back: every value a string, no other key allowed.
+ALPACA_SCHEMA = pa.schema(
+    [*((key, pa.string()) for key in TEXT_KEYS), ("metadata", pa.struct([(key, pa.string()) for key in METADATA_KEYS]))]
+)
+# Offline estimate (no tokenizer download at run time): ~4 ASCII characters per token, and at most
+# 1.5 tokens per other character (CJK text runs about 1-1.5 in common BPE vocabularies), plus framing.
+ASCII_CHARS_PER_TOKEN = 4
+TOKENS_PER_WIDE_CHAR = 1.5
+TOKENS_PER_LINE = 12
+EXAMPLES = 10
+
+
+def estimate_tokens(*columns: pa.Array) -> np.ndarray:
+    total = np.full(len(columns[0]), TOKENS_PER_LINE, dtype=np.float64)
+    for column in columns:
+        chars = pc.utf8_length(column).fill_null(0).to_numpy(zero_copy_only=False)
+        wide = (pc.binary_length(column).fill_null(0).to_numpy(zero_copy_only=False) - chars) / 2
+        total += (chars - wide) / ASCII_CHARS_PER_TOKEN + wide * TOKENS_PER_WIDE_CHAR
+    return np.ceil(total).astype(np.int64)
+
+
+def is_text(data_type: pa.DataType) -> bool:
+    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
+
+
+def _read_from_a_string(data_type: pa.DataType) -> bool:
+    return is_text(data_type) or pa.types.is_timestamp(data_type) or pa.types.is_date(data_type)
+
+
+def schema_problem(schema: pa.Schema) -> str | None:
+    """What is wrong with the keys and types the reader inferred, if anything.
+
+    A JSON string may be read as a timestamp when it looks like one (collected_at does): both are
+    strings in the file."""
+    if schema.names != list(RECORD_KEYS):
+        return f"keys are {schema.names}, not {list(RECORD_KEYS)}"
+    for key in TEXT_KEYS:
+        if not _read_from_a_string(schema.field(key).type):
+            return f"{key} is {schema.field(key).type}, not a string"
+    metadata = schema.field("metadata").type
+    if not pa.types.is_struct(metadata) or [field.name for field in metadata] != list(METADATA_KEYS):
+        return f"metadata is {metadata}, not an object with the keys {list(METADATA_KEYS)}"
+    wrong = [field.name for field in metadata if not _read_from_a_string(field.type)]
+    return f"metadata values {wrong} are not strings" if wrong else None
+
+
+def text_column(batch: pa.RecordBatch, key: str) -> pa.Array:
+    """A text column as strings, also when every value so far looked like a date to the reader."""
+    column = batch.column(key)
+    return column if is_text(column.type) else column.cast(pa.string())
+
+
+@dataclass
+class ExportReport:
+    lines: int = 0
+    schema: pa.Schema | None = None  # as inferred from the first block
+    problems: Counter = field(default_factory=Counter)  # structural problem -> lines
+    examples: list[str] = field(default_factory=list)
+    secrets: ScanReport = field(default_factory=ScanReport)
+    duplicate_evidence_ids: int = 0
+    duplicate_pairs: int = 0
+    token_estimates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _ids: list = field(default_factory=list, repr=False)
+    _digests: bytearray = field(default_factory=bytearray, repr=False)
+    _tokens: list = field(default_factory=list, repr=False)
+
+    def problem(self, kind: str, lines: int, first_line: int | None = None) -> None:
+        if not lines:
+            return
+        self.problems[kind] += lines
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(f"{kind}: {lines} line(s)" + (f", first at line {first_line}" if first_line else ""))
+
+    def add(self, batch: pa.RecordBatch) -> bool:
+        """Takes the next lines of the file; False once the file's shape rules out reading on."""
+        if self.schema is None:
+            self.schema = batch.schema
+            if problem := schema_problem(batch.schema):
+                self.problem(problem, batch.num_rows, 1)
+                return False
+        first_line = self.lines + 1
+        self._check_structure(batch, first_line)
+        inputs, outputs = text_column(batch, "input"), text_column(batch, "output")
+        for column in (inputs, outputs):
+            scan_column(column, first_line, self.secrets)
+        self._ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").cast(pa.large_string()))
+        self._digests += pair_digests(inputs, outputs)  # a null is reported above
+        self._tokens.append(estimate_tokens(*(text_column(batch, key) for key in TEXT_KEYS)))
+        self.lines += batch.num_rows
+        return True
+
+    def finish(self) -> "ExportReport":
+        if self.lines:
+            self.duplicate_evidence_ids = self.lines - pc.count_distinct(pa.chunked_array(self._ids)).as_py()
+            unique_pairs = np.unique(np.frombuffer(self._digests, dtype=f"S{DIGEST_SIZE}"))
+            self.duplicate_pairs = self.lines - len(unique_pairs)
+            self.token_estimates = np.concatenate(self._tokens)
+        self._ids, self._digests, self._tokens = [], bytearray(), []
+        return self
+
+    def _check_structure(self, batch: pa.RecordBatch, first_line: int) -> None:
+        for key in TEXT_KEYS:
+            column = text_column(batch, key)
+            self.problem(f"{key} missing or null", column.null_count, first_line)
+            blank = pc.or_(pc.utf8_is_space(column), pc.equal(pc.utf8_length(column), 0)).fill_null(False)
+            self.problem(f"{key} blank", pc.sum(blank).as_py() or 0, first_line)
+        wrong = pc.not_equal(text_column(batch, "instruction"), INSTRUCTION).fill_null(False)
+        self.problem("instruction is not the fixed text", pc.sum(wrong).as_py() or 0, first_line)
+        metadata = batch.column("metadata")
+        self.problem("metadata missing or null", metadata.null_count, first_line)
+        for key in METADATA_KEYS:
+            self.problem(f"metadata.{key} missing or null", pc.struct_field(metadata, key).null_count, first_line)
+
+    def token_summary(self, limit: int) -> dict:
+        estimates = self.token_estimates
+        if not len(estimates):
+            return {"lines": 0, "over_limit": 0, "limit": limit}
+        p50, p90, p99 = np.percentile(estimates, [50, 90, 99]).round().astype(int).tolist()
+        return {
+            "lines": len(estimates),
+            "limit": limit,
+            "over_limit": int((estimates > limit).sum()),
+            "p50": p50,
+            "p90": p90,
+            "p99": p99,
+            "max": int(estimates.max()),
+            "mean": round(float(estimates.mean()), 1),
+        }

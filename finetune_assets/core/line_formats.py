@@ -1,0 +1,69 @@
+"""The exact JSONL lines of each trainer format, built from training pairs a column at a time."""
+
+import json
+from json.encoder import encode_basestring
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .pairs import INSTRUCTION, METADATA_KEYS
+
+# Every value is a string, so a line is a fixed JSON skeleton around encoded strings: the same bytes
+# as json.dumps(record, ensure_ascii=False) (encode_line), built a column at a time.
+ALPACA_COLUMNS = ("input", "output", *METADATA_KEYS)
+CHAT_COLUMNS = ("input", "output")
+_INSTRUCTION = encode_basestring(INSTRUCTION).replace("%", "%%")
+
+# Alpaca: the core export's own line (instruction, input, output, metadata).
+ALPACA_TEMPLATE = (
+    '{"instruction": '
+    + _INSTRUCTION
+    + ', "input": %s, "output": %s, "metadata": {'
+    + ", ".join(f'"{key}": %s' for key in METADATA_KEYS)
+    + "}}\n"
+)
+# OpenAI chat fine-tuning: only "messages"; the instruction is the system message.
+OPENAI_CHAT_TEMPLATE = (
+    '{"messages": [{"role": "system", "content": ' + _INSTRUCTION + "}, "
+    '{"role": "user", "content": %s}, {"role": "assistant", "content": %s}]}\n'
+)
+# ShareGPT as LLaMA-Factory and Axolotl read it: human/gpt turns, the instruction as "system".
+SHAREGPT_TEMPLATE = (
+    '{"conversations": [{"from": "human", "value": %s}, {"from": "gpt", "value": %s}], "system": '
+    + _INSTRUCTION
+    + "}\n"
+)
+FORMATS = {
+    "alpaca": (ALPACA_TEMPLATE, ALPACA_COLUMNS),
+    "openai_chat": (OPENAI_CHAT_TEMPLATE, CHAT_COLUMNS),
+    "sharegpt": (SHAREGPT_TEMPLATE, CHAT_COLUMNS),
+}
+
+
+def encode_line(record: dict) -> bytes:
+    """One record as ``json.dumps`` writes it, as a UTF-8 line: the reference the templates match."""
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def format_lines(batch: pa.RecordBatch, trainer_format: str) -> list[str]:
+    """The batch's lines in one trainer format, each ending with a newline."""
+    if batch.num_rows and pc.any(pc.not_equal(batch.column("instruction"), INSTRUCTION)).as_py():
+        raise ValueError("training pairs carry an instruction other than the fixed one")
+    template, columns = FORMATS[trainer_format]
+    encoded = [map(encode_basestring, batch.column(name).to_pylist()) for name in columns]
+    return list(map(template.__mod__, zip(*encoded, strict=True)))
+
+
+def line_column(batch: pa.RecordBatch, trainer_format: str) -> pa.LargeStringArray:
+    """The batch's lines in one trainer format as an Arrow column: encoded to UTF-8 once, after which
+    the snapshot, each split side and their hashes take bytes from its buffer with no Python copy."""
+    return pa.array(format_lines(batch, trainer_format), pa.large_string())
+
+
+def line_bytes(lines: pa.LargeStringArray) -> pa.Buffer:
+    """The column's lines back to back: a view of its value buffer, not a copy."""
+    if not len(lines):
+        return pa.py_buffer(b"")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    return lines.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))

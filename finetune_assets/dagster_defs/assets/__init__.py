@@ -1,0 +1,1 @@
+"""The assets, one module per lineage stage: sources, extract, transform, export."""

@@ -1,0 +1,106 @@
+"""Transform: the week's evidence, decisions and repairs joined into Alpaca training pairs."""
+
+import tempfile
+from pathlib import Path
+
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    PartitionsDefinition,
+    asset,
+)
+
+from ...core.digests import Digests
+from ...core.join import assemble_pairs, decision_lookup, repair_lookup
+from ...core.records import PairStats
+from ...core.staged_tables import PAIRS
+from ...io.background import WriteBehind, prefetched
+from ...io.spill import OrdinalBuckets
+from ...io.staging import read_batches, read_schema, staged_path, write_batches
+from ...io.store import Store
+from ..catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, PAIR_COLUMN_LINEAGE, arrow_schema
+from ..failures import fail_without_retry_unless_transient
+from ..previews import BatchTap, batch_preview
+from ..resources import DatasetPolicy, ExportStorage
+from .sources import OWNERS
+
+TRANSFORM_GROUP = "transform"
+# The week's counts travel inside the staged file, so they can never describe other rows.
+STATS_KEY = b"finetune_stats"
+
+
+def read_pair_stats(store: Store, path: str) -> PairStats:
+    return PairStats.from_json(read_schema(store, path).metadata[STATS_KEY])
+
+
+def training_pairs(
+    context: AssetExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
+) -> MaterializeResult:
+    """One Alpaca pair (instruction, input, output, metadata) per successful evidence of the week,
+    ordered by `collected_at` then evidence id, with passwords, tokens, keys and e-mail addresses
+    replaced by `[REDACTED:<type>]` in input and output. Evidence with neither a coordinator reasoning
+    nor a repair is skipped and counted; exact duplicates (same input and output) keep only the latest."""
+    store, week = export_storage.staging(), context.partition_key
+    stats, digests, redactor = PairStats(), Digests.empty(), dataset_policy.redactor()
+    decisions = decision_lookup(
+        read_batches(store, staged_path(store, "coordinator_decisions", week), ["incident_id", "reasoning"])
+    )
+    repairs = repair_lookup(
+        read_batches(store, staged_path(store, "repair_actions", week), ["incident_id", "action", "success"])
+    )
+    evidence = read_batches(store, staged_path(store, "successful_evidence", week))
+    path = staged_path(store, "training_pairs", week)
+    # The spill files live and die within this step, so they stay on the local disk.
+    with tempfile.TemporaryDirectory(prefix=f"finetune-{week}-spill-") as spill:
+        with fail_without_retry_unless_transient(f"building training pairs for week {week} in {store.url(path)}"):
+            buckets = OrdinalBuckets(Path(spill))
+            # Spilling (Arrow, which releases the GIL) runs on a second core beside the assembly.
+            with WriteBehind() as behind:
+                for batch in assemble_pairs(evidence, decisions, repairs, stats, digests, redactor):
+                    behind.submit(buckets.add, batch)
+            # Duplicates are only known once the whole week has been seen; then the survivors are
+            # read back in export order.
+            keep = digests.keep_mask()
+            stats.exported = int(keep.sum())
+            stats.duplicates = stats.selected - stats.skipped_no_output - stats.exported
+            schema = PAIRS.with_metadata({STATS_KEY: stats.to_json()})
+            # The next bucket is read and sorted while this one is written.
+            tap = BatchTap(prefetched(lambda: buckets.in_order(keep)))
+            write_batches(store, path, schema, tap)
+
+    if stats.skipped_no_output:
+        context.log.warning(
+            f"{stats.skipped_no_output} evidence(s) had neither a coordinator reasoning nor a repair: skipped"
+        )
+    counts = stats.as_dict()
+    redactions = counts.pop("redactions")
+    if redactions:
+        context.log.info(
+            f"redacted {sum(redactions.values())} secret(s): " + ", ".join(f"{k} {v}" for k, v in redactions.items())
+        )
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": stats.exported,
+            **{f"count_{name}": value for name, value in counts.items()},
+            "redacted_total": sum(redactions.values()),
+            **{f"redacted_{kind}": count for kind, count in redactions.items()},
+            "preview": MetadataValue.md(batch_preview(tap.first)),
+            "staged_path": MetadataValue.path(store.url(path)),
+            COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE,
+        }
+    )
+
+
+def transform_assets(weeks: PartitionsDefinition) -> list[AssetsDefinition]:
+    return [
+        asset(
+            partitions_def=weeks,
+            group_name=TRANSFORM_GROUP,
+            kinds={"python", "parquet"},
+            owners=OWNERS,
+            deps=["successful_evidence", "coordinator_decisions", "repair_actions"],
+            metadata={COLUMN_SCHEMA: arrow_schema(PAIRS)},
+        )(training_pairs)
+    ]

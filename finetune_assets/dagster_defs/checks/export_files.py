@@ -1,0 +1,172 @@
+"""The checks on a week's export files, read back from the store the way trainers read them. A failed
+blocking check keeps the week out of the registry."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    MetadataValue,
+    PartitionsDefinition,
+    multi_asset_check,
+)
+
+from ...core.export_report import ExportReport
+from ...core.records import ExportManifest, TrainerFile
+from ...io.export_reader import UnreadableExport, count_records, validate_alpaca_export
+from ...io.manifest import read_manifest
+from ...io.store import Store
+from ..resources import DatasetPolicy, ExportStorage
+
+EXPORT_CHECKS = {
+    "records_are_well_formed": (
+        "Every line parses and has exactly instruction, input, output (non-blank "
+        "strings) and metadata with its seven string keys.",
+        True,
+    ),
+    "no_secrets_survive": (
+        "A scanner independent of the redactor (other rules and an entropy test) finds "
+        "no secret-like string in input or output.",
+        True,
+    ),
+    "no_duplicates": ("No evidence_id twice, no (input, output) pair twice.", True),
+    "loads_with_pyarrow": (
+        "The snapshot and every trainer file load with pyarrow's JSON reader into one "
+        "schema, with the line counts the export recorded.",
+        True,
+    ),
+    "token_lengths": ("Estimated tokens per line (offline estimate); warns when lines exceed the limit.", False),
+}
+Results = dict[str, tuple[bool, dict]]
+
+
+def results_for_week(exports: Store, manifest: ExportManifest, token_limit: int) -> Results:
+    if manifest.snapshot is None:
+        note = {"note": "no training pairs this week: no file to check"}
+        return {name: (True, note) for name in EXPORT_CHECKS}
+    # The trainer files are parsed (which releases the GIL) beside the snapshot's Python checks.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(_load_trainer_files, exports, manifest.trainer_files)
+        try:
+            report = validate_alpaca_export(exports, manifest.snapshot.path)
+        except UnreadableExport as error:
+            return {name: (False, {"error": str(error)}) for name in EXPORT_CHECKS}
+        loaded = loading.result()
+    return {
+        "records_are_well_formed": _well_formed(report),
+        "no_secrets_survive": (
+            report.secrets.found == 0,
+            {
+                "found": report.secrets.found,
+                **{f"found_{k}": v for k, v in report.secrets.counts.items()},
+                "where": MetadataValue.md(bullets(report.secrets.examples)),
+            },
+        ),
+        "no_duplicates": (
+            not (report.duplicate_evidence_ids or report.duplicate_pairs),
+            {"duplicate_evidence_ids": report.duplicate_evidence_ids, "duplicate_pairs": report.duplicate_pairs},
+        ),
+        "loads_with_pyarrow": _round_trip(manifest, report, loaded),
+        "token_lengths": _token_lengths(report, token_limit),
+    }
+
+
+def _well_formed(report: ExportReport) -> tuple[bool, dict]:
+    metadata = {"lines": report.lines, "problem_lines": sum(report.problems.values())}
+    if report.problems:
+        metadata["problems"] = MetadataValue.md(bullets(report.examples))
+    return not report.problems, metadata
+
+
+def _load_trainer_files(exports: Store, files: tuple[TrainerFile, ...]) -> dict[str, tuple[int, object] | str]:
+    """Each trainer file's name -> (lines that load, the schema they load into), or why it does not load."""
+    loaded = {}
+    for file in files:
+        try:
+            loaded[file.name] = count_records(exports, file.path)
+        except UnreadableExport as error:
+            loaded[file.name] = str(error)
+    return loaded
+
+
+def _round_trip(manifest: ExportManifest, snapshot: ExportReport, trainer_files: dict) -> tuple[bool, dict]:
+    written = {file.name: file.records for file in manifest.files}
+    loaded = {manifest.snapshot.name: (snapshot.lines, snapshot.schema), **trainer_files}
+    problems, schemas = [], {}
+    for name, result in loaded.items():
+        if isinstance(result, str):
+            problems.append(result)
+            continue
+        lines, schemas[name] = result
+        if lines != written[name]:
+            problems.append(f"{name}: {lines} lines load, {written[name]} were written")
+    metadata = {
+        "files": len(schemas),
+        "schemas": MetadataValue.md(bullets([f"{n}: {_fields(s)}" for n, s in schemas.items()])),
+    }
+    if problems:
+        metadata["problems"] = MetadataValue.md(bullets(problems))
+    return not problems, metadata
+
+
+def _fields(schema) -> str:
+    return ", ".join(f"{field.name}: {field.type}" for field in schema)
+
+
+def _token_lengths(report: ExportReport, limit: int) -> tuple[bool, dict]:
+    summary = report.token_summary(limit)
+    return summary["over_limit"] == 0, {f"tokens_{key}": value for key, value in summary.items()}
+
+
+def bullets(items: list[str]) -> str:
+    return "\n".join(f"- {item}" for item in items) or "_none_"
+
+
+def _combined(per_week: dict[str, Results], name: str) -> tuple[bool, dict]:
+    """One week as it is; a range run passes only if every week passes, metadata keyed by week."""
+    if len(per_week) == 1:
+        return next(iter(per_week.values()))[name]
+    passed, metadata = True, {}
+    for week, results in per_week.items():
+        week_passed, week_metadata = results[name]
+        passed &= week_passed
+        metadata.update({f"{week} {key}": value for key, value in week_metadata.items()})
+        metadata[f"{week} passed"] = week_passed
+    return passed, metadata
+
+
+def verdict_line(weeks: list[str], outcomes: Results) -> str:
+    passed = [name for name, (ok, _) in outcomes.items() if ok]
+    failed = [name for name, (ok, _) in outcomes.items() if not ok]
+    line = f"week {', '.join(weeks)}: checks passed: {', '.join(passed) or 'none'}"
+    return line + (f"; FAILED: {', '.join(failed)}" if failed else "")
+
+
+def export_file_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
+    specs = [
+        AssetCheckSpec(name, asset="jsonl_export", description=description, blocking=blocking, partitions_def=weeks)
+        for name, (description, blocking) in EXPORT_CHECKS.items()
+    ]
+
+    @multi_asset_check(specs=specs, description="Reads each week's export back from the store and checks it.")
+    def jsonl_export_checks(
+        context: AssetCheckExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
+    ):
+        staging, exports = export_storage.staging(), export_storage.exports()
+        per_week = {
+            week: results_for_week(exports, read_manifest(staging, week), dataset_policy.token_limit)
+            for week in context.partition_keys
+        }
+        outcomes = {name: _combined(per_week, name) for name in EXPORT_CHECKS}
+        context.log.info(verdict_line(context.partition_keys, outcomes))
+        for spec in specs:
+            passed, metadata = outcomes[spec.name]
+            severity = AssetCheckSeverity.ERROR if spec.blocking else AssetCheckSeverity.WARN
+            yield AssetCheckResult(
+                asset_key=spec.asset_key, check_name=spec.name, passed=passed, severity=severity, metadata=metadata
+            )
+
+    return jsonl_export_checks

@@ -1,0 +1,58 @@
+"""The code location: every asset, check, job, schedule and resource, listed once, built by a function
+when Dagster loads the location (nothing is built, and no variable read, when a module is imported)."""
+
+import os
+import warnings
+from collections.abc import Mapping
+
+from dagster import (
+    AssetChecksDefinition,
+    AssetsDefinition,
+    Definitions,
+    PartitionsDefinition,
+    PreviewWarning,
+    definitions,
+)
+
+from . import settings
+from .assets.export import export_assets
+from .assets.extract import extract_assets
+from .assets.sources import SOURCE_ASSETS
+from .assets.transform import transform_assets
+from .checks.export_files import export_file_checks
+from .checks.registry_rows import registry_row_checks
+from .executor import build_executor
+from .partitions import weekly_partitions
+from .schedules import weekly_job, weekly_schedule
+
+
+def lineage(weeks: PartitionsDefinition) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
+    """The weekly assets in lineage order, and their checks."""
+    assets = [*extract_assets(weeks), *transform_assets(weeks), *export_assets(weeks)]
+    # Dagster 1.13 marks a partitions_def on an asset check as a preview (PreviewWarning, raised as the
+    # checks are defined). The weekly checks need it, knowingly; a user should not see it every run.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", category=PreviewWarning, message="Specifying a partitions_def on an AssetCheckSpec"
+        )
+        checks = [export_file_checks(weeks), registry_row_checks(weeks)]
+    return assets, checks
+
+
+def build_definitions(environ: Mapping[str, str] = os.environ) -> Definitions:
+    weeks = weekly_partitions(settings.partitions_start_date(environ))
+    assets, checks = lineage(weeks)
+    job = weekly_job()
+    return Definitions(
+        assets=[*SOURCE_ASSETS, *assets],
+        asset_checks=checks,
+        jobs=[job],
+        schedules=[weekly_schedule(job, settings.schedule_running(environ))],
+        resources=settings.resources(environ),
+        executor=build_executor(settings.executor_kind(environ)),
+    )
+
+
+@definitions
+def defs() -> Definitions:
+    return build_definitions()

@@ -1,0 +1,60 @@
+"""Small, readable previews for the materialization page."""
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pyarrow as pa
+
+from ..core.redaction import Redactor
+
+PREVIEW_ROWS = 5
+PREVIEW_TEXT = 80
+
+
+def _shorten(value) -> str:
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_TEXT else text[: PREVIEW_TEXT - 1] + "…"
+
+
+def preview_markdown(rows: list[dict]) -> str:
+    """A markdown table of the first rows, each cell on one short line."""
+    rows = rows[:PREVIEW_ROWS]
+    if not rows:
+        return "_no rows_"
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = (_shorten(row[column]).replace("|", "\\|") for column in columns)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def batch_preview(batch: pa.RecordBatch | None, redactor: Redactor | None = None) -> str:
+    """The first rows; with a redactor, every text cell is redacted first (raw source text holds secrets)."""
+    if batch is None:
+        return preview_markdown([])
+    batch = batch.slice(0, PREVIEW_ROWS)
+    if redactor is not None:
+        columns = [
+            redactor.redact_column(column, Counter())
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+            else column
+            for column in batch.columns
+        ]
+        batch = pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+    return preview_markdown(batch.to_pylist())
+
+
+class BatchTap:
+    """Passes batches through, keeping the first rows for the preview."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch]):
+        self._batches = batches
+        self.first: pa.RecordBatch | None = None
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for batch in self._batches:
+            if self.first is None and batch.num_rows:
+                self.first = batch.slice(0, PREVIEW_ROWS)
+            yield batch

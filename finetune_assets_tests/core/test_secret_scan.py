@@ -1,0 +1,90 @@
+"""The independent scanner: finds what the redactor should have caught, and says where, not what."""
+
+import random
+import string
+
+import pyarrow as pa
+import pytest
+
+from finetune_assets.core.redaction import Redactor
+from finetune_assets.core.secret_scan import ScanReport, scan_column, text_findings
+
+from .test_redaction import CASES
+
+FOUND = [
+    ("AKIAIOSFODNN7EXAMPLE", "aws_key_id"),
+    ("ghp_" + "A1b2" * 9, "github"),
+    ("glpat-abcdefghij0123456789", "gitlab"),
+    ("xoxb-123456789012-abcdef", "slack"),
+    ("sk-abcdefghijklmnopqrstuv", "openai"),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc", "jwt"),
+    ("-----BEGIN OPENSSH PRIVATE KEY-----", "private_key"),
+    ("mysql://root:hunter2@db", "url_password"),
+    ("db_password = hunter2!", "credential_assignment"),
+    ("the key is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "high_entropy"),
+]
+
+
+@pytest.mark.parametrize("text, kind", FOUND)
+def test_secret_shapes_are_found(text, kind):
+    assert kind in text_findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password=[REDACTED:password] and postgres://u:[REDACTED:url_credentials]@db",
+        "KubeDeploymentReplicasMismatch2Critical on node-exporter-7f9c8d6b5-x2kqp",
+        "image sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "evidence 3f2b8c1e-8d2a-4f7b-9c3e-1a2b3c4d5e6f, tokens: 4096, passed: true",
+    ],
+)
+def test_redacted_and_ordinary_text_is_clean(text):
+    assert text_findings(text) == []
+
+
+def test_nothing_the_redactor_handles_survives_it():
+    redactor = Redactor()
+    for text, _secret, _, _ in CASES:
+        assert text_findings(redactor.redact(text)) == [], text
+
+
+def test_the_report_names_lines_and_kinds_never_values():
+    report = ScanReport()
+    scan_column(pa.array(["clean", "pwd: hunter2!", None, "AKIAIOSFODNN7EXAMPLE"], pa.large_string()), 10, report)
+    assert report.counts == {"credential_assignment": 1, "aws_key_id": 1}
+    assert report.examples == ["line 11: credential_assignment", "line 13: aws_key_id"]
+    assert not any("hunter2" in example or "AKIA" in example for example in report.examples)
+
+
+def test_an_encoded_blob_is_data_not_a_credential():
+    blob = "".join(random.Random(7).choices(string.ascii_letters + string.digits, k=200_000))
+    assert text_findings(f"core dump {blob} end") == []
+    assert text_findings(f"key {blob[:40]} end") == ["high_entropy"]
+
+
+def test_the_column_scan_finds_what_the_row_scan_finds():
+    rng = random.Random(11)
+
+    def token(length):
+        return "".join(rng.choices(string.ascii_letters + string.digits, k=length))
+
+    texts = [
+        f"plain {token(40)} text",  # one random token
+        f"{token(30)}|{token(29)}|{token(1024)}|{token(1025)}",  # at the length bounds
+        f"中文{token(36)}中文 and HTTP5xxSpike",  # non-ASCII around a token
+        f"two: {token(50)} {token(60)} and pwd: {token(12)}",  # tokens and an assignment
+        "HTTP5xxSpike K8sNodeNotReady " + "a1b2c3d4" * 6,  # mixed but short, long but lower case
+        None,
+        "",
+    ]
+    column = pa.array(texts, pa.large_string())
+    report = ScanReport()
+    scan_column(column, 1, report)
+
+    expected = ScanReport()
+    for line, text in enumerate(texts, start=1):
+        for kind in text_findings(text or ""):
+            expected.add(line, kind)
+    assert report.counts == expected.counts and report.counts["high_entropy"] >= 5
+    assert report.examples == expected.examples

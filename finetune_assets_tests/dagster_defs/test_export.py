@@ -1,0 +1,84 @@
+"""Export failures: a clear message, no partial file and no audit row."""
+
+import pytest
+from dagster import DagsterInstance, materialize
+
+from finetune_assets.dagster_defs.resources import ExportStorage
+from finetune_assets.io.manifest import read_manifest
+
+from ..seed import (
+    ASSETS,
+    LINEAGE_ASSETS,
+    WEEK,
+    Week,
+    at,
+    audit_rows,
+    export_files,
+    materialization_metadata,
+    materialize_week,
+    resources,
+)
+
+
+def test_an_unwritable_export_path_fails_with_the_path_and_leaves_nothing(database_url, tmp_path):
+    week = Week(database_url)
+    week.evidence("INC-1", "cpu 97%", at(days=1))
+    week.execution("INC-1", ["restart"], at(days=1))
+    week.save()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the export folder should be")
+
+    instance = DagsterInstance.ephemeral()
+    result = materialize_week(database_url, blocker / "exports", instance=instance, raise_on_error=False)
+    assert not result.success
+    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
+    assert failure.step_key in {"successful_evidence", "jsonl_export"}
+    assert str(blocker) in str(failure.event_specific_data.error)
+    assert audit_rows(database_url) == []
+    assert not list(tmp_path.rglob("*.jsonl")) and not list(tmp_path.rglob("*.partial"))
+
+
+def test_registry_refuses_an_export_file_that_changed_after_writing(database_url, tmp_path):
+    week = Week(database_url)
+    week.evidence("INC-1", "cpu 97%", at(days=1))
+    week.execution("INC-1", ["restart"], at(days=1))
+    week.save()
+    materialize_week(database_url, tmp_path)
+    manifest = read_manifest(ExportStorage(export_path=str(tmp_path)).staging(), WEEK)
+    with open(manifest.snapshot.url, "ab") as handle:
+        handle.write(b"tampered\n")
+
+    with pytest.raises(Exception, match="missing or changed"):
+        materialize([ASSETS["export_registry"]], partition_key=WEEK, resources=resources(database_url, tmp_path))
+    assert len(audit_rows(database_url)) == 1
+
+
+def test_a_range_run_writes_one_file_and_one_audit_row_per_week(database_url, tmp_path):
+    weeks = ["2026-11-02", WEEK]
+    week = Week(database_url)
+    for offset, days in enumerate((-7, 0)):
+        week.evidence(f"INC-{offset}", f"summary {offset}", at(days=days + 1))
+        week.execution(f"INC-{offset}", ["restart"], at(days=days + 1))
+    week.save()
+    upstream = [
+        asset for asset in LINEAGE_ASSETS if asset.key.to_user_string() not in {"jsonl_export", "export_registry"}
+    ]
+    instance = DagsterInstance.ephemeral()
+    for key in weeks:
+        materialize(upstream, partition_key=key, resources=resources(database_url, tmp_path), instance=instance)
+
+    result = materialize(
+        [ASSETS["jsonl_export"], ASSETS["export_registry"]],
+        resources=resources(database_url, tmp_path),
+        instance=instance,
+        tags={"dagster/asset_partition_range_start": weeks[0], "dagster/asset_partition_range_end": weeks[1]},
+    )
+    for key in weeks:
+        [export] = export_files(tmp_path, key)
+        assert export.read_bytes().count(b"\n") == 1
+    rows = audit_rows(database_url)
+    assert [row["metadata"]["partition_key"] for row in rows] == weeks
+    assert len({row["metadata"]["run_id"] for row in rows}) == 1
+    metadata = materialization_metadata(result, "jsonl_export")
+    assert metadata["dagster/row_count"] == 2
+    assert metadata[f"{weeks[0]} sha256"] == rows[0]["checksum_sha256"]

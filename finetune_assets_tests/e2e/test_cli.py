@@ -1,0 +1,96 @@
+"""The documented CLI, run twice as a user (and the acceptance test) would, against PostgreSQL."""
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from ..s3_server import read_like_a_trainer
+from ..seed import WEEK, Week, at, audit_rows, export_files, read_lines, small_week
+
+pytestmark = pytest.mark.e2e
+
+COMMAND = [
+    "dagster",
+    "asset",
+    "materialize",
+    "-m",
+    "finetune_assets",
+    "--select",
+    "successful_evidence*",
+    "--partition",
+    WEEK,
+]
+
+
+def test_cli_materializes_the_week_twice_with_two_files_and_two_audit_rows(postgres_server, postgres_url, tmp_path):
+    week = Week(postgres_url)
+    week.incident("INC-1", {"alertname": "DiskPressure"})
+    first = week.evidence("INC-1", "磁碟 93%", at(days=1))
+    week.execution("INC-1", [{"action": "rotate_logs"}], at(days=1))
+    second = week.evidence("INC-2", "cpu 97%", at(days=2))
+    week.session("INC-2", {"decision": "scale out"}, at(days=2))
+    week.save()
+
+    home, exports = tmp_path / "dagster_home", tmp_path / "exports"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "AIOPS_DATABASE_URL": postgres_url,
+        "FINETUNE_EXPORT_PATH": str(exports),
+        "DAGSTER_HOME": str(home),
+    }
+    outputs = [subprocess.run(COMMAND, env=env, cwd=tmp_path, capture_output=True, text=True) for _ in range(2)]
+    for output in outputs:
+        assert output.returncode == 0, output.stderr[-3000:]
+
+    files = export_files(exports)
+    assert len(files) == 2 and files[0].read_bytes() == files[1].read_bytes()
+    assert [line["metadata"]["evidence_id"] for line in read_lines(files[0])] == [first, second]
+    rows = audit_rows(postgres_url)
+    assert len(rows) == 2
+    for row in rows:
+        data = Path(row["file_path"]).read_bytes()
+        assert row["checksum_sha256"] == hashlib.sha256(data).hexdigest()
+        assert row["size_bytes"] == len(data) and row["record_count"] == 2
+        assert list(row["source_ids"]) == [first, second]
+
+    secret = postgres_server.password.encode()
+    assert all(secret not in (o.stdout + o.stderr).encode() for o in outputs)
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_bytes(), f"password found in {path}"
+
+
+def test_the_documented_cli_runs_the_multiprocess_executor_against_the_bucket(
+    s3_server, s3_bucket, postgres_url, tmp_path, monkeypatch
+):
+    ids = small_week(postgres_url)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {
+        **os.environ,
+        **s3_server.environment(),
+        "AIOPS_DATABASE_URL": postgres_url,
+        "FINETUNE_EXPORT_PATH": f"s3://{s3_bucket}/exports",
+        "DAGSTER_HOME": str(home),
+    }
+    output = subprocess.run(COMMAND, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert output.returncode == 0, output.stderr[-3000:]
+
+    [row] = audit_rows(postgres_url)
+    assert row["file_path"].startswith(f"s3://{s3_bucket}/exports/{WEEK}/")
+    assert read_like_a_trainer(s3_server, row["file_path"]).num_rows == len(ids)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with DagsterInstance.get() as instance:
+        [run] = instance.get_runs()
+        step_pids = {
+            entry.dagster_event.pid
+            for entry in instance.all_logs(run.run_id)
+            if entry.dagster_event and entry.dagster_event.event_type_value == "STEP_START"
+        }
+    assert len(step_pids) >= 6  # every step in a process of its own, sharing data only through the bucket
+    assert s3_server.secret_access_key not in output.stdout + output.stderr
