@@ -124,9 +124,19 @@ def _portable(row: dict, dialect: str) -> dict:
     }
 
 
+def local_storage(export_path: Path) -> ExportStorage:
+    """Exports in ``export_path``; the runs' staging in a folder of the test's own beside it, outside it."""
+    export_path = Path(export_path)
+    return ExportStorage(export_path=str(export_path), staging_path=str(staging_of(export_path)))
+
+
+def staging_of(export_path: Path) -> Path:
+    return Path(export_path).with_name(f"{Path(export_path).name}-staging")
+
+
 def resources(database_url: str, export_path: Path | ExportStorage, policy: DatasetPolicy | None = None) -> dict:
     """``export_path``: a local folder, or an ExportStorage (an object store, say)."""
-    storage = export_path if isinstance(export_path, ExportStorage) else ExportStorage(export_path=str(export_path))
+    storage = export_path if isinstance(export_path, ExportStorage) else local_storage(export_path)
     return {
         "aiops_db": AiopsDatabase(url=database_url),
         "export_storage": storage,

@@ -28,7 +28,7 @@ class ExportSummary:
     week: str
     window_start: str
     window_end: str
-    snapshot_name: str  # the core Alpaca file, one folder up
+    snapshot_name: str  # the week's snapshot, beside the folder: named for provenance, never as a path
     snapshot_records: int
     snapshot_sha256: str
     stats: dict
@@ -43,13 +43,8 @@ def dataset_name(week: str, suffix: str) -> str:
 
 
 def dataset_info(summary: ExportSummary) -> dict:
-    """dataset_info.json: one entry per file, paths relative to this folder."""
-    info = {
-        dataset_name(summary.week, "snapshot"): {
-            "file_name": f"../{summary.snapshot_name}",
-            **LLAMA_FACTORY_FORMATS["alpaca"],
-        }
-    }
+    """dataset_info.json: one entry per file in this folder, so the folder works wherever it is copied."""
+    info = {}
     for file in summary.files:
         info[dataset_name(summary.week, file.export_type)] = {
             "file_name": file.name,
@@ -75,8 +70,6 @@ def dataset_card(summary: ExportSummary) -> str:
     redactions = stats.get("redactions", {})
     redaction_lines = [f"| {kind} | {count} |" for kind, count in sorted(redactions.items())] or ["| (none) | 0 |"]
     file_lines = [
-        f"| `../{summary.snapshot_name}` | alpaca | all | {summary.snapshot_records} | `{summary.snapshot_sha256}` |"
-    ] + [
         f"| `{file.name}` | {file.trainer_format} | {file.split} | {file.records} | `{file.sha256}` |"
         for file in summary.files
     ]
@@ -100,6 +93,7 @@ def dataset_card(summary: ExportSummary) -> str:
             f"(train {_lines(split_counts['train'])}, validation {_lines(split_counts['validation'])}); "
             "a group is never on both sides and keeps its side in every week",
             f"- Formats: {', '.join(summary.formats)}",
+            f"- Split from the week's snapshot of {summary.snapshot_records} lines, sha256 `{summary.snapshot_sha256}`",
             "",
             "## Files",
             "",

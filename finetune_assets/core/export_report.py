@@ -9,15 +9,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .digests import DIGEST_SIZE, pair_digests
+from .line_formats import LINE_SCHEMAS
 from .pairs import INSTRUCTION, METADATA_KEYS
 from .secret_scan import ScanReport, scan_column
 
-RECORD_KEYS = ("instruction", "input", "output", "metadata")
 TEXT_KEYS = ("instruction", "input", "output")
-# How the registry check reads evidence ids back: every value a string, no other key allowed.
-ALPACA_SCHEMA = pa.schema(
-    [*((key, pa.string()) for key in TEXT_KEYS), ("metadata", pa.struct([(key, pa.string()) for key in METADATA_KEYS]))]
-)
+ALPACA_SCHEMA = LINE_SCHEMAS["alpaca"]
 # Offline estimate (no tokenizer download at run time): ~4 ASCII characters per token, and at most
 # 1.5 tokens per other character (CJK text runs about 1-1.5 in common BPE vocabularies), plus framing.
 ASCII_CHARS_PER_TOKEN = 4
@@ -39,43 +36,47 @@ def is_text(data_type: pa.DataType) -> bool:
     return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
 
 
-def _read_from_a_string(data_type: pa.DataType) -> bool:
-    return is_text(data_type) or pa.types.is_timestamp(data_type) or pa.types.is_date(data_type)
+def _same_shape(found: pa.DataType, expected: pa.DataType) -> bool:
+    """Equal types, counting string and large_string as one."""
+    if is_text(expected):
+        return is_text(found)
+    if pa.types.is_struct(expected):
+        return (
+            pa.types.is_struct(found)
+            and [field.name for field in found] == [field.name for field in expected]
+            and all(_same_shape(f.type, e.type) for f, e in zip(found, expected, strict=True))
+        )
+    if pa.types.is_list(expected) or pa.types.is_large_list(expected):
+        return (pa.types.is_list(found) or pa.types.is_large_list(found)) and _same_shape(
+            found.value_type, expected.value_type
+        )
+    return found == expected
 
 
-def schema_problem(schema: pa.Schema) -> str | None:
-    """What is wrong with the keys and types the reader inferred, if anything.
-
-    A JSON string may be read as a timestamp when it looks like one (collected_at does): both are
-    strings in the file."""
-    if schema.names != list(RECORD_KEYS):
-        return f"keys are {schema.names}, not {list(RECORD_KEYS)}"
-    for key in TEXT_KEYS:
-        if not _read_from_a_string(schema.field(key).type):
-            return f"{key} is {schema.field(key).type}, not a string"
-    metadata = schema.field("metadata").type
-    if not pa.types.is_struct(metadata) or [field.name for field in metadata] != list(METADATA_KEYS):
-        return f"metadata is {metadata}, not an object with the keys {list(METADATA_KEYS)}"
-    wrong = [field.name for field in metadata if not _read_from_a_string(field.type)]
-    return f"metadata values {wrong} are not strings" if wrong else None
-
-
-def text_column(batch: pa.RecordBatch, key: str) -> pa.Array:
-    """A text column as strings, also when every value so far looked like a date to the reader."""
-    column = batch.column(key)
-    return column if is_text(column.type) else column.cast(pa.string())
+def inference_problem(inferred: pa.Schema, expected: pa.Schema) -> str | None:
+    """How a loader that infers types (HF `datasets`, pandas) would read the file otherwise than
+    ``expected``: a metadata value read as a timestamp, say, which then fails on the next week."""
+    if inferred.names != expected.names:
+        return f"keys are {inferred.names}, not {expected.names}"
+    wrong = [
+        f"{field.name}: {field.type}"
+        for field in inferred
+        if not _same_shape(field.type, expected.field(field.name).type)
+    ]
+    return f"a loader that infers types reads {'; '.join(wrong)}" if wrong else None
 
 
 @dataclass
 class ExportReport:
     lines: int = 0
-    schema: pa.Schema | None = None  # as inferred from the first block
+    inferred: pa.Schema | None = None  # what a loader that infers types makes of the first piece
     problems: Counter = field(default_factory=Counter)  # structural problem -> lines
     examples: list[str] = field(default_factory=list)
     secrets: ScanReport = field(default_factory=ScanReport)
     duplicate_evidence_ids: int = 0
     duplicate_pairs: int = 0
     token_estimates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sha256: str | None = None  # of the bytes read
     _ids: list = field(default_factory=list, repr=False)
     _digests: bytearray = field(default_factory=bytearray, repr=False)
     _tokens: list = field(default_factory=list, repr=False)
@@ -87,23 +88,17 @@ class ExportReport:
         if len(self.examples) < EXAMPLES:
             self.examples.append(f"{kind}: {lines} line(s)" + (f", first at line {first_line}" if first_line else ""))
 
-    def add(self, batch: pa.RecordBatch) -> bool:
-        """Takes the next lines of the file; False once the file's shape rules out reading on."""
-        if self.schema is None:
-            self.schema = batch.schema
-            if problem := schema_problem(batch.schema):
-                self.problem(problem, batch.num_rows, 1)
-                return False
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Takes the next lines of the file, read with the explicit schema (so every value is a string)."""
         first_line = self.lines + 1
         self._check_structure(batch, first_line)
-        inputs, outputs = text_column(batch, "input"), text_column(batch, "output")
+        inputs, outputs = batch.column("input"), batch.column("output")
         for column in (inputs, outputs):
             scan_column(column, first_line, self.secrets)
         self._ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").cast(pa.large_string()))
         self._digests += pair_digests(inputs, outputs)  # a null is reported above
-        self._tokens.append(estimate_tokens(*(text_column(batch, key) for key in TEXT_KEYS)))
+        self._tokens.append(estimate_tokens(*(batch.column(key) for key in TEXT_KEYS)))
         self.lines += batch.num_rows
-        return True
 
     def finish(self) -> "ExportReport":
         if self.lines:
@@ -116,11 +111,11 @@ class ExportReport:
 
     def _check_structure(self, batch: pa.RecordBatch, first_line: int) -> None:
         for key in TEXT_KEYS:
-            column = text_column(batch, key)
+            column = batch.column(key)
             self.problem(f"{key} missing or null", column.null_count, first_line)
             blank = pc.or_(pc.utf8_is_space(column), pc.equal(pc.utf8_length(column), 0)).fill_null(False)
             self.problem(f"{key} blank", pc.sum(blank).as_py() or 0, first_line)
-        wrong = pc.not_equal(text_column(batch, "instruction"), INSTRUCTION).fill_null(False)
+        wrong = pc.not_equal(batch.column("instruction"), INSTRUCTION).fill_null(False)
         self.problem("instruction is not the fixed text", pc.sum(wrong).as_py() or 0, first_line)
         metadata = batch.column("metadata")
         self.problem("metadata missing or null", metadata.null_count, first_line)

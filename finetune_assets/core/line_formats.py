@@ -34,6 +34,22 @@ SHAREGPT_TEMPLATE = (
     + _INSTRUCTION
     + "}\n"
 )
+# Each format's lines as a reader must see them: every value a string, no other key.
+_TEXT = pa.string()
+LINE_SCHEMAS = {
+    "alpaca": pa.schema(
+        [
+            ("instruction", _TEXT),
+            ("input", _TEXT),
+            ("output", _TEXT),
+            ("metadata", pa.struct([(key, _TEXT) for key in METADATA_KEYS])),
+        ]
+    ),
+    "openai_chat": pa.schema([("messages", pa.list_(pa.struct([("role", _TEXT), ("content", _TEXT)])))]),
+    "sharegpt": pa.schema(
+        [("conversations", pa.list_(pa.struct([("from", _TEXT), ("value", _TEXT)]))), ("system", _TEXT)]
+    ),
+}
 FORMATS = {
     "alpaca": (ALPACA_TEMPLATE, ALPACA_COLUMNS),
     "openai_chat": (OPENAI_CHAT_TEMPLATE, CHAT_COLUMNS),

@@ -96,6 +96,6 @@ def alertname_column(alertnames: pa.Array, incident_ids: pa.Array) -> pa.Array:
 def taipei_iso_column(column: pa.Array) -> pa.Array:
     """``pairs.taipei_iso``: UTC timestamps as ``datetime.astimezone(TAIPEI).isoformat()`` writes them."""
     local = column.cast(pa.timestamp("us", tz="Asia/Taipei"))
+    # %S of a microsecond timestamp carries its six fractional digits, zeros included.
     text = pc.strftime(local, format="%Y-%m-%dT%H:%M:%S%z")
-    text = pc.replace_substring_regex(text, pattern=r"\.000000([+-])", replacement=r"\1")
     return pc.replace_substring_regex(text, pattern=r"([+-]\d\d)(\d\d)$", replacement=r"\1:\2")

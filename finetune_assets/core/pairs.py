@@ -144,10 +144,13 @@ def alertname_or_incident(alertname: str | None, incident_id: str) -> str:
 
 
 def taipei_iso(moment: datetime) -> str:
+    """ISO 8601 in Taipei time, always with six fractional digits: whole seconds written without a
+    fraction read as timestamps to some loaders (HF `datasets`), which then drop the offset and
+    fail on the first line that has one."""
     # SQLite hands back naive timestamps; the demo stores them in UTC.
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(TAIPEI).isoformat()
+    return moment.astimezone(TAIPEI).isoformat(timespec="microseconds")
 
 
 def pair_metadata(evidence: Evidence) -> dict[str, str]:

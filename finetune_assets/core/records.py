@@ -60,7 +60,7 @@ def _from_dict(cls, values: dict):
     return cls(**{name: value for name, value in values.items() if name in names})
 
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ class ExportManifest:
     """What ``jsonl_export`` wrote for a week, for the checks and the registry, which may run in other
     processes or on other hosts. ``snapshot`` is None for a week without pairs."""
 
+    export: str  # the export's name: the snapshot's file name without .jsonl
     partition_key: str
     window_start: str
     window_end: str
@@ -106,3 +107,33 @@ class ExportManifest:
                 "trainer_files": tuple(_from_dict(TrainerFile, item) for item in values["trainer_files"]),
             }
         )
+
+
+VERDICT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CheckVerdict:
+    """What the checks found on an export, and on which bytes: the sha256 of each file as they read it.
+    The registry registers an export only if every blocking check passed on exactly those bytes."""
+
+    export: str
+    run_id: str
+    passed: dict[str, bool]
+    blocking: tuple[str, ...]
+    sha256: dict[str, str]  # file name -> sha256 of the bytes the checks read
+    version: int = VERDICT_VERSION
+
+    @property
+    def failed_blocking(self) -> list[str]:
+        return [name for name in self.blocking if not self.passed.get(name, False)]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "CheckVerdict":
+        values = json.loads(text)
+        if values.get("version") != VERDICT_VERSION:
+            raise ValueError(f"check verdict version {values.get('version')!r}; this code reads {VERDICT_VERSION}")
+        return cls(**{**values, "blocking": tuple(values["blocking"])})

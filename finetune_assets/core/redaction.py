@@ -88,11 +88,30 @@ def _has_group(pattern: str, number: int) -> bool:
     return True
 
 
+# One-character strings (and none): a match that leaves the character in place and still leaves its
+# mark matched nothing at all. A pattern that can match the empty string shows it on one of these.
+EMPTY_MATCH_PROBES = ("", "b", "B", "9", " ", "\n", "%", "_", "-", ".", "中")
+MARK = "\x00"
+
+
+def _matches_empty(pattern: str) -> bool:
+    replaced = pc.replace_substring_regex(pa.array(EMPTY_MATCH_PROBES, pa.string()), pattern=pattern, replacement=MARK)
+    return any(
+        MARK in after and before in after
+        for before, after in zip(EMPTY_MATCH_PROBES, replaced.to_pylist(), strict=True)
+    )
+
+
 def _validated(kind: str, pattern: str) -> Rule:
     try:
         pc.match_substring_regex(pa.array([""], pa.string()), pattern=pattern)
     except pa.ArrowInvalid as error:
         raise RedactionPatternError(f"redaction pattern for {kind!r} is not a valid RE2 expression: {error}") from None
+    if _matches_empty(pattern):
+        # It would put a placeholder between every two characters of every text.
+        raise RedactionPatternError(
+            f"redaction pattern for {kind!r} can match the empty string: make it match a secret"
+        )
     return Rule(kind, pattern)
 
 

@@ -14,7 +14,6 @@ from dagster import (
     definitions,
 )
 
-from . import settings
 from .assets.export import export_assets
 from .assets.extract import extract_assets
 from .assets.sources import SOURCE_ASSETS
@@ -24,6 +23,7 @@ from .checks.registry_rows import registry_row_checks
 from .executor import build_executor
 from .partitions import weekly_partitions
 from .schedules import weekly_job, weekly_schedule
+from .settings import Settings
 
 
 def lineage(weeks: PartitionsDefinition) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
@@ -40,16 +40,18 @@ def lineage(weeks: PartitionsDefinition) -> tuple[list[AssetsDefinition], list[A
 
 
 def build_definitions(environ: Mapping[str, str] = os.environ) -> Definitions:
-    weeks = weekly_partitions(settings.partitions_start_date(environ))
+    """Raises ``ConfigurationError``, naming every wrong setting, before anything is built."""
+    settings = Settings.from_environment(environ)
+    weeks = weekly_partitions(settings.partitions_start_date)
     assets, checks = lineage(weeks)
     job = weekly_job()
     return Definitions(
         assets=[*SOURCE_ASSETS, *assets],
         asset_checks=checks,
         jobs=[job],
-        schedules=[weekly_schedule(job, settings.schedule_running(environ))],
-        resources=settings.resources(environ),
-        executor=build_executor(settings.executor_kind(environ)),
+        schedules=[weekly_schedule(job, settings.schedule_running)],
+        resources=settings.resources(),
+        executor=build_executor(settings.executor),
     )
 
 

@@ -1,5 +1,7 @@
 """Resources: the AIOps database (read-only for sources), where exports are written, and the dataset policy."""
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,9 +13,11 @@ from sqlalchemy import Connection
 from ..core.line_formats import FORMATS
 from ..core.redaction import RedactionPatternError, Redactor
 from ..core.splits import SPLIT_KEYS
-from ..db.connection import Database, PermanentDatabaseError
+from ..db.connection import Database, PermanentDatabaseError, Timeouts, url_problem
 from ..db.demo_data import DEMO_DATABASE, DEMO_DIRECTORY
 from ..io import arrow_memory
+from ..io.export_records import ExportRecords
+from ..io.staging import RunStaging
 from ..io.store import Store
 
 DEMO_EXPORTS = DEMO_DIRECTORY / "exports"
@@ -24,20 +28,34 @@ class AiopsDatabase(ConfigurableResource):
 
     url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL (postgresql+psycopg://…). Unset: the embedded SQLite demo database.",
+        description="AIOPS_DATABASE_URL (postgresql+psycopg://…). Unset: the embedded SQLite demo database.",
     )
     demo_path: str = Field(default=str(DEMO_DATABASE), description="Where the embedded demo database lives.")
+    connect_timeout: float = Field(default=10, description="FINETUNE_DB_CONNECT_TIMEOUT: seconds to reach the server.")
+    lock_timeout: float = Field(default=60, description="FINETUNE_DB_LOCK_TIMEOUT: seconds to wait for a table lock.")
+    statement_timeout: float = Field(default=1800, description="FINETUNE_DB_STATEMENT_TIMEOUT: seconds for one query.")
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # Before any work: a URL that does not parse is reported without repeating it.
+        if self.url is not None and (problem := url_problem(self.url)):
+            raise Failure(f"AIOPS_DATABASE_URL {problem} (its value is not shown)", allow_retries=False)
 
     def database(self) -> Database:
-        return Database(self.url, Path(self.demo_path))
+        timeouts = Timeouts(self.connect_timeout, self.lock_timeout, self.statement_timeout)
+        return Database(self.url, Path(self.demo_path), timeouts)
 
     def display_url(self) -> str:
-        """The URL as it may appear in logs and metadata: never with its password."""
+        """The URL as it may appear in logs and metadata: never with a secret."""
         return self.database().display_url()
 
+    @property
+    def source(self) -> str:
+        """What metadata and audit rows name as the source: ``demo``, or the URL without its secrets."""
+        return "demo" if self.url is None else self.display_url()
+
     @contextmanager
-    def read_only(self, action: str) -> Iterator[Connection]:
-        with _as_failure(), self.database().read_only(action) as connection:
+    def read_only(self, action: str, tables: tuple[str, ...] = ()) -> Iterator[Connection]:
+        with _as_failure(), self.database().read_only(action, tables) as connection:
             yield connection
 
     @contextmanager
@@ -56,15 +74,17 @@ def _as_failure() -> Iterator[None]:
 
 
 class ExportStorage(ConfigurableResource):
-    """Where the weekly exports and the intermediate Parquet files are written: a local folder, or an
-    S3-compatible bucket (AWS S3, MinIO) that every step of a run can reach from any host."""
+    """Where the weekly exports are written, and where runs stage their intermediate files: a local
+    folder, or an S3-compatible bucket (AWS S3, MinIO) that every step of a run can reach from any host."""
 
     export_path: str = Field(
         default=str(DEMO_EXPORTS),
         description="FINETUNE_EXPORT_PATH: a folder, or s3://bucket/prefix; it receives one folder per week.",
     )
     staging_path: str | None = Field(
-        default=None, description="Intermediate Parquet files; default: _staging under export_path."
+        default=None,
+        description="FINETUNE_STAGING_PATH: the runs' intermediate files and the export records, outside the "
+        "export tree; default: a folder of this user's own in the system's temporary folder.",
     )
     s3_endpoint_url: str | None = Field(
         default=None, description="FINETUNE_S3_ENDPOINT_URL, for S3-compatible servers such as MinIO."
@@ -96,10 +116,20 @@ class ExportStorage(ConfigurableResource):
         return Store.from_url(self.export_path, **self._options(self.export_path))
 
     def staging(self) -> Store:
-        if self.staging_path:
-            return Store.from_url(self.staging_path, **self._options(self.staging_path))
-        exports = self.exports()
-        return Store(exports.fs, exports.path("_staging"))
+        """Private: on a local disk its folders and files are readable by their owner only."""
+        path = self.staging_path or str(default_staging_path())
+        return Store.from_url(path, private=True, **self._options(path))
+
+    def records(self) -> ExportRecords:
+        return ExportRecords(self.staging())
+
+    def run_staging(self, week: str, run: str) -> RunStaging:
+        return RunStaging.of(self.staging(), week, run)
+
+
+def default_staging_path() -> Path:
+    """A folder of this user's own under the system's temporary folder (never inside the export tree)."""
+    return Path(tempfile.gettempdir()) / f"finetune_assets-{os.getuid()}" / "staging"
 
 
 class DatasetPolicy(ConfigurableResource):
@@ -120,22 +150,39 @@ class DatasetPolicy(ConfigurableResource):
     validation_fraction: float = Field(default=0.1, description="Share of groups in validation, 0 to 1.")
     token_limit: int = Field(default=16_385, description="Estimated tokens per line above which the check warns.")
 
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # Before any work: the launchpad may have set what the environment did not (settings checks that).
+        self.validated()
+
     def redactor(self) -> Redactor:
         try:
             return Redactor(self.extra_redaction_patterns, self.mask_network)
         except RedactionPatternError as error:
             raise Failure(str(error), allow_retries=False) from None
 
+    def problems(self) -> list[tuple[str, str]]:
+        """(field, what is wrong with it and what is accepted), for each setting no trainer file can be built from."""
+        problems = []
+        if unknown := [name for name in self.formats if name not in FORMATS]:
+            problems.append(("formats", f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}"))
+        if not self.formats:
+            problems.append(("formats", f"name at least one of {', '.join(FORMATS)}"))
+        if self.split_key not in SPLIT_KEYS:
+            problems.append(("split_key", f"{self.split_key!r} is not one of {', '.join(SPLIT_KEYS)}"))
+        if not 0 <= self.validation_fraction <= 1:
+            problems.append(("validation_fraction", f"{self.validation_fraction} is not between 0 and 1"))
+        if self.token_limit <= 0:
+            problems.append(("token_limit", f"{self.token_limit} is not a positive number of tokens"))
+        try:
+            Redactor(self.extra_redaction_patterns, self.mask_network)
+        except RedactionPatternError as error:
+            problems.append(("extra_redaction_patterns", str(error)))
+        return problems
+
     def validated(self) -> "DatasetPolicy":
         """Fails the step with a clear message on a setting no trainer file can be built from."""
-        unknown = [name for name in self.formats if name not in FORMATS]
-        problems = [f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}"] if unknown else []
-        if not self.formats:
-            problems.append(f"formats: name at least one of {', '.join(FORMATS)}")
-        if self.split_key not in SPLIT_KEYS:
-            problems.append(f"split_key {self.split_key!r}: choose from {', '.join(SPLIT_KEYS)}")
-        if not 0 <= self.validation_fraction <= 1:
-            problems.append(f"validation_fraction {self.validation_fraction} is not between 0 and 1")
-        if problems:
-            raise Failure("dataset policy: " + "; ".join(problems), allow_retries=False)
+        if problems := self.problems():
+            raise Failure(
+                "dataset policy: " + "; ".join(f"{name}: {what}" for name, what in problems), allow_retries=False
+            )
         return self

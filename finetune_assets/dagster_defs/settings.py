@@ -1,28 +1,113 @@
-"""The environment, read once, when the code location builds its definitions: which partitions,
-whether the schedule runs, which executor, and what the resources are given. Secrets reach the
-resources only as ``EnvVar``s, read at run time and never shown in the UI."""
+"""The environment, read once and checked, when the code location builds its definitions: which
+partitions, whether the schedule runs, which executor, and what the resources are given.
+
+Every wrong setting is reported at once, before any work, each naming its variable, its value (unless
+it is a secret) and what is accepted. Secrets reach the resources only as ``EnvVar``s, read at run
+time and never shown in the UI.
+"""
 
 import json
-from collections.abc import Mapping
+import posixpath
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 
 from dagster import EnvVar
 
+from ..core.weeks import is_monday
+from ..db.connection import url_problem
+from .executor import EXECUTORS
 from .partitions import DEFAULT_START_DATE
 from .resources import AiopsDatabase, DatasetPolicy, ExportStorage
 
 FEATURE_FLAG = "AIOPS_P3_FINETUNE_EXPORT"
-TRUE_WORDS = {"1", "true", "yes", "on"}
+TRUE_WORDS = ("true", "1", "yes")
+FALSE_WORDS = ("false", "0", "no")
+SECRETS = {"AIOPS_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"}
 
-# Dataset policy settings from the environment; none of them is a secret. Unset: the resource's default.
-POLICY_ENVIRONMENT = {
-    "formats": ("FINETUNE_FORMATS", lambda text: [name.strip() for name in text.split(",") if name.strip()]),
-    "split_key": ("FINETUNE_SPLIT_KEY", str),
-    "validation_fraction": ("FINETUNE_VALIDATION_FRACTION", float),
-    "token_limit": ("FINETUNE_TOKEN_LIMIT", int),
-    "mask_network": ("FINETUNE_MASK_NETWORK", lambda text: text.strip().lower() in ("1", "true", "yes")),
-    "extra_redaction_patterns": ("FINETUNE_REDACTION_PATTERNS", json.loads),
+
+class ConfigurationError(ValueError):
+    """One or more settings are wrong; the message lists each, one per line."""
+
+
+def _boolean(text: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ValueError(f"accepted: {', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)}")
+
+
+def _number(text: str, kind: type, fits: Callable[[float], bool], accepted: str):
+    try:
+        value = kind(text.strip())
+    except ValueError:
+        raise ValueError(f"accepted: {accepted}") from None
+    if not fits(value):
+        raise ValueError(f"accepted: {accepted}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    return _number(text, float, lambda value: 0 <= value <= 1, "a number from 0 to 1, such as 0.1")
+
+
+def _positive_int(text: str) -> int:
+    return _number(text, int, lambda value: value > 0, "a whole number above 0, such as 16385")
+
+
+def _seconds(text: str) -> float:
+    return _number(text, float, lambda value: value > 0, "a number of seconds above 0, such as 60")
+
+
+def _monday(text: str) -> str:
+    if not is_monday(text.strip()):
+        raise ValueError("accepted: a Monday as YYYY-MM-DD, such as 2026-01-05")
+    return date.fromisoformat(text.strip()).isoformat()
+
+
+def _formats(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _patterns(text: str) -> dict[str, str]:
+    accepted = 'accepted: a JSON object of names to RE2 patterns, such as {"employee_id": "E\\\\d{6}"}'
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ValueError(accepted) from None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError(accepted)
+    return value
+
+
+def _executor(text: str) -> str:
+    if text not in EXECUTORS:
+        raise ValueError(f"accepted: {', '.join(EXECUTORS)}")
+    return text
+
+
+def _path(text: str) -> str:
+    if not text.strip():
+        raise ValueError("accepted: a folder or s3://bucket/prefix")
+    return text.strip()
+
+
+# Dataset policy fields: variable, then how its text becomes the field's value.
+POLICY_ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
+    "formats": ("FINETUNE_FORMATS", _formats),
+    "split_key": ("FINETUNE_SPLIT_KEY", str.strip),
+    "validation_fraction": ("FINETUNE_VALIDATION_FRACTION", _fraction),
+    "token_limit": ("FINETUNE_TOKEN_LIMIT", _positive_int),
+    "mask_network": ("FINETUNE_MASK_NETWORK", _boolean),
+    "extra_redaction_patterns": ("FINETUNE_REDACTION_PATTERNS", _patterns),
 }
-# Object-store settings; the credentials are secrets, so every value goes through EnvVar.
+DATABASE_ENVIRONMENT = {
+    "connect_timeout": ("FINETUNE_DB_CONNECT_TIMEOUT", _seconds),
+    "lock_timeout": ("FINETUNE_DB_LOCK_TIMEOUT", _seconds),
+    "statement_timeout": ("FINETUNE_DB_STATEMENT_TIMEOUT", _seconds),
+}
+# Object-store settings reach the resource as EnvVars: the credentials are secrets.
 STORAGE_ENVIRONMENT = {
     "export_path": "FINETUNE_EXPORT_PATH",
     "staging_path": "FINETUNE_STAGING_PATH",
@@ -33,37 +118,100 @@ STORAGE_ENVIRONMENT = {
 }
 
 
-def partitions_start_date(environ: Mapping[str, str]) -> str:
-    return environ.get("FINETUNE_PARTITIONS_START_DATE") or DEFAULT_START_DATE
+@dataclass(frozen=True)
+class Settings:
+    partitions_start_date: str = DEFAULT_START_DATE
+    schedule_running: bool = False
+    executor: str = "multiprocess"
+    uses_demo_database: bool = True
+    database: dict = field(default_factory=dict)
+    policy: dict = field(default_factory=dict)
+    storage: dict = field(default_factory=dict)  # resource field -> variable, for the ones that are set
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> "Settings":
+        problems: list[str] = []
+
+        def read(variable: str, parse: Callable[[str], object], default=None):
+            text = environ.get(variable)
+            if text is None:
+                return default
+            shown = "(not shown)" if variable in SECRETS else repr(text)
+            if not text.strip():
+                problems.append(f"{variable} is set but empty: give it a value, or unset it for the default")
+                return default
+            try:
+                return parse(text)
+            except ValueError as error:
+                problems.append(f"{variable}={shown} is not valid: {error}")
+                return default
+
+        start = read("FINETUNE_PARTITIONS_START_DATE", _monday, DEFAULT_START_DATE)
+        running = read(FEATURE_FLAG, _boolean, False)
+        executor = read("FINETUNE_EXECUTOR", _executor, "multiprocess")
+        database = {
+            name: value
+            for name, (var, parse) in DATABASE_ENVIRONMENT.items()
+            if (value := read(var, parse)) is not None
+        }
+        policy = {
+            name: value for name, (var, parse) in POLICY_ENVIRONMENT.items() if (value := read(var, parse)) is not None
+        }
+        for variable in (
+            "FINETUNE_EXPORT_PATH",
+            "FINETUNE_STAGING_PATH",
+            "FINETUNE_S3_ENDPOINT_URL",
+            "FINETUNE_S3_REGION",
+        ):
+            read(variable, _path)
+        url = environ.get("AIOPS_DATABASE_URL")
+        if url is not None and (problem := url_problem(url)):
+            problems.append(f"AIOPS_DATABASE_URL {problem} (its value is not shown); unset it to use the demo database")
+        problems += _policy_problems(policy) + _storage_problems(environ, executor)
+        if problems:
+            raise ConfigurationError(
+                f"{len(problems)} setting(s) of the finetune_assets code location are wrong:\n- "
+                + "\n- ".join(problems)
+            )
+        storage = {name: variable for name, variable in STORAGE_ENVIRONMENT.items() if environ.get(variable)}
+        return cls(start, running, executor, url is None, database, policy, storage)
+
+    def resources(self) -> dict:
+        url = {} if self.uses_demo_database else {"url": EnvVar("AIOPS_DATABASE_URL")}
+        return {
+            "aiops_db": AiopsDatabase(**url, **self.database),
+            "export_storage": ExportStorage(**{name: EnvVar(variable) for name, variable in self.storage.items()}),
+            "dataset_policy": DatasetPolicy(**self.policy),
+        }
 
 
-def schedule_running(environ: Mapping[str, str]) -> bool:
-    """The legacy feature flag decides whether the schedule starts running on deploy."""
-    return environ.get(FEATURE_FLAG, "").strip().lower() in TRUE_WORDS
+def _policy_problems(policy: dict) -> list[str]:
+    """What the dataset policy itself finds wrong (unknown formats, split keys, patterns), by variable."""
+    return [f"{POLICY_ENVIRONMENT[name][0]}: {what}" for name, what in DatasetPolicy(**policy).problems()]
 
 
-def executor_kind(environ: Mapping[str, str]) -> str:
-    return environ.get("FINETUNE_EXECUTOR") or "multiprocess"
+def _storage_problems(environ: Mapping[str, str], executor: str) -> list[str]:
+    exports = environ.get("FINETUNE_EXPORT_PATH") or str(ExportStorage().export_path)
+    staging = environ.get("FINETUNE_STAGING_PATH")
+    problems = []
+    if staging and _inside(staging, exports):
+        problems.append(
+            f"FINETUNE_STAGING_PATH={staging!r} is inside FINETUNE_EXPORT_PATH={exports!r}, the tree trainers read: "
+            "staged files hold source text; choose a folder or prefix outside it"
+        )
+    if executor == "k8s" and not (staging or "").startswith(("s3://", "s3a://")):
+        problems.append(
+            "FINETUNE_EXECUTOR=k8s runs every step in a pod of its own: FINETUNE_STAGING_PATH must be an object "
+            "store all pods reach (s3://bucket/prefix, outside the export path)"
+        )
+    if bool(environ.get("AWS_ACCESS_KEY_ID")) != bool(environ.get("AWS_SECRET_ACCESS_KEY")):
+        problems.append(
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither for the AWS chain"
+        )
+    return problems
 
 
-def dataset_policy(environ: Mapping[str, str]) -> DatasetPolicy:
-    settings = {
-        field: parse(environ[variable])
-        for field, (variable, parse) in POLICY_ENVIRONMENT.items()
-        if environ.get(variable)
-    }
-    return DatasetPolicy(**settings)
-
-
-def _set(fields: dict[str, str], environ: Mapping[str, str]) -> dict[str, EnvVar]:
-    """EnvVar for each variable that is set (its value is read only at run time, never logged);
-    an unset one leaves the resource's default."""
-    return {field: EnvVar(variable) for field, variable in fields.items() if environ.get(variable)}
-
-
-def resources(environ: Mapping[str, str]) -> dict:
-    return {
-        "aiops_db": AiopsDatabase(**_set({"url": "AIOPS_DATABASE_URL"}, environ)),
-        "export_storage": ExportStorage(**_set(STORAGE_ENVIRONMENT, environ)),
-        "dataset_policy": dataset_policy(environ),
-    }
+def _inside(path: str, folder: str) -> bool:
+    if "://" in path or "://" in folder:
+        return posixpath.join(path.rstrip("/"), "").startswith(posixpath.join(folder.rstrip("/"), ""))
+    return Path(path).expanduser().resolve().is_relative_to(Path(folder).expanduser().resolve())

@@ -46,8 +46,9 @@ class AuditRow:
             yield ids
 
 
-def audit_rows_of(manifest: ExportManifest, staging: Store, run_id: str) -> list[AuditRow]:
-    """The snapshot's row, then one row per trainer file."""
+def audit_rows_of(manifest: ExportManifest, staging: Store, run_id: str, source: str) -> list[AuditRow]:
+    """The snapshot's row, then one row per trainer file. ``source`` names the database the rows came
+    from (``demo`` for the embedded one), never with a secret."""
     stats, snapshot = manifest.stats, manifest.snapshot
     common = {
         "partition_key": manifest.partition_key,
@@ -60,6 +61,7 @@ def audit_rows_of(manifest: ExportManifest, staging: Store, run_id: str) -> list
         "duplicates": stats.duplicates,
         "exported": stats.exported,
         "redactions": stats.as_dict()["redactions"],
+        "source": source,
     }
     ids_path = manifest.source_ids_path
     rows = [AuditRow(staging, ids_path, snapshot.url, snapshot.records, snapshot.size_bytes, snapshot.sha256, common)]
@@ -87,20 +89,27 @@ def audit_rows_of(manifest: ExportManifest, staging: Store, run_id: str) -> list
     return rows
 
 
-def record_export(database: Database, row: AuditRow) -> tuple[int, bool]:
-    """Inserts the row unless one for the same file exists; returns (row id, whether it was inserted)."""
+def record_exports(database: Database, rows: list[AuditRow]) -> list[tuple[AuditRow, int, bool]]:
+    """Inserts an export's rows in one transaction, all or none, skipping any whose file already has
+    a row (a retried step finds them); returns each row with its id and whether it was inserted."""
+    recorded = []
     with database.transaction("recording the export in finetune_exports") as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(select(func.pg_advisory_xact_lock(REGISTRY_LOCK_KEY)))
         connection.execute(CreateTable(finetune_exports, if_not_exists=True))
-        existing = _row_id(connection, row.file_path)
-        if existing is not None:
-            return existing, False
-        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-            _copy_row(connection, row)
-        else:
-            _insert_row(connection, row)
-        return _row_id(connection, row.file_path), True
+        for row in rows:
+            existing = _row_id(connection, row.file_path)
+            if existing is None:
+                _insert(connection, row)
+            recorded.append((row, existing or _row_id(connection, row.file_path), existing is None))
+    return recorded
+
+
+def _insert(connection: Connection, row: AuditRow) -> None:
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        _copy_row(connection, row)
+    else:
+        _insert_row(connection, row)
 
 
 def _row_id(connection: Connection, file_path: str) -> int | None:

@@ -1,13 +1,15 @@
-"""Reading an export file back the way trainers read it: pyarrow's JSON reader (what HF `datasets`,
+"""Reading an export file back as trainers read it: pyarrow's JSON reader (what HF `datasets`,
 LLaMA-Factory and Axolotl use underneath), a piece at a time, so a million-line week is read in
-bounded memory."""
+bounded memory, with its bytes hashed as they are read."""
 
+import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.json as pj
 
-from ..core.export_report import ExportReport
+from ..core.export_report import ALPACA_SCHEMA, ExportReport
 from .background import prefetched
 from .store import Store
 
@@ -18,13 +20,16 @@ PARSE_BLOCK_BYTES = 1 << 20  # blocks of a piece are parsed on both cores
 
 
 class UnreadableExport(Exception):
-    """The file does not load as JSON lines of one schema."""
+    """The file does not load as JSON lines of the expected schema."""
 
 
-def line_pieces(handle, piece_bytes: int = PIECE_BYTES) -> Iterator[bytes]:
-    """The file in pieces of whole lines, about ``piece_bytes`` each (JSON lines end only at a newline)."""
+def line_pieces(handle, piece_bytes: int = PIECE_BYTES, digest=None) -> Iterator[bytes]:
+    """The file in pieces of whole lines, about ``piece_bytes`` each (JSON lines end only at a newline);
+    ``digest`` is fed every byte read."""
     rest = b""
     while chunk := handle.read(piece_bytes):
+        if digest is not None:
+            digest.update(chunk)
         piece = rest + chunk
         end = piece.rfind(b"\n") + 1
         if end:
@@ -34,47 +39,62 @@ def line_pieces(handle, piece_bytes: int = PIECE_BYTES) -> Iterator[bytes]:
         yield rest
 
 
-def read_json_lines(store: Store, path: str, schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
-    """The file's lines as batches, as a trainer's loader reads them: the schema comes from the first
-    piece and every later piece is held to it, so a key whose type drifts between lines fails here,
-    not in training. With ``schema`` given, any key outside it fails.
+def _parse(piece: bytes, schema: pa.Schema | None) -> pa.Table:
+    longest = max(map(len, piece.split(b"\n")))
+    read = pj.ReadOptions(block_size=max(PARSE_BLOCK_BYTES, longest + 1))
+    parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
+    return pj.read_json(pa.py_buffer(piece), read_options=read, parse_options=parse)
+
+
+@dataclass
+class Reading:
+    """What reading a file found besides its lines: what inference makes of its first piece, its sha256."""
+
+    inferred: pa.Schema | None = None
+    sha256: str | None = None
+
+
+def read_json_lines(
+    store: Store, path: str, schema: pa.Schema, reading: Reading | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The file's lines as batches of ``schema``: a value of another type, or a key outside it, fails
+    here rather than in training. ``reading`` (when given) gets the schema a loader that infers types
+    would see in the first piece, and the sha256 of every byte read.
 
     Each piece is parsed on its own: Arrow's streaming reader reads ahead without bound."""
+    digest = hashlib.sha256()
 
     def parsed() -> Iterator[pa.RecordBatch]:
-        held = schema
         with store.open(path) as handle:
-            for piece in line_pieces(handle):
-                longest = max(map(len, piece.split(b"\n")))
-                read = pj.ReadOptions(block_size=max(PARSE_BLOCK_BYTES, longest + 1))
-                parse = pj.ParseOptions(explicit_schema=held, unexpected_field_behavior="error") if held else None
+            for piece in line_pieces(handle, digest=digest):
                 try:
-                    table = pj.read_json(pa.py_buffer(piece), read_options=read, parse_options=parse)
+                    if reading is not None and reading.inferred is None:
+                        reading.inferred = _parse(piece, None).schema
+                    table = _parse(piece, schema)
                 except pa.ArrowInvalid as error:
                     raise UnreadableExport(
                         f"{store.url(path)} does not load with pyarrow's JSON reader: {error}"
                     ) from None
-                held = held or table.schema
                 yield from table.combine_chunks().to_batches()  # one batch a piece: fewer, larger steps
+        if reading is not None:
+            reading.sha256 = digest.hexdigest()
 
     # The next piece is parsed while the caller works on this one.
     yield from prefetched(parsed)
 
 
 def validate_alpaca_export(store: Store, path: str) -> ExportReport:
-    """Structure, secrets, duplicates and token lengths of an Alpaca export, read as trainers read it
-    (one schema inferred from the first piece and held to the end)."""
-    report = ExportReport()
-    for batch in read_json_lines(store, path):
-        if not report.add(batch):
-            break
+    """Structure, secrets, duplicates and token lengths of an Alpaca export, and its sha256 as read."""
+    report, reading = ExportReport(), Reading()
+    for batch in read_json_lines(store, path, ALPACA_SCHEMA, reading):
+        report.add(batch)
+    report.inferred, report.sha256 = reading.inferred, reading.sha256
     return report.finish()
 
 
-def count_records(store: Store, path: str) -> tuple[int, pa.Schema | None]:
-    """Lines that load, and the one schema (inferred, as trainers infer it) they all load into."""
-    lines, schema = 0, None
-    for batch in read_json_lines(store, path):
-        schema = schema or batch.schema
+def count_records(store: Store, path: str, schema: pa.Schema) -> tuple[int, Reading]:
+    """Lines that load with ``schema``, and what reading them found."""
+    lines, reading = 0, Reading()
+    for batch in read_json_lines(store, path, schema, reading):
         lines += batch.num_rows
-    return lines, schema
+    return lines, reading

@@ -2,13 +2,17 @@
 
 Every file the pipeline writes goes through ``Store.writing``, which makes it appear under its final
 name only once it is whole, and by default refuses to replace an existing file. On a local disk that
-is a hidden temporary file, fsynced and linked into place; on an object store, an upload that is
-completed (a single PUT, or the multipart upload completed, with If-None-Match) only on success and
-aborted otherwise. Nothing else in the package knows which one it is talking to.
+is a hidden temporary file of the writer's own (``.<name>.<pid>-<random>.partial``), fsynced and
+linked into place; on an object store, an upload that is completed (a single PUT, or the multipart
+upload completed, with If-None-Match) only on success and aborted otherwise. Nothing else in the
+package knows which one it is talking to. A ``private`` store (where source text is staged) makes
+its folders and files readable by their owner only, on a local disk.
 """
 
 import os
 import posixpath
+import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -22,18 +26,26 @@ from fsspec.implementations.local import LocalFileSystem
 UPLOAD_BLOCK_BYTES = 8 << 20
 
 
+PARTIAL_SUFFIX = ".partial"
+
+
 @dataclass(frozen=True)
 class Store:
     fs: fsspec.AbstractFileSystem
     root: str
+    private: bool = False
 
     @classmethod
-    def from_url(cls, url: str, **storage_options) -> "Store":
+    def from_url(cls, url: str, private: bool = False, **storage_options) -> "Store":
         """``s3://bucket/prefix`` (options: endpoint, region, credentials) or a local folder."""
         if "://" not in url:
             url = os.path.abspath(os.path.expanduser(url))
         fs, root = fsspec.core.url_to_fs(url, **storage_options)
-        return cls(fs, root.rstrip("/") or "/")
+        return cls(fs, root.rstrip("/") or "/", private)
+
+    def within(self, *parts: str) -> "Store":
+        """The same store, rooted at a folder inside it."""
+        return Store(self.fs, self.path(*parts), self.private)
 
     @property
     def is_local(self) -> bool:
@@ -69,13 +81,55 @@ class Store:
         if self.exists(path):
             self.fs.rm(path)
 
+    def remove_tree(self, path: str) -> None:
+        if self.exists(path):
+            self.fs.rm(path, recursive=True)
+
+    def folders(self, path: str) -> list[str]:
+        """The folders directly inside ``path`` (none when it does not exist)."""
+        if not self.exists(path):
+            return []
+        return sorted(item["name"] for item in self.fs.ls(path, detail=True) if item["type"] == "directory")
+
+    def files(self, path: str) -> list[str]:
+        if not self.exists(path):
+            return []
+        return sorted(item["name"] for item in self.fs.ls(path, detail=True) if item["type"] != "directory")
+
+    def modified(self, path: str) -> float:
+        """When anything under ``path`` last changed (seconds since the epoch); 0 when nothing is there."""
+        if self.is_local:
+            times = [os.stat(path).st_mtime] if os.path.exists(path) else []
+            for folder, _, names in os.walk(path):
+                times += [os.stat(os.path.join(folder, name)).st_mtime for name in names]
+            return max(times, default=0.0)
+        found = self.fs.find(path, detail=True) if self.exists(path) else {}
+        return max((info["LastModified"].timestamp() for info in found.values() if "LastModified" in info), default=0.0)
+
+    def sweep_partials(self, path: str, older_than_seconds: float) -> list[str]:
+        """Removes the temporary files of writers that died (their partial file unchanged for
+        ``older_than_seconds``) under ``path``; a live writer keeps writing, so its file stays.
+        Object stores have none: an upload that was not completed is not a visible object."""
+        if not self.is_local or not os.path.isdir(path):
+            return []
+        swept, cutoff = [], time.time() - older_than_seconds
+        for folder, _, names in os.walk(path):
+            for name in names:
+                candidate = os.path.join(folder, name)
+                if name.startswith(".") and name.endswith(PARTIAL_SUFFIX):
+                    with suppress(FileNotFoundError):
+                        if os.stat(candidate).st_mtime < cutoff:
+                            os.unlink(candidate)
+                            swept.append(candidate)
+        return swept
+
     @contextmanager
     def writing(self, path: str, replace: bool = False) -> Iterator[IO[bytes]]:
         """A binary file that appears under ``path`` only if the block completes without error."""
         if not replace and self.exists(path):
             raise FileExistsError(f"refusing to overwrite existing file {self.url(path)}")
         if self.is_local:
-            with _local_writing(path, replace) as handle:
+            with _local_writing(path, replace, self.private) as handle:
                 yield handle
             return
         handle = self.fs.open(path, "wb" if replace else "xb", autocommit=False, block_size=UPLOAD_BLOCK_BYTES)
@@ -95,11 +149,13 @@ class Store:
 
 
 @contextmanager
-def _local_writing(path: str, replace: bool) -> Iterator[IO[bytes]]:
+def _local_writing(path: str, replace: bool, private: bool) -> Iterator[IO[bytes]]:
     folder, name = os.path.split(path)
-    os.makedirs(folder, exist_ok=True)
-    temp_path = os.path.join(folder, f".{name}.partial")
-    handle = open(temp_path, "wb")
+    _make_folders(folder, private)
+    # A name of its own: two writers of the same file (two runs of one week) never share one.
+    temp_path = os.path.join(folder, f".{name}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
+    descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
+    handle = os.fdopen(descriptor, "wb")
     try:
         yield handle
         handle.flush()
@@ -116,6 +172,19 @@ def _local_writing(path: str, replace: bool) -> Iterator[IO[bytes]]:
         handle.close()
         if os.path.exists(temp_path):
             os.unlink(temp_path)
+
+
+def _make_folders(folder: str, private: bool) -> None:
+    if not private:
+        os.makedirs(folder, exist_ok=True)
+        return
+    missing = []
+    while folder and not os.path.isdir(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for created in reversed(missing):
+        with suppress(FileExistsError):
+            os.mkdir(created, 0o700)
 
 
 def fsync_directory(directory: str) -> None:

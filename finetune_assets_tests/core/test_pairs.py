@@ -130,7 +130,7 @@ def test_metadata_keys_types_and_taipei_offset():
         "incident_id": "INC-1",
         "alertname": "HighCPUUsage",
         "verification_result": "success",
-        "collected_at": "2026-11-09T03:00:00+08:00",
+        "collected_at": "2026-11-09T03:00:00.000000+08:00",
         "schema_version": "v2",
         "matched_playbook_id": "pb-cpu",
     }

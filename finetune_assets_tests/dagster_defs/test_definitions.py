@@ -7,7 +7,7 @@ import sys
 from dagster import AssetKey
 
 from finetune_assets.dagster_defs.definitions import build_definitions
-from finetune_assets.dagster_defs.settings import dataset_policy
+from finetune_assets.dagster_defs.settings import Settings
 
 defs = build_definitions({})
 
@@ -93,7 +93,7 @@ def test_the_dataset_policy_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("FINETUNE_TOKEN_LIMIT", "4096")
     monkeypatch.setenv("FINETUNE_MASK_NETWORK", "true")
     monkeypatch.setenv("FINETUNE_REDACTION_PATTERNS", '{"ticket": "TCK-\\\\d+"}')
-    policy = dataset_policy(os.environ)
+    policy = Settings.from_environment(os.environ).resources()["dataset_policy"]
     assert policy.formats == ["alpaca", "openai_chat"]
     assert (policy.split_key, policy.validation_fraction, policy.token_limit) == ("incident_id", 0.25, 4096)
     assert policy.mask_network is True

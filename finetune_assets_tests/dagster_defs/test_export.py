@@ -3,10 +3,8 @@
 import pytest
 from dagster import DagsterInstance, materialize
 
-from finetune_assets.dagster_defs.resources import ExportStorage
-from finetune_assets.io.manifest import read_manifest
-
 from ..seed import (
+    ASSET_CHECKS,
     ASSETS,
     LINEAGE_ASSETS,
     WEEK,
@@ -14,9 +12,11 @@ from ..seed import (
     at,
     audit_rows,
     export_files,
+    local_storage,
     materialization_metadata,
     materialize_week,
     resources,
+    staging_of,
 )
 
 
@@ -44,7 +44,8 @@ def test_registry_refuses_an_export_file_that_changed_after_writing(database_url
     week.execution("INC-1", ["restart"], at(days=1))
     week.save()
     materialize_week(database_url, tmp_path)
-    manifest = read_manifest(ExportStorage(export_path=str(tmp_path)).staging(), WEEK)
+    records = local_storage(tmp_path).records()
+    manifest = records.read_manifest(WEEK, records.latest(WEEK))
     with open(manifest.snapshot.url, "ab") as handle:
         handle.write(b"tampered\n")
 
@@ -60,17 +61,11 @@ def test_a_range_run_writes_one_file_and_one_audit_row_per_week(database_url, tm
         week.evidence(f"INC-{offset}", f"summary {offset}", at(days=days + 1))
         week.execution(f"INC-{offset}", ["restart"], at(days=days + 1))
     week.save()
-    upstream = [
-        asset for asset in LINEAGE_ASSETS if asset.key.to_user_string() not in {"jsonl_export", "export_registry"}
-    ]
-    instance = DagsterInstance.ephemeral()
-    for key in weeks:
-        materialize(upstream, partition_key=key, resources=resources(database_url, tmp_path), instance=instance)
-
+    # One run over both weeks, the whole lineage and its checks (each week's checks pass as a range).
     result = materialize(
-        [ASSETS["jsonl_export"], ASSETS["export_registry"]],
+        [*LINEAGE_ASSETS, *ASSET_CHECKS],
         resources=resources(database_url, tmp_path),
-        instance=instance,
+        instance=DagsterInstance.ephemeral(),
         tags={"dagster/asset_partition_range_start": weeks[0], "dagster/asset_partition_range_end": weeks[1]},
     )
     for key in weeks:
@@ -82,3 +77,6 @@ def test_a_range_run_writes_one_file_and_one_audit_row_per_week(database_url, tm
     metadata = materialization_metadata(result, "jsonl_export")
     assert metadata["dagster/row_count"] == 2
     assert metadata[f"{weeks[0]} sha256"] == rows[0]["checksum_sha256"]
+    assert materialization_metadata(result, "training_pairs")[f"{weeks[1]} rows"] == 1
+    assert all(check.passed for check in result.get_asset_check_evaluations())
+    assert not list(staging_of(tmp_path).glob("runs/*/*"))  # the run's staged files are gone

@@ -59,7 +59,7 @@ def test_lineage_exports_the_rules_for_a_week(database_url, tmp_path):
             "incident_id": "INC-A",
             "alertname": "KubePodCrashLooping",
             "verification_result": "success",
-            "collected_at": "2026-11-10T00:00:00+08:00",
+            "collected_at": "2026-11-10T00:00:00.000000+08:00",
             "schema_version": "",
             "matched_playbook_id": "pb-restart",
         },
@@ -132,7 +132,7 @@ def test_week_boundaries_are_taipei_mondays(database_url, tmp_path):
     materialize_week(database_url, tmp_path)
     lines = read_lines(export_files(tmp_path)[0])
     assert [line["metadata"]["evidence_id"] for line in lines] == list(inside.values())
-    assert lines[1]["metadata"]["collected_at"] == "2026-11-09T03:00:00+08:00"
+    assert lines[1]["metadata"]["collected_at"] == "2026-11-09T03:00:00.000000+08:00"
     assert lines[2]["metadata"]["collected_at"] == "2026-11-15T23:59:59.999999+08:00"
 
 

@@ -16,6 +16,7 @@ from ..seed import WEEK, Week, at, audit_rows, materialization_metadata, materia
 def storage_on(s3: LocalS3, bucket: str, secret: str | None = None) -> ExportStorage:
     return ExportStorage(
         export_path=f"s3://{bucket}/exports",
+        staging_path=f"s3://{bucket}/staging",
         s3_endpoint_url=s3.endpoint_url,
         s3_region=REGION,
         s3_access_key_id=s3.access_key_id,
@@ -47,7 +48,10 @@ def test_a_week_exports_to_the_bucket_with_its_audit_rows(s3_server, s3_bucket, 
     table = read_like_a_trainer(s3_server, snapshot["file_path"])
     assert table.num_rows == 3 and table.column("input").to_pylist()[0] == "disk 90% on worker-0，清理日誌"
     keys = s3_server.keys(s3_bucket)
-    assert any(key.startswith("exports/_staging/successful_evidence/") for key in keys)
+    # The run's staged source text is gone; the export's record stays (its ids, once registered, too).
+    assert not any(key.startswith("staging/runs/") for key in keys)
+    record = f"staging/exports/{WEEK}/{snapshot['file_path'].rsplit('/', 1)[1].removesuffix('.jsonl')}/"
+    assert {key.removeprefix(record) for key in keys if key.startswith(record)} == {"manifest.json", "checks.json"}
     assert any(key.endswith("/README.md") for key in keys) and not any(".partial" in key for key in keys)
 
 
@@ -88,7 +92,7 @@ def test_an_upload_that_fails_mid_way_leaves_no_object_and_no_audit_row(
     assert failure.step_key == "jsonl_export" and "connection to the object store reset" in str(
         failure.event_specific_data.error
     )
-    assert [key for key in s3_server.keys(s3_bucket) if not key.startswith("exports/_staging/")] == []
+    assert [key for key in s3_server.keys(s3_bucket) if not key.startswith("staging/")] == []
     assert s3_server.client().list_multipart_uploads(Bucket=s3_bucket).get("Uploads") is None
     assert audit_rows(postgres_url, export_type=None) == []
 
@@ -102,7 +106,7 @@ def test_wrong_credentials_fail_with_a_clear_message_and_no_secret(postgres_url)
         assert not result.success
         failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
         message = str(failure.event_specific_data.error)
-        assert f"s3://{bucket}/exports/_staging" in message
+        assert f"s3://{bucket}/staging" in message
         assert "signature we calculated does not match" in message
         assert wrong not in message and wrong not in str(result.all_events)
         assert s3.keys(bucket) == []

@@ -1,10 +1,12 @@
 """The database resource: read-only source access, clear errors, no password anywhere."""
 
+from pathlib import Path
+
 import pytest
 from dagster import Failure
 from sqlalchemy import text
 
-from finetune_assets.dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
+from finetune_assets.dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage, default_staging_path
 from finetune_assets.db.connection import TransientDatabaseError
 
 
@@ -51,12 +53,12 @@ def test_without_a_url_the_embedded_demo_database_is_built(tmp_path):
     assert "embedded demo database" in database.display_url()
 
 
-def test_staging_defaults_under_the_export_path(tmp_path):
+def test_staging_defaults_to_a_folder_of_the_users_own_outside_the_export_tree(tmp_path):
     storage = ExportStorage(export_path=str(tmp_path / "exports"))
-    assert storage.staging().root == str(tmp_path / "exports" / "_staging")
-    assert ExportStorage(export_path=str(tmp_path), staging_path=str(tmp_path / "s")).staging().root == str(
-        tmp_path / "s"
-    )
+    assert storage.staging().root == str(default_staging_path()) and storage.staging().private
+    assert not Path(storage.staging().root).is_relative_to(tmp_path)
+    explicit = ExportStorage(export_path=str(tmp_path), staging_path=str(tmp_path.parent / "s")).staging()
+    assert explicit.root == str(tmp_path.parent / "s")
 
 
 def test_a_dataset_policy_no_file_can_be_built_from_fails_with_every_reason():
@@ -65,8 +67,8 @@ def test_a_dataset_policy_no_file_can_be_built_from_fails_with_every_reason():
         policy.validated()
     message = failure.value.description
     assert "unknown format(s) ['parquet']" in message
-    assert "split_key 'severity'" in message
-    assert "validation_fraction 1.5" in message
+    assert "split_key: 'severity' is not one of alertname, incident_id, matched_playbook" in message
+    assert "validation_fraction: 1.5 is not between 0 and 1" in message
     with pytest.raises(Failure, match="at least one|unknown format"):
         DatasetPolicy(formats=[]).validated()
 

@@ -7,7 +7,7 @@ from dagster import DefaultScheduleStatus, build_schedule_context
 
 from finetune_assets.core.weeks import TAIPEI
 from finetune_assets.dagster_defs.definitions import build_definitions
-from finetune_assets.dagster_defs.settings import schedule_running
+from finetune_assets.dagster_defs.settings import ConfigurationError
 
 
 def test_the_schedule_requests_the_week_that_just_ended():
@@ -25,14 +25,20 @@ def test_the_schedule_requests_the_week_that_just_ended():
     [
         ("true", DefaultScheduleStatus.RUNNING),
         ("1", DefaultScheduleStatus.RUNNING),
-        ("True", DefaultScheduleStatus.RUNNING),
+        ("Yes", DefaultScheduleStatus.RUNNING),
         ("false", DefaultScheduleStatus.STOPPED),
-        ("", DefaultScheduleStatus.STOPPED),
+        ("0", DefaultScheduleStatus.STOPPED),
+        ("no", DefaultScheduleStatus.STOPPED),
         (None, DefaultScheduleStatus.STOPPED),
     ],
 )
-def test_the_legacy_feature_flag_decides_the_default_status(flag, status):
+def test_the_legacy_feature_flag_decides_the_loaded_schedules_default_status(flag, status):
     environ = {} if flag is None else {"AIOPS_P3_FINETUNE_EXPORT": flag}
-    assert (DefaultScheduleStatus.RUNNING if schedule_running(environ) else DefaultScheduleStatus.STOPPED) == status
     loaded = build_definitions(environ).resolve_schedule_def("weekly_finetune_export_schedule")
     assert loaded.default_status == status
+
+
+@pytest.mark.parametrize("flag", ["", "on", "enabled", "ture"])
+def test_a_flag_that_is_not_a_boolean_stops_the_code_location_from_loading(flag):
+    with pytest.raises(ConfigurationError, match="AIOPS_P3_FINETUNE_EXPORT"):
+        build_definitions({"AIOPS_P3_FINETUNE_EXPORT": flag})

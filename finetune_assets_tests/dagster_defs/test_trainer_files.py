@@ -2,8 +2,10 @@
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
+import datasets
 import pyarrow.json as pj
 import pytest
 
@@ -128,18 +130,25 @@ def test_the_card_and_dataset_info_describe_the_files(database_url, tmp_path):
     card = (folder / "README.md").read_text(encoding="utf-8")
     for path in [export_files(tmp_path)[0], *folder.glob("*.jsonl")]:
         assert hashlib.sha256(path.read_bytes()).hexdigest() in card
-    assert "2026-11-09T00:00:00+08:00" in card and "by `alertname`, 30% of groups" in card
+    assert "[2026-11-09T00:00:00+08:00, 2026-11-16T00:00:00+08:00)" in card and "by `alertname`, 30% of groups" in card
     assert "- config_name: openai_chat" in card
 
-    info = json.loads((folder / "dataset_info.json").read_text(encoding="utf-8"))
-    assert len(info) == 7
+    # The folder stands alone: copied (or uploaded) by itself, everything it names is inside it.
+    alone = tmp_path / "elsewhere" / folder.name
+    shutil.copytree(folder, alone)
+    info = json.loads((alone / "dataset_info.json").read_text(encoding="utf-8"))
+    assert len(info) == 6 and "../" not in (alone / "README.md").read_text() + json.dumps(info)
     for entry in info.values():
-        path = folder / entry["file_name"]
+        path = alone / entry["file_name"]
+        assert path.parent == alone
         first = read_lines(path)[0]
         if entry.get("formatting") == "sharegpt":
             assert entry["columns"]["messages"] in first
         else:
             assert set(entry["columns"].values()) <= set(first)
+    loaded = datasets.load_dataset(str(alone), "openai_chat", cache_dir=str(tmp_path / "hf-cache"))
+    assert set(loaded) == {"train", "validation"}
+    assert loaded["train"].num_rows == len(read_lines(alone / "openai_chat.train.jsonl"))
 
 
 def test_the_split_is_identical_across_reruns_and_weeks(database_url, tmp_path):

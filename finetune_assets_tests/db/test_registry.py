@@ -4,7 +4,7 @@ import pyarrow as pa
 import pytest
 
 from finetune_assets.db.connection import Database
-from finetune_assets.db.registry import AuditRow, record_export
+from finetune_assets.db.registry import AuditRow, record_exports
 from finetune_assets.io.staging import write_batches
 from finetune_assets.io.store import Store
 
@@ -39,9 +39,9 @@ def _row(path: str, ids_file) -> AuditRow:
 
 def test_a_retried_registration_finds_its_row_instead_of_inserting_another(database_url, ids_file):
     database = Database(database_url)
-    first_id, first_inserted = record_export(database, _row("/exports/2026-11-09/a.jsonl", ids_file))
-    again_id, again_inserted = record_export(database, _row("/exports/2026-11-09/a.jsonl", ids_file))
-    other_id, _ = record_export(database, _row("/exports/2026-11-09/b.jsonl", ids_file))
+    [(_, first_id, first_inserted)] = record_exports(database, [_row("/exports/2026-11-09/a.jsonl", ids_file)])
+    [(_, again_id, again_inserted)] = record_exports(database, [_row("/exports/2026-11-09/a.jsonl", ids_file)])
+    [(_, other_id, _)] = record_exports(database, [_row("/exports/2026-11-09/b.jsonl", ids_file)])
     assert (first_inserted, again_inserted) == (True, False)
     assert again_id == first_id != other_id
     rows = audit_rows(database_url)
@@ -64,7 +64,7 @@ def test_copied_rows_survive_special_characters_and_many_batches(database_url, t
         checksum_sha256="b" * 64,
         metadata={"note": 'quote " backslash \\ 中文'},
     )
-    record_export(Database(database_url), row)
+    record_exports(Database(database_url), [row])
     [stored] = audit_rows(database_url)
     assert list(stored["source_ids"]) == ids
     assert stored["file_path"] == row.file_path and stored["metadata"] == row.metadata
@@ -73,7 +73,7 @@ def test_copied_rows_survive_special_characters_and_many_batches(database_url, t
 def test_the_table_is_created_with_the_platform_schema(postgres_url, ids_file):
     from sqlalchemy import create_engine, text
 
-    record_export(Database(postgres_url), _row("/x.jsonl", ids_file))
+    record_exports(Database(postgres_url), [_row("/x.jsonl", ids_file)])
     engine = create_engine(postgres_url)
     with engine.connect() as connection:
         types = dict(

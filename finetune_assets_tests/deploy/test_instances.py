@@ -105,10 +105,21 @@ def test_the_helm_values_render_the_same_launcher_and_queue(instance_file):
 
 
 def test_the_code_location_can_run_each_step_in_a_kubernetes_job(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FINETUNE_EXECUTOR": "k8s"}
+    example = dict(
+        line.split("=", 1) for line in (DEPLOY / "env.example").read_text().splitlines() if line and line[0] != "#"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FINETUNE_EXECUTOR": "k8s", **example}
     code = (
         "import finetune_assets; "
         "print(finetune_assets.defs().resolve_job_def('weekly_finetune_export').executor_def.name)"
     )
     output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "k8s"
+
+
+def test_kubernetes_steps_without_a_shared_staging_store_do_not_load(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FINETUNE_EXECUTOR": "k8s"}
+    code = "import finetune_assets; finetune_assets.defs()"
+    output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert output.returncode != 0
+    assert "FINETUNE_EXECUTOR=k8s runs every step in a pod of its own: FINETUNE_STAGING_PATH must be" in output.stderr

@@ -1,10 +1,12 @@
 """Reading an export back: each kind of bad line is found, with the line it is on."""
 
+import hashlib
 import json
 
 import pytest
 
 from finetune_assets.core.pairs import INSTRUCTION, METADATA_KEYS
+from finetune_assets.core.export_report import ALPACA_SCHEMA, inference_problem
 from finetune_assets.io.export_reader import UnreadableExport, count_records, validate_alpaca_export
 from finetune_assets.io.store import Store
 
@@ -63,14 +65,10 @@ def test_structural_problems_are_counted_with_their_line(tmp_path, bad, problem)
     ids=["not-json", "fifth-key", "extra-metadata-key", "number-input", "number-in-metadata"],
 )
 def test_lines_that_do_not_fit_the_schema_are_caught(tmp_path, raw):
-    # Either the reader refuses the block (a type that changes, a line that is not JSON) or the
-    # schema it infers is not the export's (an extra key): both fail the checks.
-    try:
-        report = validate_alpaca_export(*write(tmp_path, [record(0)], [raw]))
-    except UnreadableExport as error:
-        assert "export.jsonl" in str(error)
-    else:
-        assert report.problems and report.examples[0].startswith(("keys are", "metadata is", "input is"))
+    # The export's schema is explicit: a value of another type, a key outside it, a line that is not
+    # JSON, each fails the read (and so the checks), wherever it is in the file.
+    with pytest.raises(UnreadableExport, match="export.jsonl does not load"):
+        validate_alpaca_export(*write(tmp_path, [record(0)], [raw]))
 
 
 def test_duplicates_of_ids_and_of_pairs_are_counted(tmp_path):
@@ -93,16 +91,34 @@ def test_token_lengths_estimate_ascii_and_chinese_and_count_lines_over_the_limit
     assert summary["max"] > 6_000 > summary["p50"]
 
 
-def test_a_type_that_drifts_between_blocks_fails_the_round_trip(tmp_path):
-    # The first block infers a timestamp; a later line's value no longer parses as one.
-    early = [{"at": "2026-11-10T10:00:00+08:00", "pad": "x" * 2000} for _ in range(10_000)]
-    late = [{"at": "2026-11-10 around ten", "pad": "x"}]
-    with pytest.raises(UnreadableExport):
-        count_records(*write(tmp_path, early + late))
+def test_a_value_of_another_type_pieces_later_fails_the_read(tmp_path):
+    early = [record(n, input="x" * 2000) for n in range(10_000)]  # several pieces
+    late = record(10_001, metadata={**record(1)["metadata"], "collected_at": 1_700_000_000})
+    with pytest.raises(UnreadableExport, match="export.jsonl does not load"):
+        count_records(*write(tmp_path, [*early, late]), ALPACA_SCHEMA)
+
+
+def test_what_a_type_inferring_loader_would_read_is_reported(tmp_path):
+    # pyarrow (and HF datasets) read "YYYY-MM-DD hh:mm:ss" as a timestamp: such a file would not
+    # load together with a week whose value has another shape.
+    stamped = record(1, metadata={**record(1)["metadata"], "collected_at": "2026-11-09 00:00:00"})
+    lines, reading = count_records(*write(tmp_path, [stamped]), ALPACA_SCHEMA)
+    assert lines == 1
+    problem = inference_problem(reading.inferred, ALPACA_SCHEMA)
+    assert problem.startswith("a loader that infers types reads metadata: struct<") and "timestamp[s]" in problem
+    _, fine = count_records(*write(tmp_path, [record(1)]), ALPACA_SCHEMA)
+    assert inference_problem(fine.inferred, ALPACA_SCHEMA) is None
+
+
+def test_the_sha256_is_of_the_bytes_read(tmp_path):
+    store, path = write(tmp_path, [record(n) for n in range(3_000)])
+    _, reading = count_records(store, path, ALPACA_SCHEMA)
+    assert reading.sha256 == hashlib.sha256(open(path, "rb").read()).hexdigest()
+    assert validate_alpaca_export(store, path).sha256 == reading.sha256
 
 
 def test_a_line_longer_than_a_block_still_loads(tmp_path):
-    assert count_records(*write(tmp_path, [record(1, input="長" * 7_000_000)]))[0] == 1
+    assert count_records(*write(tmp_path, [record(1, input="長" * 7_000_000)]), ALPACA_SCHEMA)[0] == 1
 
 
 def test_text_that_looks_like_dates_to_the_reader_is_still_text(tmp_path):

@@ -1,5 +1,6 @@
 """Export: the week's JSONL file and trainer files, then their audit rows in ``finetune_exports``."""
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -14,17 +15,18 @@ from dagster import (
 )
 
 from ...core.dataset_card import ExportSummary
-from ...core.records import ExportManifest, TrainerFile, WrittenFile
+from ...core.records import CheckVerdict, ExportManifest, TrainerFile, WrittenFile
 from ...core.weeks import week_window
-from ...db.registry import audit_rows_of, record_export
+from ...db.registry import audit_rows_of, record_exports
 from ...db.schema import finetune_exports
+from ...io.atomic_jsonl import file_digest_and_lines
 from ...io.export_writer import ExportPlan, trainer_folder, write_export
-from ...io.manifest import read_manifest, source_ids_path, write_manifest
-from ...io.staging import staged_path
+from ...io.store import Store
 from ..catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
 from ..failures import fail_without_retry_unless_transient
-from ..previews import preview_markdown
+from ..previews import combine_weeks, preview_markdown
 from ..resources import AiopsDatabase, DatasetPolicy, ExportStorage
+from ..run_files import export_of_week, release, run_key, sweep_week
 from .extract import DATABASE_RETRY
 from .sources import OWNERS
 from .transform import read_pair_stats
@@ -32,51 +34,51 @@ from .transform import read_pair_stats
 EXPORT_GROUP = "export"
 
 
-def export_file_name(week: str, run_id: str) -> str:
-    # A name of its own per materialization: an earlier week's export is never replaced.
+def export_name(week: str, run_id: str) -> str:
+    # A name of its own per materialization: an earlier week's export is never replaced, and names
+    # sort by the time they were written.
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return f"finetune-{week}-{stamp}-{run_id[:8]}.jsonl"
+    return f"finetune-{week}-{stamp}-{run_id[:8]}"
 
 
 def _export_week(
     context: AssetExecutionContext, export_storage: ExportStorage, policy: DatasetPolicy, week: str
 ) -> dict:
     start, end = week_window(week)
-    staging, exports = export_storage.staging(), export_storage.exports()
-    pairs_path = staged_path(staging, "training_pairs", week)
+    staging = export_storage.run_staging(week, run_key(context.run))
+    exports, records = export_storage.exports(), export_storage.records()
+    with fail_without_retry_unless_transient(f"reading the staged training pairs of week {week}"):
+        pairs_path = staging.require("training_pairs")
+        stats = read_pair_stats(staging.store, pairs_path)
+    name = export_name(week, context.run.run_id)
     manifest = ExportManifest(
+        export=name,
         partition_key=week,
         window_start=start.isoformat(),
         window_end=end.isoformat(),
         run_id=context.run.run_id,
-        stats=read_pair_stats(staging, pairs_path),
+        stats=stats,
         split_key=policy.split_key,
         validation_fraction=policy.validation_fraction,
         formats=tuple(policy.formats),
-        source_ids_path=source_ids_path(staging, week),
+        source_ids_path=records.ids_path(week, name),
     )
     preview = []
-    if manifest.stats.exported:
-        snapshot_path = exports.path(week, export_file_name(week, context.run.run_id))
+    if stats.exported:
+        snapshot_path = exports.path(week, f"{name}.jsonl")
 
         def describe(snapshot: WrittenFile, files: list[TrainerFile]) -> ExportSummary:
             return ExportSummary(
-                week,
-                manifest.window_start,
-                manifest.window_end,
-                snapshot.name,
-                snapshot.records,
-                snapshot.sha256,
-                manifest.stats.as_dict(),
-                policy.split_key,
-                policy.validation_fraction,
-                policy.formats,
-                files,
-            )
+                week, manifest.window_start, manifest.window_end, snapshot.name, snapshot.records, snapshot.sha256,
+                stats.as_dict(), policy.split_key, policy.validation_fraction, policy.formats, files,
+            )  # fmt: skip
 
         plan = ExportPlan(policy.formats, policy.split_key, policy.validation_fraction)
-        with fail_without_retry_unless_transient(f"writing the export of week {week} to {exports.url(snapshot_path)}"):
-            result = write_export(staging, pairs_path, manifest.source_ids_path, exports, snapshot_path, plan, describe)
+        action = f"writing the export of week {week} to {exports.url(snapshot_path)}"
+        with fail_without_retry_unless_transient(action):
+            result = write_export(
+                staging.store, pairs_path, manifest.source_ids_path, exports, snapshot_path, plan, describe
+            )
         manifest = replace(manifest, snapshot=result.snapshot, trainer_files=tuple(result.trainer_files))
         preview = result.preview
         context.log.info(
@@ -87,11 +89,17 @@ def _export_week(
     else:
         context.log.info(f"week {week} has no training pairs: no file written")
     with fail_without_retry_unless_transient(f"recording the export of week {week}"):
-        write_manifest(staging, manifest)
+        records.write_manifest(manifest)
+        staging.write_export_pointer(name)
+        release(context, staging, "jsonl_export")
+        swept = sweep_week(context, staging, exports, records)
+    if swept:
+        context.log.info(f"week {week}: removed what runs that are over left behind: {', '.join(swept)}")
 
     snapshot = manifest.snapshot
     metadata = {
         "dagster/row_count": snapshot.records if snapshot else 0,
+        "export": name,
         "size_bytes": snapshot.size_bytes if snapshot else 0,
         "window_start": manifest.window_start,
         "window_end": manifest.window_end,
@@ -111,17 +119,6 @@ def _trainer_files_table(files: tuple[TrainerFile, ...]) -> str:
     return "\n".join(["| file | lines | sha256 |", "|---|---|---|", *rows])
 
 
-def combine_weeks(per_week: dict[str, dict]) -> dict:
-    """One week's metadata as it is; several weeks (a range run) keyed by week, with the total rows."""
-    if len(per_week) == 1:
-        return next(iter(per_week.values()))
-    combined = {"dagster/row_count": sum(metadata["dagster/row_count"] for metadata in per_week.values())}
-    for week, metadata in per_week.items():
-        combined.update({f"{week} {key}": value for key, value in metadata.items() if key != "dagster/row_count"})
-        combined[f"{week} rows"] = metadata["dagster/row_count"]
-    return combined
-
-
 def jsonl_export(
     context: AssetExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
 ) -> MaterializeResult:
@@ -136,22 +133,30 @@ def jsonl_export(
 
 
 def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, week: str):
-    staging, exports = export_storage.staging(), export_storage.exports()
-    with fail_without_retry_unless_transient(f"reading the export manifest of week {week}"):
-        manifest = read_manifest(staging, week)
+    staging = export_storage.run_staging(week, run_key(context.run))
+    exports, records = export_storage.exports(), export_storage.records()
+    with fail_without_retry_unless_transient(f"reading the export record of week {week}"):
+        export = export_of_week(staging, records)
+        if export is None:
+            raise Failure(
+                f"week {week} has no export to register: materialize jsonl_export first "
+                "(select successful_evidence* for the whole lineage)",
+                allow_retries=False,
+            )
+        manifest = records.read_manifest(week, export)
     if manifest.snapshot is None:
+        release(context, staging, "export_registry")
         return {
             "dagster/row_count": 0,
             "audit_row_count": 0,
             "note": "no training pairs this week: no audit row written",
         }
-    for file in manifest.files:
-        if not exports.exists(file.path) or exports.size(file.path) != file.size_bytes:
-            raise Failure(f"export file {file.url} is missing or changed since it was written", allow_retries=False)
-    registered = []
-    for row in audit_rows_of(manifest, staging, context.run.run_id):
-        with fail_without_retry_unless_transient(f"registering {row.file_path}"):
-            registered.append((row, *record_export(aiops_db.database(), row)))
+    registration_gate(manifest, records.read_verdict(week, export), exports)
+    rows = audit_rows_of(manifest, records.store, context.run.run_id, aiops_db.source)
+    with fail_without_retry_unless_transient(f"registering export {export} of week {week}"):
+        registered = record_exports(aiops_db.database(), rows)
+        records.remove_ids(week, export)
+    release(context, staging, "export_registry")
     snapshot, row_id, inserted = registered[0]
     context.log.info(
         f"week {week}: registered {len(registered)} audit row(s) in finetune_exports: "
@@ -159,22 +164,60 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
     )
     return {
         "dagster/row_count": snapshot.record_count,
+        "export": export,
         "audit_row_count": len(registered),
         "audit_row_id": row_id,
         "inserted": inserted,
         "export_type": snapshot.export_type,
         "path": MetadataValue.path(snapshot.file_path),
         "sha256": snapshot.checksum_sha256,
+        "source": aiops_db.source,
         "audit_rows": MetadataValue.md(
             "\n".join(
                 ["| id | export_type | lines | inserted |", "|---|---|---|---|"]
-                + [
-                    f"| {row_id} | {row.export_type} | {row.record_count} | {inserted} |"
-                    for row, row_id, inserted in registered
-                ]
+                + [f"| {i} | {row.export_type} | {row.record_count} | {new} |" for row, i, new in registered]
             )
         ),
     }
+
+
+def registration_gate(manifest: ExportManifest, verdict: CheckVerdict | None, exports: Store) -> None:
+    """Only an export whose blocking checks passed on exactly these bytes is registered; otherwise the
+    step fails, saying why, and nothing is registered."""
+    export, week = manifest.export, manifest.partition_key
+    if verdict is None:
+        raise Failure(
+            f"export {export} of week {week} has not been checked: its blocking checks must pass before it is "
+            "registered (materialize jsonl_export with its checks)",
+            allow_retries=False,
+        )
+    if failed := verdict.failed_blocking:
+        raise Failure(
+            f"export {export} of week {week} failed its blocking check(s) {', '.join(failed)}: nothing registered. "
+            "Export the week again once the data or the policy is fixed.",
+            allow_retries=False,
+        )
+    for file in manifest.files:
+        if verdict.sha256.get(file.name) != file.sha256:
+            raise Failure(
+                f"{file.url}: the checks read other bytes (sha256 {verdict.sha256.get(file.name)}) than were "
+                f"written ({file.sha256}): nothing registered",
+                allow_retries=False,
+            )
+    with ThreadPoolExecutor(max_workers=2) as pool:  # hashing releases the GIL: both cores
+        now = list(pool.map(lambda file: _sha256_now(exports, file), manifest.files))
+    for file, sha256 in zip(manifest.files, now, strict=True):
+        if sha256 != file.sha256:
+            raise Failure(
+                f"export file {file.url} is missing or changed since it was written and checked: nothing registered",
+                allow_retries=False,
+            )
+
+
+def _sha256_now(exports: Store, file: WrittenFile) -> str | None:
+    if not exports.exists(file.path) or exports.size(file.path) != file.size_bytes:
+        return None
+    return file_digest_and_lines(exports, file.path)[0]
 
 
 def export_registry(

@@ -17,13 +17,15 @@ from dagster import (
 
 from ...core import staged_tables
 from ...core.pair_columns import drop_blank_summaries, with_action, with_reasoning
+from ...core.weeks import week_window
 from ...db.queries import coordinator_decisions_query, db_timestamp, repair_actions_query, successful_evidence_query
 from ...db.source_stream import stream_query
-from ...io.staging import staged_path, write_batches
+from ...io.staging import write_batches
 from ..catalog import COLUMN_SCHEMA, arrow_schema
 from ..failures import fail_without_retry_unless_transient
-from ..previews import BatchTap, batch_preview
+from ..previews import BatchTap, batch_preview, combine_weeks
 from ..resources import AiopsDatabase, DatasetPolicy, ExportStorage
+from ..run_files import release, run_key
 from .sources import OWNERS
 
 EXTRACT_GROUP = "extract"
@@ -36,31 +38,48 @@ def _extract(
     aiops_db: AiopsDatabase,
     export_storage: ExportStorage,
     dataset_policy: DatasetPolicy,
-    table: str,
+    tables: tuple[str, ...],
     query,
     schema: pa.Schema,
     staged_schema: pa.Schema,
     derive,
 ) -> MaterializeResult:
-    start, end = context.partition_time_window
-    store = export_storage.staging()
-    path = staged_path(store, context.asset_key.to_user_string(), context.partition_key)
-    action = f"extracting {table} for week {context.partition_key} into {store.url(path)}"
-    with fail_without_retry_unless_transient(action), aiops_db.read_only(action) as connection:
+    if aiops_db.url is None and context.asset_key.to_user_string() == "successful_evidence":
+        context.log.warning(
+            f"AIOPS_DATABASE_URL is unset: reading the embedded demo database {aiops_db.demo_path}, "
+            "synthetic incidents, not the platform's"
+        )
+    per_week = {
+        week: _extract_week(
+            context, aiops_db, export_storage, dataset_policy, week, tables, query, schema, staged_schema, derive
+        )
+        for week in context.partition_keys
+    }
+    return MaterializeResult(metadata=combine_weeks(per_week))
+
+
+def _extract_week(
+    context, aiops_db, export_storage, dataset_policy, week, tables, query, schema, staged_schema, derive
+):
+    start, end = week_window(week)
+    asset_name = context.asset_key.to_user_string()
+    staging = export_storage.run_staging(week, run_key(context.run))
+    action = f"extracting {tables[0]} for week {week} into {staging.store.url(staging.folder)}"
+    with fail_without_retry_unless_transient(action), aiops_db.read_only(action, tables) as connection:
         dialect = connection.dialect
         statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
         counts = Counter()
         tap = BatchTap(derive(stream_query(connection, statement, schema), counts))
-        rows = write_batches(store, path, staged_schema, tap)
+        rows = write_batches(staging.store, staging.path(asset_name), staged_schema, tap)
+    release(context, staging, asset_name)
     metadata = {
         "dagster/row_count": rows,
         "preview": MetadataValue.md(batch_preview(tap.first, dataset_policy.redactor())),
-        "staged_path": MetadataValue.path(store.url(path)),
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
-        "source": aiops_db.display_url(),
+        "source": aiops_db.source,
     }
-    return MaterializeResult(metadata={**metadata, **counts})
+    return {**metadata, **counts}
 
 
 def successful_evidence(
@@ -76,7 +95,7 @@ def successful_evidence(
         aiops_db,
         export_storage,
         dataset_policy,
-        "incident_evidence",
+        ("incident_evidence", "incidents"),
         successful_evidence_query,
         staged_tables.EVIDENCE,
         staged_tables.EVIDENCE,
@@ -97,7 +116,7 @@ def coordinator_decisions(
         aiops_db,
         export_storage,
         dataset_policy,
-        "agent_sessions",
+        ("agent_sessions", "incident_evidence"),
         coordinator_decisions_query,
         staged_tables.DECISIONS_WITH_HINT,
         staged_tables.STAGED_DECISIONS,
@@ -118,7 +137,7 @@ def repair_actions(
         aiops_db,
         export_storage,
         dataset_policy,
-        "auto_repair_executions",
+        ("auto_repair_executions", "incident_evidence"),
         repair_actions_query,
         staged_tables.ACTIONS_WITH_HINT,
         staged_tables.STAGED_ACTIONS,

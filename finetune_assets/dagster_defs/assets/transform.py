@@ -18,12 +18,13 @@ from ...core.records import PairStats
 from ...core.staged_tables import PAIRS
 from ...io.background import WriteBehind, prefetched
 from ...io.spill import OrdinalBuckets
-from ...io.staging import read_batches, read_schema, staged_path, write_batches
+from ...io.staging import read_batches, read_schema, write_batches
 from ...io.store import Store
 from ..catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, PAIR_COLUMN_LINEAGE, arrow_schema
 from ..failures import fail_without_retry_unless_transient
-from ..previews import BatchTap, batch_preview
+from ..previews import BatchTap, batch_preview, combine_weeks
 from ..resources import DatasetPolicy, ExportStorage
+from ..run_files import release, run_key
 from .sources import OWNERS
 
 TRANSFORM_GROUP = "transform"
@@ -42,16 +43,23 @@ def training_pairs(
     ordered by `collected_at` then evidence id, with passwords, tokens, keys and e-mail addresses
     replaced by `[REDACTED:<type>]` in input and output. Evidence with neither a coordinator reasoning
     nor a repair is skipped and counted; exact duplicates (same input and output) keep only the latest."""
-    store, week = export_storage.staging(), context.partition_key
+    per_week = {week: _pairs_of_week(context, export_storage, dataset_policy, week) for week in context.partition_keys}
+    return MaterializeResult(metadata={**combine_weeks(per_week), COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE})
+
+
+def _pairs_of_week(
+    context: AssetExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy, week: str
+) -> dict:
+    staging = export_storage.run_staging(week, run_key(context.run))
+    store = staging.store
     stats, digests, redactor = PairStats(), Digests.empty(), dataset_policy.redactor()
-    decisions = decision_lookup(
-        read_batches(store, staged_path(store, "coordinator_decisions", week), ["incident_id", "reasoning"])
-    )
-    repairs = repair_lookup(
-        read_batches(store, staged_path(store, "repair_actions", week), ["incident_id", "action", "success"])
-    )
-    evidence = read_batches(store, staged_path(store, "successful_evidence", week))
-    path = staged_path(store, "training_pairs", week)
+    with fail_without_retry_unless_transient(f"reading the staged extracts of week {week}"):
+        extracts = ("successful_evidence", "coordinator_decisions", "repair_actions")
+        inputs = {name: staging.require(name) for name in extracts}
+    decisions = decision_lookup(read_batches(store, inputs["coordinator_decisions"], ["incident_id", "reasoning"]))
+    repairs = repair_lookup(read_batches(store, inputs["repair_actions"], ["incident_id", "action", "success"]))
+    evidence = read_batches(store, inputs["successful_evidence"])
+    path = staging.path("training_pairs")
     # The spill files live and die within this step, so they stay on the local disk.
     with tempfile.TemporaryDirectory(prefix=f"finetune-{week}-spill-") as spill:
         with fail_without_retry_unless_transient(f"building training pairs for week {week} in {store.url(path)}"):
@@ -69,28 +77,30 @@ def training_pairs(
             # The next bucket is read and sorted while this one is written.
             tap = BatchTap(prefetched(lambda: buckets.in_order(keep)))
             write_batches(store, path, schema, tap)
-
+    release(context, staging, "training_pairs")
+    context.log.info(
+        f"week {week}: {stats.exported} training pair(s) from {stats.selected} evidence(s); "
+        f"{stats.skipped_no_output} skipped without output, {stats.duplicates} duplicate(s)"
+    )
     if stats.skipped_no_output:
         context.log.warning(
-            f"{stats.skipped_no_output} evidence(s) had neither a coordinator reasoning nor a repair: skipped"
+            f"week {week}: {stats.skipped_no_output} evidence(s) had neither a coordinator reasoning "
+            "nor a repair: skipped"
         )
     counts = stats.as_dict()
     redactions = counts.pop("redactions")
     if redactions:
         context.log.info(
-            f"redacted {sum(redactions.values())} secret(s): " + ", ".join(f"{k} {v}" for k, v in redactions.items())
+            f"week {week}: redacted {sum(redactions.values())} secret(s): "
+            + ", ".join(f"{k} {v}" for k, v in redactions.items())
         )
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": stats.exported,
-            **{f"count_{name}": value for name, value in counts.items()},
-            "redacted_total": sum(redactions.values()),
-            **{f"redacted_{kind}": count for kind, count in redactions.items()},
-            "preview": MetadataValue.md(batch_preview(tap.first)),
-            "staged_path": MetadataValue.path(store.url(path)),
-            COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE,
-        }
-    )
+    return {
+        "dagster/row_count": stats.exported,
+        **{f"count_{name}": value for name, value in counts.items()},
+        "redacted_total": sum(redactions.values()),
+        **{f"redacted_{kind}": count for kind, count in redactions.items()},
+        "preview": MetadataValue.md(batch_preview(tap.first)),
+    }
 
 
 def transform_assets(weeks: PartitionsDefinition) -> list[AssetsDefinition]:

@@ -9,17 +9,20 @@ from dagster import (
     AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
+    Failure,
     MetadataValue,
     PartitionsDefinition,
     multi_asset_check,
 )
 
-from ...core.export_report import ExportReport
-from ...core.records import ExportManifest, TrainerFile
-from ...io.export_reader import UnreadableExport, count_records, validate_alpaca_export
-from ...io.manifest import read_manifest
+from ...core.export_report import ExportReport, inference_problem
+from ...core.line_formats import LINE_SCHEMAS
+from ...core.records import CheckVerdict, ExportManifest, TrainerFile
+from ...io.export_reader import Reading, UnreadableExport, count_records, validate_alpaca_export
 from ...io.store import Store
+from ..failures import fail_without_retry_unless_transient
 from ..resources import DatasetPolicy, ExportStorage
+from ..run_files import export_of_week, release, run_key
 
 EXPORT_CHECKS = {
     "records_are_well_formed": (
@@ -40,21 +43,25 @@ EXPORT_CHECKS = {
     ),
     "token_lengths": ("Estimated tokens per line (offline estimate); warns when lines exceed the limit.", False),
 }
+BLOCKING = tuple(name for name, (_, blocking) in EXPORT_CHECKS.items() if blocking)
 Results = dict[str, tuple[bool, dict]]
 
 
-def results_for_week(exports: Store, manifest: ExportManifest, token_limit: int) -> Results:
+def results_for_week(exports: Store, manifest: ExportManifest, token_limit: int) -> tuple[Results, dict[str, str]]:
+    """Each check's outcome and metadata, and the sha256 of each file as the checks read it."""
     if manifest.snapshot is None:
         note = {"note": "no training pairs this week: no file to check"}
-        return {name: (True, note) for name in EXPORT_CHECKS}
+        return {name: (True, note) for name in EXPORT_CHECKS}, {}
     # The trainer files are parsed (which releases the GIL) beside the snapshot's Python checks.
     with ThreadPoolExecutor(max_workers=1) as pool:
         loading = pool.submit(_load_trainer_files, exports, manifest.trainer_files)
         try:
             report = validate_alpaca_export(exports, manifest.snapshot.path)
         except UnreadableExport as error:
-            return {name: (False, {"error": str(error)}) for name in EXPORT_CHECKS}
+            return {name: (False, {"error": str(error)}) for name in EXPORT_CHECKS}, {}
         loaded = loading.result()
+    sha256 = {manifest.snapshot.name: report.sha256}
+    sha256.update({name: result[1].sha256 for name, result in loaded.items() if not isinstance(result, str)})
     return {
         "records_are_well_formed": _well_formed(report),
         "no_secrets_survive": (
@@ -71,7 +78,7 @@ def results_for_week(exports: Store, manifest: ExportManifest, token_limit: int)
         ),
         "loads_with_pyarrow": _round_trip(manifest, report, loaded),
         "token_lengths": _token_lengths(report, token_limit),
-    }
+    }, sha256
 
 
 def _well_formed(report: ExportReport) -> tuple[bool, dict]:
@@ -81,12 +88,15 @@ def _well_formed(report: ExportReport) -> tuple[bool, dict]:
     return not report.problems, metadata
 
 
-def _load_trainer_files(exports: Store, files: tuple[TrainerFile, ...]) -> dict[str, tuple[int, object] | str]:
-    """Each trainer file's name -> (lines that load, the schema they load into), or why it does not load."""
+def _load_trainer_files(exports: Store, files: tuple[TrainerFile, ...]) -> dict[str, tuple[int, Reading, str] | str]:
+    """Each trainer file's name -> (lines that load, what reading found, its format), or why it does not load."""
     loaded = {}
     for file in files:
         try:
-            loaded[file.name] = count_records(exports, file.path)
+            loaded[file.name] = (
+                *count_records(exports, file.path, LINE_SCHEMAS[file.trainer_format]),
+                file.trainer_format,
+            )
         except UnreadableExport as error:
             loaded[file.name] = str(error)
     return loaded
@@ -94,15 +104,23 @@ def _load_trainer_files(exports: Store, files: tuple[TrainerFile, ...]) -> dict[
 
 def _round_trip(manifest: ExportManifest, snapshot: ExportReport, trainer_files: dict) -> tuple[bool, dict]:
     written = {file.name: file.records for file in manifest.files}
-    loaded = {manifest.snapshot.name: (snapshot.lines, snapshot.schema), **trainer_files}
+    loaded = {
+        manifest.snapshot.name: (snapshot.lines, Reading(snapshot.inferred, snapshot.sha256), "alpaca"),
+        **trainer_files,
+    }
     problems, schemas = [], {}
     for name, result in loaded.items():
         if isinstance(result, str):
             problems.append(result)
             continue
-        lines, schemas[name] = result
+        lines, reading, trainer_format = result
+        schemas[name] = reading.inferred
         if lines != written[name]:
             problems.append(f"{name}: {lines} lines load, {written[name]} were written")
+        if reading.inferred is not None and (
+            problem := inference_problem(reading.inferred, LINE_SCHEMAS[trainer_format])
+        ):
+            problems.append(f"{name}: {problem}")
     metadata = {
         "files": len(schemas),
         "schemas": MetadataValue.md(bullets([f"{n}: {_fields(s)}" for n, s in schemas.items()])),
@@ -155,11 +173,22 @@ def export_file_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
     def jsonl_export_checks(
         context: AssetCheckExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
     ):
-        staging, exports = export_storage.staging(), export_storage.exports()
-        per_week = {
-            week: results_for_week(exports, read_manifest(staging, week), dataset_policy.token_limit)
-            for week in context.partition_keys
-        }
+        exports, records = export_storage.exports(), export_storage.records()
+        per_week = {}
+        for week in context.partition_keys:
+            staging = export_storage.run_staging(week, run_key(context.run))
+            with fail_without_retry_unless_transient(f"reading the export record of week {week}"):
+                export = export_of_week(staging, records)
+                if export is None:
+                    raise Failure(
+                        f"week {week} has no export to check: materialize jsonl_export first", allow_retries=False
+                    )
+                manifest = records.read_manifest(week, export)
+            results, sha256 = results_for_week(exports, manifest, dataset_policy.token_limit)
+            passed = {name: ok for name, (ok, _) in results.items()}
+            records.write_verdict(week, CheckVerdict(export, context.run.run_id, passed, BLOCKING, sha256))
+            release(context, staging, "jsonl_export_checks")
+            per_week[week] = results
         outcomes = {name: _combined(per_week, name) for name in EXPORT_CHECKS}
         context.log.info(verdict_line(context.partition_keys, outcomes))
         for spec in specs:

@@ -21,10 +21,10 @@ from ...db.connection import Database
 from ...db.registry import AuditRow, IdsDigest, audit_rows_of, registered_row
 from ...io.atomic_jsonl import file_digest_and_lines
 from ...io.export_reader import read_json_lines
-from ...io.manifest import read_manifest
 from ...io.store import Store
 from ..failures import fail_without_retry_unless_transient
 from ..resources import AiopsDatabase, ExportStorage
+from ..run_files import export_of_week, release, run_key
 from .export_files import bullets
 
 
@@ -66,7 +66,7 @@ def _as_stored(exports: Store, file: WrittenFile) -> dict:
 def audit_problems(
     database: Database, staging: Store, exports: Store, manifest: ExportManifest
 ) -> tuple[list[str], int]:
-    expected_rows, files = audit_rows_of(manifest, staging, manifest.run_id), manifest.files
+    expected_rows, files = audit_rows_of(manifest, staging, manifest.run_id, source=""), manifest.files
     # Hashing the files (which releases the GIL) runs beside parsing the snapshot's ids.
     with ThreadPoolExecutor(max_workers=1) as pool:
         stored = pool.map(partial(_as_stored, exports), files)
@@ -92,14 +92,17 @@ def registry_row_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
         context: AssetCheckExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
     ) -> AssetCheckResult:
         problems, rows = [], 0
-        staging, exports = export_storage.staging(), export_storage.exports()
+        exports, records = export_storage.exports(), export_storage.records()
         for week in context.partition_keys:
-            manifest = read_manifest(staging, week)
-            if manifest.snapshot is not None:
-                with fail_without_retry_unless_transient(f"reading back the audit rows of week {week}"):
-                    week_problems, week_rows = audit_problems(aiops_db.database(), staging, exports, manifest)
-                problems += [f"{week}: {problem}" for problem in week_problems]
-                rows += week_rows
+            staging = export_storage.run_staging(week, run_key(context.run))
+            with fail_without_retry_unless_transient(f"reading back the audit rows of week {week}"):
+                export = export_of_week(staging, records)
+                manifest = records.read_manifest(week, export) if export else None
+                if manifest is not None and manifest.snapshot is not None:
+                    week_problems, week_rows = audit_problems(aiops_db.database(), records.store, exports, manifest)
+                    problems += [f"{week}: {problem}" for problem in week_problems]
+                    rows += week_rows
+            release(context, staging, "export_registry_audit_rows_match_files")
         context.log.info(
             f"week {', '.join(context.partition_keys)}: {rows} audit row(s) "
             + ("match their files" if not problems else f"do NOT match their files: {len(problems)} problem(s)")
