@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from finetune_assets.core.pairs import INSTRUCTION, METADATA_KEYS
 from finetune_assets.core.export_report import ALPACA_SCHEMA, inference_problem
+from finetune_assets.core.pairs import INSTRUCTION, METADATA_KEYS
 from finetune_assets.io.export_reader import UnreadableExport, count_records, validate_alpaca_export
 from finetune_assets.io.store import Store
 
