@@ -31,6 +31,32 @@ query($id: String!) {
   }
 }
 """
+LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message stack }
+  }
+}
+"""
+RUN_STATUS = """
+query($id: ID!) {
+  runOrError(runId: $id) {
+    __typename
+    ... on Run { status }
+  }
+}
+"""
+LATEST_MATERIALIZATION = """
+query($path: [String!]!) {
+  assetOrError(assetKey: {path: $path}) {
+    ... on Asset {
+      assetMaterializations(limit: 1) { partition metadataEntries { label ... on TextMetadataEntry { text } } }
+    }
+  }
+}
+"""
 FINISHED = {"COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED", "COMPLETED"}
 
 
@@ -109,3 +135,32 @@ def wait_for_backfill(port: int, backfill_id: str, timeout: float = 600) -> str:
             return status
         assert time.monotonic() < deadline, f"backfill still {status} after {timeout:.0f} s"
         time.sleep(2)
+
+
+def launch_week(port: int, job: str, week: str) -> str:
+    """What the launchpad sends for one week of a partitioned job."""
+    selector = {"repositoryLocationName": "finetune_assets", "repositoryName": "__repository__", "jobName": job}
+    params = {
+        "selector": selector,
+        "mode": "default",
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": week}]},
+    }
+    launched = graphql(port, LAUNCH_RUN, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    return launched["run"]["runId"]
+
+
+def wait_for_run(port: int, run_id: str, timeout: float = 600) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"]
+        if status in {"SUCCESS", "FAILURE", "CANCELED"}:
+            return status
+        assert time.monotonic() < deadline, f"run still {status} after {timeout:.0f} s"
+        time.sleep(2)
+
+
+def latest_materialization(port: int, asset: str) -> dict:
+    """The latest materialization the UI shows for ``asset``: its partition and text metadata."""
+    [latest] = graphql(port, LATEST_MATERIALIZATION, {"path": [asset]})["assetOrError"]["assetMaterializations"]
+    return {"partition": latest["partition"], **{e["label"]: e.get("text") for e in latest["metadataEntries"]}}

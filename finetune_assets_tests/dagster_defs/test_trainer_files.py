@@ -188,3 +188,32 @@ def test_an_existing_folder_is_never_replaced(tmp_path):
         with TrainerFileSet(Store.from_url(str(tmp_path)), str(folder), ["alpaca"]):
             pass
     assert (folder / "alpaca.train.jsonl").read_text() == "{}\n"
+
+
+def test_two_weeks_load_together_with_hf_datasets_in_every_format(database_url, tmp_path):
+    # One week of whole-second timestamps, one with fractions: the shape that once split the two into
+    # timestamp and string columns, and failed the second week.
+    week = Week(database_url)
+    for n in range(6):
+        week.incident(f"A-{n}", {"alertname": f"Alert{n}"})
+        week.evidence(f"A-{n}", f"week one, alert {n}", at(days=-6, hours=n))
+        week.execution(f"A-{n}", [{"action": f"fix {n}"}], at(days=-6, hours=n))
+        week.incident(f"B-{n}", {"alertname": f"Alert{n}"})
+        week.evidence(f"B-{n}", f"week two, alert {n}", at(days=1, hours=n, seconds=0.25))
+        week.execution(f"B-{n}", [{"action": f"fix {n}"}], at(days=1, hours=n))
+    week.save()
+    policy = DatasetPolicy(formats=["alpaca", "openai_chat", "sharegpt"], validation_fraction=0.0)
+    weeks = ["2026-11-02", "2026-11-09"]
+    for key in weeks:
+        materialize_week(database_url, tmp_path, week=key, policy=policy)
+
+    cache = str(tmp_path / "hf-cache")
+    snapshots = [str(export_files(tmp_path, key)[0]) for key in weeks]
+    loaded = datasets.load_dataset("json", data_files=snapshots, split="train", cache_dir=cache)
+    assert loaded.num_rows == 12
+    assert loaded.features["metadata"]["collected_at"].dtype == "string"
+    stamps = [row["metadata"]["collected_at"] for row in loaded]
+    assert "2026-11-03T00:00:00.000000+08:00" in stamps and "2026-11-10T00:00:00.250000+08:00" in stamps
+    for trainer_format in policy.formats:
+        files = [str(export_files(tmp_path, key)[0].with_suffix("") / f"{trainer_format}.train.jsonl") for key in weeks]
+        assert datasets.load_dataset("json", data_files=files, split="train", cache_dir=cache).num_rows == 12

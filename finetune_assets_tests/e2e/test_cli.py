@@ -76,6 +76,7 @@ def test_the_documented_cli_runs_the_multiprocess_executor_against_the_bucket(
         **s3_server.environment(),
         "AIOPS_DATABASE_URL": postgres_url,
         "FINETUNE_EXPORT_PATH": f"s3://{s3_bucket}/exports",
+        "FINETUNE_STAGING_PATH": f"s3://{s3_bucket}/staging",
         "DAGSTER_HOME": str(home),
     }
     output = subprocess.run(COMMAND, env=env, cwd=tmp_path, capture_output=True, text=True)
@@ -93,4 +94,57 @@ def test_the_documented_cli_runs_the_multiprocess_executor_against_the_bucket(
             if entry.dagster_event and entry.dagster_event.event_type_value == "STEP_START"
         }
     assert len(step_pids) >= 6  # every step in a process of its own, sharing data only through the bucket
+    keys = s3_server.keys(s3_bucket)
+    assert any(key.startswith(f"staging/exports/{WEEK}/") for key in keys)
+    assert not any(key.startswith("staging/runs/") for key in keys)
     assert s3_server.secret_access_key not in output.stdout + output.stderr
+
+
+def test_two_runs_of_one_week_at_once_each_register_their_own_data_under_their_own_policy(postgres_url, tmp_path):
+    week = Week(postgres_url)
+    for n in range(4_000):  # enough for the two runs' steps to overlap
+        incident = week.incident(f"INC-{n:05d}", {"alertname": f"Alert{n % 40}"})
+        week.evidence(incident, f"node 10.0.{n % 250}.{n % 200} disk full, case {n}", at(days=1, seconds=n))
+        week.execution(incident, [{"action": "rotate_logs"}], at(days=1, seconds=n))
+    week.save()
+    base = {
+        **os.environ,
+        "AIOPS_DATABASE_URL": postgres_url,
+        "FINETUNE_EXPORT_PATH": str(tmp_path / "exports"),
+        "FINETUNE_STAGING_PATH": str(tmp_path / "staging"),
+    }
+    base.pop("DAGSTER_HOME", None)
+    masked = subprocess.Popen(
+        COMMAND,
+        env={**base, "FINETUNE_MASK_NETWORK": "true"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    plain = subprocess.Popen(
+        COMMAND, env=base, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    outputs = {"masked": masked.communicate(timeout=300)[0], "plain": plain.communicate(timeout=300)[0]}
+    assert masked.returncode == 0 and plain.returncode == 0, outputs
+
+    snapshots = audit_rows(postgres_url)
+    assert len(snapshots) == 2 and len({row["metadata"]["export_run_id"] for row in snapshots}) == 2
+    kinds = []
+    for row in snapshots:
+        data = Path(row["file_path"]).read_text(encoding="utf-8")
+        kinds.append("masked" if "10.0." not in data else "plain")
+        assert data.count("\n") == 4_000
+        if kinds[-1] == "masked":
+            assert data.count("[REDACTED:ip_address]") == 4_000  # every line, none from the other run
+        # the run's trainer files are its own export's
+        stem = Path(row["file_path"]).stem
+        own = [
+            other
+            for other in audit_rows(postgres_url, export_type=None)
+            if other["metadata"]["export_run_id"] == row["metadata"]["export_run_id"]
+        ]
+        assert all(stem in r["file_path"] for r in own) and len(own) >= 2
+        assert row["metadata"]["run_id"] in outputs[kinds[-1]]
+    assert sorted(kinds) == ["masked", "plain"]
+    assert not list((tmp_path / "staging" / "runs").glob("*/*"))  # both runs left nothing staged

@@ -12,7 +12,14 @@ from sqlalchemy import create_engine, text
 from finetune_assets.devtools.local_postgres import free_port
 from finetune_assets.devtools.stack import StackState, instance_environment, start_dagster, stop_processes
 
-from ..newcomer import REPOSITORY, launch_backfill, wait_for_backfill
+from ..newcomer import (
+    REPOSITORY,
+    latest_materialization,
+    launch_backfill,
+    launch_week,
+    wait_for_backfill,
+    wait_for_run,
+)
 from ..seed import Week, at, audit_rows, export_files
 
 WEEKS = ["2026-10-26", "2026-11-02", "2026-11-09"]
@@ -70,6 +77,7 @@ def stack(postgres_server, tmp_path_factory):
         "DAGSTER_HOME": str(directory / "home"),
         "AIOPS_DATABASE_URL": aiops_url,
         "FINETUNE_EXPORT_PATH": str(directory / "exports"),
+        "FINETUNE_STAGING_PATH": str(directory / "staging"),
     }
     state = StackState(str(directory), free_port())
     try:
@@ -91,19 +99,24 @@ def stack(postgres_server, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def backfill(stack):
+    """A three-week backfill and, launched by hand at the same moment, a run of its last week."""
     port = stack["state"].port
     backfill_id = launch_backfill(port, WEEKS, LINEAGE, "three weeks, end to end")
-    return backfill_id, wait_for_backfill(port, backfill_id)
+    by_hand = launch_week(port, "weekly_finetune_export", WEEKS[-1])
+    status = wait_for_backfill(port, backfill_id)
+    stack["by_hand"] = (by_hand, wait_for_run(port, by_hand))
+    return backfill_id, status
 
 
 def test_a_three_week_backfill_through_the_webserver_exports_each_week(stack, backfill):
     backfill_id, status = backfill
     assert status == "COMPLETED_SUCCESS"
     for week in WEEKS:
-        [export] = export_files(stack["exports"], week)
-        assert export.read_bytes().count(b"\n") == 3
+        exports = export_files(stack["exports"], week)
+        assert len(exports) == (2 if week == WEEKS[-1] else 1)  # the last week was also run by hand
+        assert all(export.read_bytes().count(b"\n") == 3 for export in exports)
     rows = audit_rows(stack["aiops_url"])
-    assert sorted(row["metadata"]["partition_key"] for row in rows) == WEEKS
+    assert sorted(row["metadata"]["partition_key"] for row in rows) == sorted([*WEEKS, WEEKS[-1]])
 
     engine = create_engine(stack["instance_url"])
     with engine.connect() as connection:
@@ -153,7 +166,29 @@ def test_a_three_week_backfill_through_the_webserver_exports_each_week(stack, ba
     # are recorded, passed, on that week's partition.
     assert sorted(single_weeks) == WEEKS
     passed = Counter(e["partition"] for e in evaluations if e["success"])  # "passed" is stored as "success"
-    assert len(evaluations) == 6 * len(WEEKS) and passed == {week: 6 for week in WEEKS}
+    assert len(evaluations) == 6 * (len(WEEKS) + 1)
+    assert passed == {week: 12 if week == WEEKS[-1] else 6 for week in WEEKS}
+
+
+def test_a_week_is_exported_by_one_run_at_a_time_each_registering_its_own(stack, backfill):
+    by_hand, status = stack["by_hand"]
+    assert status == "SUCCESS"
+    engine = create_engine(stack["instance_url"])
+    with engine.connect() as connection:
+        spans = connection.execute(
+            text(
+                "SELECT r.run_id, r.status, r.start_time, r.end_time "
+                "FROM runs r JOIN run_tags t ON t.run_id = r.run_id "
+                "WHERE t.key = 'dagster/partition' AND t.value = :week ORDER BY r.start_time"
+            ),
+            {"week": WEEKS[-1]},
+        ).all()
+    engine.dispose()
+    assert len(spans) == 2 and {span.status for span in spans} == {"SUCCESS"} and by_hand in {s.run_id for s in spans}
+    first, second = spans
+    assert first.end_time <= second.start_time  # the second waited in the queue (dagster/partition limit 1)
+    rows = [row for row in audit_rows(stack["aiops_url"]) if row["metadata"]["partition_key"] == WEEKS[-1]]
+    assert sorted(row["metadata"]["export_run_id"] for row in rows) == sorted(span.run_id for span in spans)
 
 
 def _dismiss_welcome(page) -> None:
@@ -173,7 +208,7 @@ def test_the_readme_directions_lead_to_the_lineage_its_checks_and_the_export_che
 
     screenshot = tmp_path / "lineage.png"
     base = f"http://127.0.0.1:{stack['state'].port}"
-    [latest] = [row for row in audit_rows(stack["aiops_url"]) if row["metadata"]["partition_key"] == WEEKS[-1]]
+    latest = latest_materialization(stack["state"].port, "jsonl_export")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
@@ -196,7 +231,7 @@ def test_the_readme_directions_lead_to_the_lineage_its_checks_and_the_export_che
 
             page.locator("a", has_text="Catalog").first.click()
             page.locator("a", has_text="jsonl_export").first.click()
-            page.get_by_text(latest["checksum_sha256"]).first.wait_for(timeout=60_000)
+            page.get_by_text(latest["sha256"]).first.wait_for(timeout=60_000)
         finally:
             browser.close()
     assert screenshot.stat().st_size > 10_000

@@ -1,0 +1,155 @@
+"""The code location's settings, checked when it loads: each wrong one named with its variable, its
+value (unless a secret) and what is accepted, all of them at once, before any work."""
+
+import pytest
+from dagster import DagsterInstance, materialize
+
+from finetune_assets.dagster_defs.definitions import build_definitions
+from finetune_assets.dagster_defs.resources import AiopsDatabase, DatasetPolicy
+from finetune_assets.dagster_defs.settings import ConfigurationError, Settings
+
+from ..seed import (
+    ASSET_CHECKS,
+    LINEAGE_ASSETS,
+    WEEK,
+    Week,
+    at,
+    audit_rows,
+    local_storage,
+    materialization_metadata,
+    materialize_week,
+)
+
+# variable, value, what the message must say
+WRONG = [
+    (
+        "FINETUNE_VALIDATION_FRACTION",
+        "abc",
+        "FINETUNE_VALIDATION_FRACTION='abc' is not valid: accepted: a number from 0 to 1",
+    ),
+    (
+        "FINETUNE_VALIDATION_FRACTION",
+        "1.5",
+        "FINETUNE_VALIDATION_FRACTION='1.5' is not valid: accepted: a number from 0 to 1",
+    ),
+    ("FINETUNE_TOKEN_LIMIT", "lots", "FINETUNE_TOKEN_LIMIT='lots' is not valid: accepted: a whole number above 0"),
+    ("FINETUNE_TOKEN_LIMIT", "0", "FINETUNE_TOKEN_LIMIT='0' is not valid"),
+    (
+        "FINETUNE_FORMATS",
+        "bogus",
+        "FINETUNE_FORMATS: unknown format(s) ['bogus']: choose from alpaca, openai_chat, sharegpt",
+    ),
+    ("FINETUNE_FORMATS", " , ", "FINETUNE_FORMATS: name at least one of alpaca, openai_chat, sharegpt"),
+    (
+        "FINETUNE_SPLIT_KEY",
+        "severity",
+        "FINETUNE_SPLIT_KEY: 'severity' is not one of alertname, incident_id, matched_playbook",
+    ),
+    ("FINETUNE_MASK_NETWORK", "on", "FINETUNE_MASK_NETWORK='on' is not valid: accepted: true, 1, yes or false, 0, no"),
+    ("AIOPS_P3_FINETUNE_EXPORT", "enabled", "AIOPS_P3_FINETUNE_EXPORT='enabled' is not valid"),
+    (
+        "FINETUNE_REDACTION_PATTERNS",
+        '{"x": "q*"}',
+        "FINETUNE_REDACTION_PATTERNS: redaction pattern for 'x' can match the empty string",
+    ),
+    (
+        "FINETUNE_REDACTION_PATTERNS",
+        '{"x": "TCK-(\\\\d+"}',
+        "FINETUNE_REDACTION_PATTERNS: redaction pattern for 'x' is not a valid RE2",
+    ),
+    (
+        "FINETUNE_REDACTION_PATTERNS",
+        "[1, 2]",
+        "FINETUNE_REDACTION_PATTERNS='[1, 2]' is not valid: accepted: a JSON object",
+    ),
+    (
+        "FINETUNE_PARTITIONS_START_DATE",
+        "2026-01-06",
+        "FINETUNE_PARTITIONS_START_DATE='2026-01-06' is not valid: accepted: a Monday",
+    ),
+    ("FINETUNE_EXECUTOR", "celery", "FINETUNE_EXECUTOR='celery' is not valid: accepted: multiprocess, k8s"),
+    (
+        "FINETUNE_DB_LOCK_TIMEOUT",
+        "-1",
+        "FINETUNE_DB_LOCK_TIMEOUT='-1' is not valid: accepted: a number of seconds above 0",
+    ),
+    ("FINETUNE_DB_STATEMENT_TIMEOUT", "soon", "FINETUNE_DB_STATEMENT_TIMEOUT='soon' is not valid"),
+    ("FINETUNE_EXPORT_PATH", "", "FINETUNE_EXPORT_PATH is set but empty"),
+    ("AIOPS_DATABASE_URL", "", "AIOPS_DATABASE_URL is set but empty"),
+    ("AIOPS_DATABASE_URL", "postgresql+psycopg://a:b@c@d/e", "AIOPS_DATABASE_URL has an '@' in its user or password"),
+]
+
+
+@pytest.mark.parametrize("variable, value, message", WRONG, ids=[f"{v}={x!r}" for v, x, _ in WRONG])
+def test_each_wrong_setting_stops_the_load_naming_it(variable, value, message):
+    with pytest.raises(ConfigurationError) as error:
+        build_definitions({variable: value})
+    assert message in str(error.value)
+
+
+def test_every_wrong_setting_is_reported_at_once_and_secrets_are_not_repeated():
+    environ = {
+        "FINETUNE_VALIDATION_FRACTION": "abc",
+        "FINETUNE_FORMATS": "bogus",
+        "AIOPS_DATABASE_URL": "postgresql+psycopg://aiops:Hunter2@x@db/aiops",
+        "AWS_ACCESS_KEY_ID": "AKIAZ7Q3EXAMPLE4KEY1",
+    }
+    with pytest.raises(ConfigurationError) as error:
+        build_definitions(environ)
+    message = str(error.value)
+    assert message.startswith("4 setting(s) of the finetune_assets code location are wrong:")
+    assert "Hunter2" not in message and "AKIAZ7Q3EXAMPLE4KEY1" not in message
+    assert "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together" in message
+
+
+def test_staging_inside_the_export_tree_is_refused(tmp_path):
+    environ = {
+        "FINETUNE_EXPORT_PATH": str(tmp_path / "exports"),
+        "FINETUNE_STAGING_PATH": str(tmp_path / "exports" / "s"),
+    }
+    with pytest.raises(ConfigurationError, match="FINETUNE_STAGING_PATH=.* is inside FINETUNE_EXPORT_PATH"):
+        build_definitions(environ)
+    bucket = {"FINETUNE_EXPORT_PATH": "s3://data/finetune", "FINETUNE_STAGING_PATH": "s3://data/finetune/_staging"}
+    with pytest.raises(ConfigurationError, match="the tree trainers read"):
+        build_definitions(bucket)
+    assert Settings.from_environment({**bucket, "FINETUNE_STAGING_PATH": "s3://data/staging"}).storage
+
+
+def test_good_settings_reach_the_resources():
+    settings = Settings.from_environment(
+        {"FINETUNE_MASK_NETWORK": "Yes", "FINETUNE_DB_LOCK_TIMEOUT": "5", "FINETUNE_VALIDATION_FRACTION": "0.25"}
+    )
+    resources = settings.resources()
+    assert resources["dataset_policy"].mask_network is True
+    assert resources["dataset_policy"].validation_fraction == 0.25
+    assert resources["aiops_db"].lock_timeout == 5 and settings.uses_demo_database
+
+
+def test_a_run_on_the_demo_database_says_so(tmp_path):
+
+    instance = DagsterInstance.ephemeral()
+    demo = AiopsDatabase(demo_path=str(tmp_path / "demo.sqlite"))
+    storage = local_storage(tmp_path / "exports")
+    resources = {"aiops_db": demo, "export_storage": storage, "dataset_policy": DatasetPolicy()}
+    result = materialize([*LINEAGE_ASSETS, *ASSET_CHECKS], partition_key=WEEK, instance=instance, resources=resources)
+    warnings = [
+        entry.user_message
+        for entry in instance.all_logs(result.run_id)
+        if "AIOPS_DATABASE_URL is unset" in entry.user_message
+    ]
+    assert len(warnings) == 1 and "embedded demo database" in warnings[0]
+    assert materialization_metadata(result, "successful_evidence")["source"] == "demo"
+    assert materialization_metadata(result, "export_registry")["source"] == "demo"
+    [row] = audit_rows(f"sqlite:///{tmp_path / 'demo.sqlite'}")
+    assert row["metadata"]["source"] == "demo"
+
+
+def test_a_real_database_is_named_without_its_password(postgres_server, postgres_url, tmp_path):
+    week = Week(postgres_url)
+    week.evidence("INC-1", "cpu 97%", at(days=1))
+    week.execution("INC-1", ["restart"], at(days=1))
+    week.save()
+    result = materialize_week(postgres_url, tmp_path)
+    source = materialization_metadata(result, "successful_evidence")["source"]
+    assert source.startswith("postgresql+psycopg://postgres:***@127.0.0.1:") and postgres_server.password not in source
+    assert audit_rows(postgres_url)[0]["metadata"]["source"] == source
