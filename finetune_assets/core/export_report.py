@@ -93,8 +93,9 @@ class ExportReport:
         first_line = self.lines + 1
         self._check_structure(batch, first_line)
         inputs, outputs = batch.column("input"), batch.column("output")
+        evidence_ids = pc.struct_field(batch.column("metadata"), "evidence_id")
         for column in (inputs, outputs):
-            scan_column(column, first_line, self.secrets)
+            scan_column(column, first_line, self.secrets, evidence_ids)
         self._ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").cast(pa.large_string()))
         self._digests += pair_digests(inputs, outputs)  # a null is reported above
         self._tokens.append(estimate_tokens(*(batch.column(key) for key in TEXT_KEYS)))

@@ -102,8 +102,10 @@ def assemble_pairs(
         stats.skipped_no_output += len(has_output) - batch.num_rows
         if not batch.num_rows:
             continue
-        inputs = redactor.redact_column(input_column(batch.column("evidence_summary")), stats.redactions)
-        outputs = redactor.redact_column(outputs, stats.redactions)
+        # Together: a secret named in the summary is also redacted where the reasoning repeats it.
+        inputs, outputs = redactor.redact_pairs(
+            input_column(batch.column("evidence_summary")), outputs, stats.redactions
+        )
         digests.add(batch.column("ordinal").to_numpy(), pair_digests(inputs, outputs))
         columns = {
             "ordinal": batch.column("ordinal"),

@@ -1,91 +1,74 @@
-"""Secrets out of training text: typed placeholders, a column at a time.
+"""Secrets out of training text: typed placeholders, and every value found redacted wherever else it
+appears in the same pair.
 
-Patterns are RE2 expressions (Arrow's regex engine), applied in order. A pattern's first capturing
-group, when it has one, is the text to keep in front of the secret (``password=``, ``Bearer ``,
-``postgres://user:``), a second group the text to keep after it (the ``@`` before a host); the
-secret in between becomes ``[REDACTED:<type>]``. RE2 finds the rows that
-hold anything at all in one pass, so clean rows cost a single scan.
+One RE2 pass over a whole column (Arrow's regex engine) finds the rows that hold anything at all, so
+clean rows cost a single scan. Only those rows are then redacted, one at a time, by the same engine
+(the ``re2`` module): each rule's secret becomes ``[REDACTED:<type>]`` while the text it matched around
+the secret stays, and each secret value of six characters or more is also replaced where it appears
+again in the pair without its key (a password given in a log line, then repeated in the reasoning).
 """
 
+import math
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import re2
+
+from .secret_rules import (
+    BARE_AWS_SECRET,
+    CJK,
+    COMMAND_LINES,
+    EMAIL,
+    KEYED,
+    NETWORK,
+    PASSWORD_HASHES,
+    STRUCTURAL,
+    VENDOR_TOKENS,
+    SecretRule,
+    maintained_rules,
+)
 
 PLACEHOLDER = "[REDACTED:{}]"
-# A value after "key=" or "key: ": quoted, or up to white space or a separator. It never starts with
-# "[", so a placeholder written by an earlier rule is not redacted twice.
-_VALUE = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s"'\[\]{}<>,;&]+)"""
-_ASSIGN = r"""["']?[ \t]*[:=][ \t]*"""
-
-
-def _keyed(keys: str) -> str:
-    # The keyword anywhere in the key (DB_PASSWORD, dbPassword, SecretAccessKey, api_key_id), but
-    # a lower-case tail makes another word: "tokens: 4096" and "passwordless: true" stay.
-    return rf"(\b[A-Za-z0-9_.-]*(?i:{keys})(?:[_.-][A-Za-z0-9_.-]*|[A-Z][A-Za-z0-9_.-]*)?{_ASSIGN}){_VALUE}"
-
-
-# (type, pattern), most specific first: a URL's password goes before e-mail addresses could claim
-# "pass@host", a private key block before anything inside it.
-SECRET_RULES: tuple[tuple[str, str], ...] = (
-    ("private_key", r"(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*)"),
-    ("url_credentials", r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@\[\]]*:)[^\s/?#@\[\]]+(@)"),
-    (
-        "authorization",
-        r"(?i)(authorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:bearer|basic|token|digest)[ \t]+)[A-Za-z0-9._~+/=-]+",
-    ),
-    ("bearer_token", r"(?i)(\bbearer[ \t]+)[A-Za-z0-9._~+/-]*[0-9._~+/-][A-Za-z0-9._~+/-]*=*"),
-    ("jwt", r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
-    ("aws_access_key_id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}\b"),
-    ("aws_secret_access_key", r"(?i)(aws_?secret_?(?:access_?)?key" + _ASSIGN + r"[\"']?)[A-Za-z0-9/+]{40}"),
-    ("github_token", r"\b(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
-    ("gitlab_token", r"\bgl(?:pat|dt|rt|ptt|ft|cbt|imt|oas|soat)-[A-Za-z0-9_-]{20,}"),
-    ("slack_token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/[A-Za-z0-9/]+"),
-    ("openai_api_key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
-    ("password", _keyed("password|passwd|passphrase|pwd")),
-    ("secret", _keyed("secret|client_secret|secret_key|private_key")),
-    ("token", _keyed("token|access_token|refresh_token|auth_token")),
-    ("api_key", _keyed("api_key|apikey|api-key|access_key|access_key_id")),
-    ("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
-)
-# Kept by default: the model needs addresses and host names to reason about an incident.
-NETWORK_RULES: tuple[tuple[str, str], ...] = (
-    ("ip_address", r"\b(?:\d{1,3}\.){3}\d{1,3}\b"),
-    # IPv6 in full (eight groups) or shortened with "::"; clock times such as 12:30:45 stay.
-    (
-        "ip_address",
-        r"\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}\b"
-        r"|\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?\b",
-    ),
-    ("hostname", r"\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\b"),
-)
+# A shorter value is not distinctive: propagating password=admin would blank every "admin".
+MIN_PROPAGATED = 6
+# Kubernetes Secret manifests: every value under data: or stringData: is a secret, whatever its key.
+K8S_SECRET_KIND = re.compile(r"(?m)^\s*kind:\s*Secret\s*$")
+K8S_DATA_LINE = re.compile(r"^(?P<indent>[ \t]*)(?:data|stringData):[ \t]*$")
+K8S_ENTRY = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[\w.-]+):[ \t]*(?P<value>\S.*?)[ \t]*$")
+K8S_BLOCK = r"(?m)^[ \t]*(?:data|stringData):[ \t]*$"
+WORD = "A-Za-z0-9_"
 
 
 class RedactionPatternError(ValueError):
-    """An extra pattern from configuration that RE2 cannot compile."""
+    """An extra pattern from configuration that RE2 cannot compile, or that matches nothing at all."""
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A compiled rule: where its secret is in a match, and what to keep around it."""
+
     kind: str
     pattern: str
+    source: str
+    compiled: object  # re2 pattern
+    configured: bool = False  # from configuration: a first group is kept before the secret, a second after
+    shape: bool = False
 
-    @property
-    def replacement(self) -> str:
-        before = r"\1" if _has_group(self.pattern, 1) else ""
-        after = r"\2" if _has_group(self.pattern, 2) else ""
-        return before + PLACEHOLDER.format(self.kind) + after
-
-
-def _has_group(pattern: str, number: int) -> bool:
-    probe = pa.array([""], pa.string())
-    try:
-        pc.replace_substring_regex(probe, pattern=pattern, replacement=f"\\{number}")
-    except pa.ArrowInvalid:
-        return False
-    return True
+    def secret_span(self, match) -> tuple[int, int]:
+        if "secret" in self.compiled.groupindex:
+            return match.span(self.compiled.groupindex["secret"])
+        if self.configured:
+            start = match.end(1) if self.compiled.groups >= 1 and match.start(1) >= 0 else match.start()
+            end = match.start(2) if self.compiled.groups >= 2 and match.start(2) >= 0 else match.end()
+            return start, end
+        # A maintained pattern: a first group that starts after the match does is the secret.
+        if self.compiled.groups >= 1 and match.start(1) > match.start():
+            return match.span(1)
+        return match.span()
 
 
 # One-character strings (and none): a match that leaves the character in place and still leaves its
@@ -102,7 +85,7 @@ def _matches_empty(pattern: str) -> bool:
     )
 
 
-def _validated(kind: str, pattern: str) -> Rule:
+def _compiled(kind: str, pattern: str, source: str, configured: bool = False, shape: bool = False) -> Rule:
     try:
         pc.match_substring_regex(pa.array([""], pa.string()), pattern=pattern)
     except pa.ArrowInvalid as error:
@@ -112,31 +95,166 @@ def _validated(kind: str, pattern: str) -> Rule:
         raise RedactionPatternError(
             f"redaction pattern for {kind!r} can match the empty string: make it match a secret"
         )
-    return Rule(kind, pattern)
+    return Rule(kind, pattern, source, re2.compile(pattern), configured, shape)
+
+
+def shannon_bits(text: str) -> float:
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def looks_like_aws_secret(value: str) -> bool:
+    """A bare 40-character key: upper and lower case and digits, spread like random bytes."""
+    return (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+        and shannon_bits(value) >= 4.5
+    )
+
+
+CHECKS = {BARE_AWS_SECRET.pattern: looks_like_aws_secret}
+
+
+def built_in_rules(mask_network: bool = False) -> list[SecretRule]:
+    """This project's rules and the maintained vendor patterns, in the order they run."""
+    return [
+        *STRUCTURAL,
+        *PASSWORD_HASHES,
+        *VENDOR_TOKENS,
+        *maintained_rules(),
+        *COMMAND_LINES,
+        *CJK,
+        *KEYED,
+        BARE_AWS_SECRET,
+        EMAIL,
+        *(NETWORK if mask_network else ()),
+    ]
 
 
 class Redactor:
     """Replaces secrets with typed placeholders and counts them per type."""
 
     def __init__(self, extra_patterns: Mapping[str, str] | None = None, mask_network: bool = False):
-        rules = [*SECRET_RULES, *(extra_patterns or {}).items(), *(NETWORK_RULES if mask_network else ())]
-        self.rules = tuple(_validated(kind, pattern) for kind, pattern in rules)
-        self._any = "|".join(f"(?:{rule.pattern})" for rule in self.rules)
+        built_in = [_compiled(r.kind, r.pattern, r.source, shape=r.shape) for r in built_in_rules(False)]
+        extra = [_compiled(kind, pattern, "configuration", True) for kind, pattern in (extra_patterns or {}).items()]
+        network = [_compiled(rule.kind, rule.pattern, rule.source) for rule in (NETWORK if mask_network else ())]
+        self.rules: tuple[Rule, ...] = (*built_in, *extra, *network)
+        anchored = [rule.pattern for rule in self.rules if not rule.shape] + [K8S_BLOCK]
+        shapes = [rule.pattern for rule in self.rules if rule.shape]
+        self._unions = ["|".join(f"(?:{pattern})" for pattern in group) for group in (anchored, shapes) if group]
+
+    def hits(self, column: pa.Array) -> pa.Array:
+        """True for the rows that may hold a secret: a pass over the column per union of rules."""
+        found = [pc.match_substring_regex(column, pattern=union).fill_null(False) for union in self._unions]
+        return found[0] if len(found) == 1 else pc.or_(*found)
+
+    def redact_pairs(self, inputs: pa.Array, outputs: pa.Array, counts: Counter) -> tuple[pa.Array, pa.Array]:
+        """Both columns redacted, a pair's values propagated between its input and its output."""
+        hit = pc.or_(self.hits(inputs), self.hits(outputs))
+        if not pc.any(hit).as_py():
+            return inputs, outputs
+        pairs = zip(inputs.filter(hit).to_pylist(), outputs.filter(hit).to_pylist(), strict=True)
+        redacted = [self.redact_texts(pair, counts) for pair in pairs]
+        return (
+            pc.replace_with_mask(inputs, hit, pa.array([pair[0] for pair in redacted], inputs.type)),
+            pc.replace_with_mask(outputs, hit, pa.array([pair[1] for pair in redacted], outputs.type)),
+        )
 
     def redact_column(self, column: pa.Array, counts: Counter) -> pa.Array:
-        """The column with every secret replaced; ``counts`` gains the number replaced per type."""
-        hit = pc.match_substring_regex(column, pattern=self._any).fill_null(False)
+        """The column with every secret replaced, each row on its own; ``counts`` gains the number per type."""
+        hit = self.hits(column)
         if not pc.any(hit).as_py():
             return column
-        rows = column.filter(hit)
-        for rule in self.rules:
-            found = pc.sum(pc.count_substring_regex(rows, pattern=rule.pattern)).as_py() or 0
-            if found:
-                counts[rule.kind] += found
-                rows = pc.replace_substring_regex(rows, pattern=rule.pattern, replacement=rule.replacement)
-        return pc.replace_with_mask(column, hit, rows.cast(column.type))
+        rows = [self.redact_texts([text], counts)[0] for text in column.filter(hit).to_pylist()]
+        return pc.replace_with_mask(column, hit, pa.array(rows, column.type))
 
     def redact(self, text: str, counts: Counter | None = None) -> str:
-        return self.redact_column(pa.array([text], pa.large_string()), Counter() if counts is None else counts)[
-            0
-        ].as_py()
+        return self.redact_texts([text], Counter() if counts is None else counts)[0]
+
+    def redact_texts(self, texts: Sequence[str | None], counts: Counter) -> list[str | None]:
+        """The texts of one pair, redacted together: a value found in one is replaced in all."""
+        values: dict[str, str] = {}
+        redacted = [None if text is None else self._apply_rules(text, values, counts) for text in texts]
+        propagated = {value: kind for value, kind in values.items() if len(value) >= MIN_PROPAGATED}
+        if propagated:
+            redacted = [None if text is None else _by_value(text, propagated, counts) for text in redacted]
+        return redacted
+
+    def _apply_rules(self, text: str, values: dict[str, str], counts: Counter) -> str:
+        text = _kubernetes_secret_blocks(text, values, counts)
+        for rule in self.rules:
+            text = _substitute(rule, text, values, counts)
+        return text
+
+    def sources(self) -> dict[str, list[str]]:
+        """Which rule set each type comes from, for the README and the card."""
+        found: dict[str, list[str]] = {}
+        for rule in self.rules:
+            found.setdefault(rule.source, []).append(rule.kind)
+        return {source: sorted(set(kinds)) for source, kinds in found.items()}
+
+
+def _substitute(rule: Rule, text: str, values: dict[str, str], counts: Counter) -> str:
+    check = CHECKS.get(rule.pattern)
+    pieces, position = [], 0
+    for match in rule.compiled.finditer(text):
+        start, end = rule.secret_span(match)
+        secret = text[start:end]
+        if start == end or (check is not None and not check(secret)):
+            continue
+        pieces += [text[position:start], PLACEHOLDER.format(rule.kind)]
+        position = end
+        counts[rule.kind] += 1
+        values.setdefault(_unquoted(secret), rule.kind)
+    return "".join(pieces) + text[position:] if pieces else text
+
+
+def _unquoted(value: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
+
+
+def _kubernetes_secret_blocks(text: str, values: dict[str, str], counts: Counter) -> str:
+    """Every value under ``data:`` or ``stringData:`` of a Secret manifest in the text, including the
+    lines of a multi-line value (``key: |``)."""
+    if not K8S_SECRET_KIND.search(text):
+        return text
+    lines = text.split("\n")
+    block, multiline = None, None  # indentation of the data: line, of a key whose value spans lines
+    for number, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip(" \t"))
+        if not line.strip():
+            continue
+        if multiline is not None and indent > multiline:
+            lines[number] = line[:indent] + PLACEHOLDER.format("kubernetes_secret")
+            counts["kubernetes_secret"] += 1
+            continue
+        multiline = None
+        if (start := K8S_DATA_LINE.match(line)) is not None:
+            block = len(start["indent"])
+            continue
+        if block is None or indent <= block:
+            block = None
+            continue
+        entry = K8S_ENTRY.match(line)
+        if entry is None or entry["value"].startswith("[REDACTED:"):
+            continue
+        if entry["value"] in ("|", ">", "|-", ">-", "|+", ">+"):
+            multiline = indent
+            continue
+        lines[number] = f"{entry['indent']}{entry['key']}: {PLACEHOLDER.format('kubernetes_secret')}"
+        counts["kubernetes_secret"] += 1
+        values.setdefault(_unquoted(entry["value"]), "kubernetes_secret")
+    return "\n".join(lines)
+
+
+def _by_value(text: str, values: Mapping[str, str], counts: Counter) -> str:
+    """Each value, wherever it appears again, becomes its placeholder; a value that begins (or ends)
+    with a letter or digit must not be part of a longer word there."""
+    for value in sorted(values, key=len, reverse=True):
+        before = f"(?<![{WORD}])" if value[0] in WORD or value[0].isalnum() else ""
+        after = f"(?![{WORD}])" if value[-1] in WORD or value[-1].isalnum() else ""
+        pattern = re.compile(before + re.escape(value) + after)
+        text, replaced = pattern.subn(PLACEHOLDER.format(values[value]).replace("\\", "\\\\"), text)
+        counts[values[value]] += replaced
+    return text

@@ -152,3 +152,112 @@ def test_a_column_keeps_nulls_and_untouched_rows():
     counts = Counter()
     assert Redactor().redact_column(column, counts).to_pylist() == ["clean", None, "password=[REDACTED:password]"]
     assert counts == {"password": 1}
+
+
+# What the issue found in registered files, each now a placeholder: (text, secret, expected, type).
+ISSUE_CASES = [
+    ("mysql -u root -pS3cretPass -h db", "S3cretPass", "mysql -u root -p[REDACTED:password] -h db", "password"),
+    (
+        "redis-cli -h cache -a myRedisPass42 ping",
+        "myRedisPass42",
+        "redis-cli -h cache -a [REDACTED:password] ping",
+        "password",
+    ),
+    ("run --password Tr0ub4dor3x --yes", "Tr0ub4dor3x", "run --password [REDACTED:password] --yes", "password"),
+    ("sshpass -p 'Sup3r!pw' ssh ops@h", "Sup3r!pw", "sshpass -p [REDACTED:password] ssh ops@h", "password"),
+    ("curl -u admin:Adm1nPass! https://h", "Adm1nPass!", "curl -u admin:[REDACTED:password] https://h", "password"),
+    ("docker login -u ci -p D0ckerPw9 reg", "D0ckerPw9", "docker login -u ci -p [REDACTED:password] reg", "password"),
+    ("PGPASSWORD=pgS3cret psql", "pgS3cret", "PGPASSWORD=[REDACTED:password] psql", "password"),
+    ("export DB_PASS=dbpass123", "dbpass123", "export DB_PASS=[REDACTED:password]", "password"),
+    ("env DEPLOY_KEY=k3yValue99 ./go", "k3yValue99", "env DEPLOY_KEY=[REDACTED:api_key] ./go", "api_key"),
+    ("密碼：abc12345 已失效", "abc12345", "密碼：[REDACTED:password] 已失效", "password"),
+    ("密码=xyz98765", "xyz98765", "密码=[REDACTED:password]", "password"),
+    ("口令: kouling123", "kouling123", "口令: [REDACTED:password]", "password"),
+    ("金鑰: jinyao-9988", "jinyao-9988", "金鑰: [REDACTED:password]", "password"),
+    ("令牌 tokenVALUE77", "tokenVALUE77", "令牌 [REDACTED:password]", "password"),
+    ("パスワード: pAss9word", "pAss9word", "パスワード: [REDACTED:password]", "password"),
+    ("비밀번호: pw1234abc", "pw1234abc", "비밀번호: [REDACTED:password]", "password"),
+    ("password：FullWidthPw88", "FullWidthPw88", "password：[REDACTED:password]", "password"),
+    ("credentials: user/P@ssw0rd!", "P@ssw0rd!", "credentials: [REDACTED:credentials]", "credentials"),
+    (
+        "admin:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/",
+        "HqJZimcKQFAMYayBlzkrA/",
+        "admin:[REDACTED:password_hash]",
+        "password_hash",
+    ),
+    ("key sk_live_4eC39HqLyjWDarjtT1zdp7dc", "4eC39HqLyjWDarjtT1zdp7dc", "key [REDACTED:stripe_key]", "stripe_key"),
+    ("key rk_live_4eC39HqLyjWDarjtT1zdp7dc", "4eC39HqLyjWDarjtT1zdp7dc", "key [REDACTED:stripe_key]", "stripe_key"),
+    ("key sk_test_4eC39HqLyjWDarjtT1zdp7dc", "4eC39HqLyjWDarjtT1zdp7dc", "key [REDACTED:stripe_key]", "stripe_key"),
+    (
+        "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "[REDACTED:sendgrid_api_key]",
+        "sendgrid_api_key",
+    ),
+    (f"pasted {AWS_SECRET} here", AWS_SECRET, "pasted [REDACTED:aws_secret_access_key] here", "aws_secret_access_key"),
+    (
+        "kind: Secret\nstringData:\n  db-pass: P@ssw0rd!\n  user: admin\nmetadata:\n  name: db",
+        "P@ssw0rd!",
+        "kind: Secret\nstringData:\n  db-pass: [REDACTED:kubernetes_secret]\n  user: [REDACTED:kubernetes_secret]\n"
+        "metadata:\n  name: db",
+        "kubernetes_secret",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "text, secret, expected, kind", ISSUE_CASES, ids=[c[3] + str(i) for i, c in enumerate(ISSUE_CASES)]
+)
+def test_command_lines_cjk_key_words_hashes_and_vendor_tokens_become_placeholders(text, secret, expected, kind):
+    counts = Counter()
+    redacted = Redactor().redact(text, counts)
+    assert redacted == expected and secret not in redacted and counts[kind] >= 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mysql -u root -p orders  (the password typed at the prompt)",
+        "密碼 已重設，請用者自行登入",  # "the password was reset": prose, no value
+        "kind: ConfigMap\ndata:\n  LOG_LEVEL: debug",
+        "docker login --password-stdin registry",
+        "commit 3f2b8c1e8d2a4f7b9c3e1a2b3c4d5e6f7a8b9c0d and uuid 3f2b8c1e-8d2a-4f7b-9c3e-1a2b3c4d5e6f",
+        "bypass: true, passed: 3, compass: north",
+    ],
+)
+def test_look_alikes_without_a_secret_are_left_alone(text):
+    counts = Counter()
+    assert Redactor().redact(text, counts) == text and not counts
+
+
+@pytest.mark.parametrize("keyed_in", ["input", "output"])
+def test_a_value_found_keyed_on_one_side_is_redacted_bare_on_the_other(keyed_in):
+    keyed = "db login failed: password=Winter2026!x for app"
+    bare = "[AI 決策]\nrotate the credential Winter2026!x on all replicas"
+    inputs, outputs = (keyed, bare) if keyed_in == "input" else (bare, keyed)
+    counts = Counter()
+    got_in, got_out = Redactor().redact_pairs(pa.array([inputs]), pa.array([outputs]), counts)
+    assert "Winter2026!x" not in got_in[0].as_py() + got_out[0].as_py()
+    bare_side = (got_out if keyed_in == "input" else got_in)[0].as_py()
+    assert "rotate the credential [REDACTED:password] on all replicas" in bare_side
+    assert counts["password"] == 2
+
+
+def test_values_are_propagated_only_within_their_own_pair_and_only_when_distinctive():
+    redactor = Redactor()
+    counts = Counter()
+    inputs = pa.array(["password=admin then admin logged in", "password=Hunter2-Pa55 ok", "Hunter2-Pa55 elsewhere"])
+    outputs = pa.array(["admin restarted it", "use Hunter2-Pa55x and xHunter2-Pa55", "nothing"])
+    got_in, got_out = redactor.redact_pairs(inputs, outputs, counts)
+    assert got_in[0].as_py() == "password=[REDACTED:password] then admin logged in"  # "admin": too short to follow
+    assert got_out[0].as_py() == "admin restarted it"
+    # Word boundaries as the value's own characters require: a longer word holding it stays.
+    assert got_out[1].as_py() == "use Hunter2-Pa55x and xHunter2-Pa55"
+    assert got_in[2].as_py() == "Hunter2-Pa55 elsewhere"  # another pair: nothing tells it is a secret
+
+
+def test_every_rule_says_where_it_comes_from():
+    sources = Redactor({"ticket": r"TCK-\d+"}).sources()
+    assert "finetune_assets" in sources and "configuration" in sources
+    maintained = [source for source in sources if source.startswith("detect-secrets ")]
+    assert len(maintained) >= 10 and "detect-secrets SendGridDetector" in maintained

@@ -88,3 +88,48 @@ def test_the_column_scan_finds_what_the_row_scan_finds():
             expected.add(line, kind)
     assert report.counts == expected.counts and report.counts["high_entropy"] >= 5
     assert report.examples == expected.examples
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("mysql -u root -pS3cretPass -h db", "command_line_credential"),
+        ("redis-cli -h cache -a myRedisPass42 ping", "command_line_credential"),
+        ("run --password Tr0ub4dor3x --yes", "command_line_credential"),
+        ("sshpass -p 'Sup3r!pw' ssh ops@h", "command_line_credential"),
+        ("curl -u admin:Adm1nPass! https://h", "command_line_credential"),
+        ("PGPASSWORD=pgS3cret9 psql", "credential_assignment"),
+        ("DB_PASS=dbpass123", "credential_assignment"),
+        ("密碼：abc12345", "cjk_credential"),
+        ("パスワード: pAss9word", "cjk_credential"),
+        ("password：FullWidthPw88", "credential_assignment"),
+        ("admin:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/", "password_hash"),
+        ("sk_test_4eC39HqLyjWDarjtT1zdp7dc", "stripe"),
+        ("SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "sendgrid"),
+        ("kind: Secret\nstringData:\n  db-pass: P@ssw0rd!\n", "kubernetes_secret"),
+    ],
+)
+def test_the_new_forms_are_found_by_the_scanners_own_rules(text, kind):
+    assert kind in text_findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://[REDACTED:github_token]@github.com/acme/ops",
+        "mysql -u root -p[REDACTED:password] and 密碼：[REDACTED:password]",
+        '{"SecretAccessKey": [REDACTED:secret]} password：[REDACTED:password]',
+        "kind: Secret\nstringData:\n  db-pass: [REDACTED:kubernetes_secret]\n",
+        "TLS cert renewed, SHA256 fingerprint wJcQyMPx19pJgCzuVuHKhWKPrFe/sJYvKNhxHq9ZkM3",
+    ],
+)
+def test_placeholders_and_named_digests_are_never_findings(text):
+    assert text_findings(text) == []
+
+
+def test_a_finding_names_its_line_and_evidence_never_the_value():
+    report = ScanReport()
+    column = pa.array(["fine", "db password: hunter2!x", "also fine"])
+    scan_column(column, 10, report, pa.array(["e-1", "e-2", "e-3"]))
+    assert report.examples == ["line 11 (evidence e-2): credential_assignment"] and report.evidence_ids == ["e-2"]
+    assert "hunter2" not in repr(report)

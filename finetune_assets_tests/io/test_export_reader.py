@@ -81,7 +81,8 @@ def test_duplicates_of_ids_and_of_pairs_are_counted(tmp_path):
 
 def test_secrets_are_reported_by_line(tmp_path):
     report = validate_alpaca_export(*write(tmp_path, [record(1), record(2, output="db password: hunter2!")]))
-    assert report.secrets.examples == ["line 2: credential_assignment"]
+    assert report.secrets.examples == ["line 2 (evidence evidence_id-2): credential_assignment"]
+    assert report.secrets.evidence_ids == ["evidence_id-2"]  # where, never what
 
 
 def test_token_lengths_estimate_ascii_and_chinese_and_count_lines_over_the_limit(tmp_path):

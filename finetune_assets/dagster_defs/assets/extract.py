@@ -74,12 +74,21 @@ def _extract_week(
     release(context, staging, asset_name)
     metadata = {
         "dagster/row_count": rows,
-        "preview": MetadataValue.md(batch_preview(tap.first, dataset_policy.redactor())),
+        "preview": MetadataValue.md(batch_preview(_without_raw_json(tap.first), dataset_policy.redactor())),
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
         "source": aiops_db.source,
     }
     return {**metadata, **counts}
+
+
+# Shown as the rules read them (the reasoning, the action), not as stored: inside JSON text a YAML block's
+# line breaks are escapes, and a preview must be redacted as the pairs are.
+RAW_JSON = ("output_json", "executed_steps")
+
+
+def _without_raw_json(batch: pa.RecordBatch | None) -> pa.RecordBatch | None:
+    return None if batch is None else batch.drop_columns([name for name in RAW_JSON if name in batch.schema.names])
 
 
 def successful_evidence(

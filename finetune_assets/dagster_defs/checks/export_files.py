@@ -19,6 +19,7 @@ from ...core.export_report import ExportReport, inference_problem
 from ...core.line_formats import LINE_SCHEMAS
 from ...core.records import CheckVerdict, ExportManifest, TrainerFile
 from ...io.export_reader import Reading, UnreadableExport, count_records, validate_alpaca_export
+from ...io.export_writer import trainer_folder
 from ...io.store import Store
 from ..failures import fail_without_retry_unless_transient
 from ..resources import DatasetPolicy, ExportStorage
@@ -43,6 +44,7 @@ EXPORT_CHECKS = {
     ),
     "token_lengths": ("Estimated tokens per line (offline estimate); warns when lines exceed the limit.", False),
 }
+EXAMPLE_IDS = 50
 BLOCKING = tuple(name for name, (_, blocking) in EXPORT_CHECKS.items() if blocking)
 Results = dict[str, tuple[bool, dict]]
 
@@ -69,6 +71,7 @@ def results_for_week(exports: Store, manifest: ExportManifest, token_limit: int)
             {
                 "found": report.secrets.found,
                 **{f"found_{k}": v for k, v in report.secrets.counts.items()},
+                "evidence_ids": MetadataValue.md(bullets(report.secrets.evidence_ids[:EXAMPLE_IDS])),
                 "where": MetadataValue.md(bullets(report.secrets.examples)),
             },
         ),
@@ -139,6 +142,20 @@ def _token_lengths(report: ExportReport, limit: int) -> tuple[bool, dict]:
     return summary["over_limit"] == 0, {f"tokens_{key}": value for key, value in summary.items()}
 
 
+def remove_export(exports: Store, manifest: ExportManifest) -> list[str]:
+    """Takes every file of the export out of the tree trainers read: each may hold the secret."""
+    removed = []
+    for file in manifest.files:
+        if exports.exists(file.path):
+            exports.remove(file.path)
+            removed.append(file.url)
+    folder = trainer_folder(manifest.snapshot.path)
+    if exports.exists(folder):
+        exports.remove_tree(folder)
+        removed.append(exports.url(folder))
+    return removed
+
+
 def bullets(items: list[str]) -> str:
     return "\n".join(f"- {item}" for item in items) or "_none_"
 
@@ -186,6 +203,13 @@ def export_file_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
                 manifest = records.read_manifest(week, export)
             results, sha256 = results_for_week(exports, manifest, dataset_policy.token_limit)
             passed = {name: ok for name, (ok, _) in results.items()}
+            if not passed["no_secrets_survive"] and manifest.snapshot is not None:
+                removed = remove_export(exports, manifest)
+                results["no_secrets_survive"][1]["removed"] = MetadataValue.md(bullets(removed))
+                context.log.warning(
+                    f"week {week}: a secret survived in export {export}: its files were removed from the export "
+                    f"tree ({len(removed)} file(s)); see no_secrets_survive for the evidence ids"
+                )
             records.write_verdict(week, CheckVerdict(export, context.run.run_id, passed, BLOCKING, sha256))
             release(context, staging, "jsonl_export_checks")
             per_week[week] = results

@@ -1,0 +1,202 @@
+"""The secrets the redactor knows, as RE2 patterns, each with where it comes from.
+
+Each rule's pattern names the secret with a group ``(?P<secret>…)``; what it matched around the
+secret (a key name, ``-p``, ``://user:``) is kept in front of or after the placeholder. Vendor token
+formats come from detect-secrets, a maintained scanner, read from its plugins when the redactor is
+built, so an upgrade brings new formats; this project adds what that scanner does not know (command
+lines, CJK key words, password hashes, keyed assignments, Kubernetes Secret blocks, and some vendors).
+Rules run in the order below: the most specific first, so a token is named by its vendor, not by the
+key it was assigned to.
+"""
+
+from dataclasses import dataclass
+
+OURS = "finetune_assets"
+
+# A value after a key: quoted, or up to white space or a separator. It never starts with "[", so a
+# placeholder an earlier rule wrote is not redacted twice.
+_VALUE = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s"'\[\]{}<>,;&]+)"""
+# ASCII or full-width colon or equals sign, with the quotes of a JSON or YAML key.
+_ASSIGN = r"""["']?[ \t]*[:=：＝][ \t]*"""
+# An option's value on a command line: quoted, or a word not starting with "-" (the next option).
+_ARGUMENT = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s"'\[\-][^\s"'\[]*)"""
+_CLI_PREFIX = r"[^\n|;&]*?[ \t]"  # the rest of the same command, up to the option
+
+
+@dataclass(frozen=True)
+class SecretRule:
+    kind: str
+    pattern: str
+    source: str = OURS
+    # A shape with no fixed text to anchor on (a run of 40 key characters, digits then a colon): in
+    # one RE2 union with the anchored rules, these make it fall back from its fast automaton, so the
+    # column scan looks for them in a union of their own.
+    shape: bool = False
+
+
+def _keyed(keys: str) -> str:
+    # The keyword anywhere in a key (DB_PASSWORD, dbPassword, SecretAccessKey, api_key_id), but a
+    # lower-case tail makes another word: "tokens: 4096" and "passwordless: true" stay.
+    return rf"\b[A-Za-z0-9_.-]*(?i:{keys})(?:[_.-][A-Za-z0-9_.-]*|[A-Z][A-Za-z0-9_.-]*)?{_ASSIGN}(?P<secret>{_VALUE})"
+
+
+def _segment_keyed(keys: str) -> str:
+    # A short keyword only as a whole segment of the key (DB_PASS, db-pass, pass), never inside a
+    # word (bypass, passed, compass).
+    return rf"(?:^|[^A-Za-z0-9])(?:[A-Za-z0-9]+[_.-])*(?i:{keys}){_ASSIGN}(?P<secret>{_VALUE})"
+
+
+STRUCTURAL = (
+    SecretRule(
+        "private_key",
+        r"(?s)(?P<secret>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*))",
+    ),
+    SecretRule("url_credentials", r"[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@\[\]]*:(?P<secret>[^\s/?#@\[\]]+)@"),
+    SecretRule(
+        "authorization",
+        r"(?i:authorization)[\"']?[ \t]*[:=][ \t]*[\"']?(?i:bearer|basic|token|digest)[ \t]+"
+        r"(?P<secret>[A-Za-z0-9._~+/=-]+)",
+    ),
+    SecretRule("bearer_token", r"(?i:\bbearer)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]*[0-9._~+/-][A-Za-z0-9._~+/-]*=*)"),
+)
+PASSWORD_HASHES = (
+    SecretRule("password_hash", r"(?P<secret>\$(?:1|5|6|apr1)\$[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{20,})"),
+    SecretRule("password_hash", r"(?P<secret>\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53})"),
+    SecretRule("password_hash", r"(?P<secret>\$y\$[./A-Za-z0-9]+\$[./A-Za-z0-9]+\$[./A-Za-z0-9]{20,})"),
+    SecretRule(
+        "password_hash", r"(?P<secret>\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+)"
+    ),
+    SecretRule("password_hash", r"(?P<secret>\$pbkdf2(?:-sha\d+)?\$\d+\$[./A-Za-z0-9+]+\$[./A-Za-z0-9+]+)"),
+    SecretRule("password_hash", r"(?P<secret>\{S?SHA\}[A-Za-z0-9+/]{20,}={0,2})"),
+)
+# Vendors the maintained rule set does not know, or not in every form (test keys, newer prefixes).
+VENDOR_TOKENS = (
+    SecretRule("stripe_key", r"\b(?P<secret>[sr]k_(?:live|test)_[0-9a-zA-Z]{16,})"),
+    SecretRule("google_api_key", r"\b(?P<secret>AIza[0-9A-Za-z_-]{35})"),
+    SecretRule("azure_sas_signature", r"[?&](?i:sig)=(?P<secret>[A-Za-z0-9%+/=]{20,})"),
+    SecretRule("azure_storage_key", r"(?i:AccountKey)=(?P<secret>[A-Za-z0-9+/=]{40,})"),
+    SecretRule("vault_token", r"\b(?P<secret>hv[sbr]\.[A-Za-z0-9_-]{24,}|s\.[A-Za-z0-9]{24}\b)"),
+    SecretRule("huggingface_token", r"\b(?P<secret>hf_[A-Za-z0-9]{30,})"),
+    SecretRule("anthropic_api_key", r"\b(?P<secret>sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{20,})"),
+    SecretRule("npm_token", r"\b(?P<secret>npm_[A-Za-z0-9]{36})"),
+    SecretRule(
+        "github_token", r"\b(?P<secret>(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"
+    ),
+    SecretRule("gitlab_token", r"\b(?P<secret>gl(?:pat|dt|rt|ptt|ft|cbt|imt|oas|soat)-[A-Za-z0-9_-]{20,})"),
+    SecretRule(
+        "slack_token", r"\b(?P<secret>xox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/[A-Za-z0-9/]+)"
+    ),
+    SecretRule("openai_api_key", r"\b(?P<secret>sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})"),
+    SecretRule("jwt", r"\b(?P<secret>eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)"),
+    SecretRule(
+        "aws_access_key_id", r"\b(?P<secret>(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16})\b"
+    ),
+    SecretRule(
+        "aws_secret_access_key",
+        r"(?i:aws_?secret_?(?:access_?)?key)" + _ASSIGN + r"[\"']?(?P<secret>[A-Za-z0-9/+]{40})",
+    ),
+)
+COMMAND_LINES = (
+    SecretRule(
+        "password",
+        r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb)\b"
+        + _CLI_PREFIX
+        + r"""-p(?P<secret>[^\s'"-][^\s'"]*|'[^'\n]+'|"[^"\n]+")""",
+    ),
+    SecretRule("password", rf"\bredis-cli\b{_CLI_PREFIX}-a[ \t]*(?P<secret>{_ARGUMENT})"),
+    SecretRule("password", rf"\bsshpass[ \t]+-p[ \t]*(?P<secret>{_ARGUMENT})"),
+    SecretRule("password", rf"\bdocker[ \t]+login\b{_CLI_PREFIX}-p[ \t]*(?P<secret>{_ARGUMENT})"),
+    SecretRule("password", rf"\bcurl\b{_CLI_PREFIX}(?:-u|--user)[ \t]*['\"]?[^\s:'\"]+:(?P<secret>[^\s'\"@]+)"),
+    SecretRule(
+        "password",
+        r"(?:^|[\s'\"])--(?i:password|passwd|pass|token|secret|api-key|apikey|access-token|auth-token|client-secret)"
+        rf"(?:=|[ \t]+)(?P<secret>{_ARGUMENT})",
+    ),
+)
+# Key words for a password or key in Chinese, Japanese and Korean, then a colon, an equals sign (ASCII
+# or full-width), "is" (是, 为, 為, は), or a space before a value written in ASCII.
+_CJK_KEYS = (
+    "密碼|密码|口令|密鑰|密钥|金鑰|金钥|秘鑰|秘钥|私鑰|私钥|令牌|憑證|凭证|憑據|凭据|通行碼|通行码|"
+    "パスワード|暗証番号|秘密鍵|トークン|비밀번호|암호|토큰|인증키"
+)
+CJK = (
+    SecretRule(
+        "password",
+        rf"(?:{_CJK_KEYS})[ \t]*(?:[:=：＝]|是|为|為|は|는|은)[ \t]*(?P<secret>[^\s，。；、,;'\"「」『』（）()\[]+)",
+    ),
+    SecretRule("password", rf"(?:{_CJK_KEYS})[ \t]+(?P<secret>[!-Z\\^-~][!-~]{{3,}})"),
+)
+KEYED = (
+    SecretRule("password", _keyed("password|passwd|passphrase|pwd")),
+    SecretRule("password", _segment_keyed("pass")),
+    SecretRule("credentials", _keyed("credentials|credential")),
+    SecretRule("secret", _keyed("secret|client_secret|secret_key|private_key")),
+    SecretRule("token", _keyed("token|access_token|refresh_token|auth_token")),
+    SecretRule("api_key", _keyed("api_key|apikey|api-key|access_key|access_key_id")),
+    # Environment assignments of any *_KEY (STRIPE_KEY=…, export DEPLOY_KEY=…).
+    SecretRule("api_key", rf"(?:^|[^A-Za-z0-9_])[A-Z][A-Z0-9_]*_KEY[ \t]*=[ \t]*(?P<secret>{_VALUE})"),
+)
+# A bare 40-character key in AWS's alphabet; it is redacted only if it also looks random
+# (``looks_like_aws_secret``), so base64 fingerprints and hashes in prose stay.
+BARE_AWS_SECRET = SecretRule(
+    "aws_secret_access_key", r"(?:^|[^A-Za-z0-9/+=])(?P<secret>[A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])", shape=True
+)
+EMAIL = SecretRule("email", r"(?P<secret>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+# Kept by default: the model needs addresses and host names to reason about an incident.
+NETWORK = (
+    SecretRule("ip_address", r"\b(?P<secret>(?:\d{1,3}\.){3}\d{1,3})\b"),
+    # IPv6 in full (eight groups) or shortened with "::"; clock times such as 12:30:45 stay.
+    SecretRule(
+        "ip_address",
+        r"\b(?P<secret>[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}"
+        r"|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?)\b",
+    ),
+    SecretRule("hostname", r"\b(?P<secret>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})\b"),
+)
+
+# detect-secrets plugins whose patterns serve here (vendor token formats). Left out: the entropy and
+# keyword plugins (this project's own rules decide those), Artifactory (its "AP…" pattern takes
+# ordinary words), the IP detector (network masking is a policy), and patterns RE2 cannot run.
+SHAPE_PLUGINS = {"DiscordBotTokenDetector", "MailchimpDetector", "TelegramBotTokenDetector", "TwilioKeyDetector"}
+MAINTAINED_PLUGINS = {
+    "AWSKeyDetector": "aws_key",
+    "AzureStorageKeyDetector": "azure_storage_key",
+    "BasicAuthDetector": "url_credentials",
+    "CloudantDetector": "cloudant_credentials",
+    "DiscordBotTokenDetector": "discord_bot_token",
+    "GitHubTokenDetector": "github_token",
+    "JwtTokenDetector": "jwt",
+    "MailchimpDetector": "mailchimp_api_key",
+    "NpmDetector": "npm_token",
+    "OpenAIDetector": "openai_api_key",
+    "PypiTokenDetector": "pypi_token",
+    "SendGridDetector": "sendgrid_api_key",
+    "SlackDetector": "slack_token",
+    "SoftlayerDetector": "softlayer_credentials",
+    "SquareOAuthDetector": "square_oauth_secret",
+    "StripeDetector": "stripe_key",
+    "TelegramBotTokenDetector": "telegram_bot_token",
+    "TwilioKeyDetector": "twilio_api_key",
+}
+
+
+def maintained_rules() -> tuple[SecretRule, ...]:
+    """The vendor patterns of the detect-secrets plugins above, as its installed version has them.
+
+    A plugin's pattern names no secret group: where its first group starts after the match does (a
+    key name or ``://user:`` before it), that group is the secret; otherwise the whole match is."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    plugins = {cls.__name__: cls for cls in get_mapping_from_secret_type_to_class().values()}
+    rules = []
+    for name, kind in MAINTAINED_PLUGINS.items():
+        for compiled in getattr(plugins[name](), "denylist", ()):
+            if _re2_can_run(compiled.pattern):
+                source = f"detect-secrets {name}"
+                rules.append(SecretRule(kind, compiled.pattern, source, shape=name in SHAPE_PLUGINS))
+    return tuple(rules)
+
+
+def _re2_can_run(pattern: str) -> bool:
+    """Lookarounds are Python-only; RE2 also caps repetition counts at 1,000."""
+    return not any(marker in pattern for marker in ("(?<", "(?=", "(?!", "(?#")) and "1024}" not in pattern
