@@ -13,6 +13,9 @@ from .weeks import TAIPEI
 
 INSTRUCTION = "根據以下 AIOps 情報摘要（EvidenceSnapshot），分析告警根因並提出具體的修復建議，說明修復動作的理由。"
 
+# Which evidence makes a pair (its repair verified) and whose session holds the decision.
+VERIFIED = "success"
+DECISION_ROLE = "coordinator"
 DECISION_HEADER = "[AI 決策]\n"
 ACTION_HEADER = "[執行動作]\n"
 RESULT_SUCCESS = "[執行結果] 成功"
@@ -44,7 +47,7 @@ class Evidence:
     incident_id: str
     summary: str
     collected_at: datetime
-    verification_result: str = "success"
+    verification_result: str = VERIFIED
     schema_version: str | None = None
     matched_playbook_id: str | None = None
     alertname: str | None = None

@@ -8,6 +8,7 @@ the secret stays, and each secret value of six characters or more is also replac
 again in the pair without its key (a password given in a log line, then repeated in the reasoning).
 """
 
+import functools
 import math
 import re
 from collections import Counter
@@ -31,6 +32,7 @@ from .secret_rules import (
     SecretRule,
     maintained_rules,
 )
+from .slices import on_slices
 
 PLACEHOLDER = "[REDACTED:{}]"
 # A shorter value is not distinctive: propagating password=admin would blank every "admin".
@@ -132,20 +134,36 @@ def built_in_rules(mask_network: bool = False) -> list[SecretRule]:
     ]
 
 
+def configured_rules(patterns: Mapping[str, str]) -> list[Rule]:
+    """The extra patterns from configuration, compiled; ``RedactionPatternError`` names the first bad one."""
+    return [_compiled(kind, pattern, "configuration", True) for kind, pattern in patterns.items()]
+
+
+@functools.cache
+def compiled_built_in_rules() -> tuple[Rule, ...]:
+    """Compiled once a process (about 0.3 s with detect-secrets' import): every step validates the
+    settings, and the step processes inherit this from the server they fork from."""
+    return tuple(_compiled(r.kind, r.pattern, r.source, shape=r.shape) for r in built_in_rules(False))
+
+
 class Redactor:
     """Replaces secrets with typed placeholders and counts them per type."""
 
     def __init__(self, extra_patterns: Mapping[str, str] | None = None, mask_network: bool = False):
-        built_in = [_compiled(r.kind, r.pattern, r.source, shape=r.shape) for r in built_in_rules(False)]
-        extra = [_compiled(kind, pattern, "configuration", True) for kind, pattern in (extra_patterns or {}).items()]
+        built_in = compiled_built_in_rules()
+        extra = configured_rules(extra_patterns or {})
         network = [_compiled(rule.kind, rule.pattern, rule.source) for rule in (NETWORK if mask_network else ())]
         self.rules: tuple[Rule, ...] = (*built_in, *extra, *network)
         anchored = [rule.pattern for rule in self.rules if not rule.shape] + [K8S_BLOCK]
         shapes = [rule.pattern for rule in self.rules if rule.shape]
         self._unions = ["|".join(f"(?:{pattern})" for pattern in group) for group in (anchored, shapes) if group]
+        self._which = _rule_set(self.rules)
 
     def hits(self, column: pa.Array) -> pa.Array:
         """True for the rows that may hold a secret: a pass over the column per union of rules."""
+        return on_slices(self._hits, column)
+
+    def _hits(self, column: pa.Array) -> pa.Array:
         found = [pc.match_substring_regex(column, pattern=union).fill_null(False) for union in self._unions]
         return found[0] if len(found) == 1 else pc.or_(*found)
 
@@ -183,9 +201,18 @@ class Redactor:
 
     def _apply_rules(self, text: str, values: dict[str, str], counts: Counter) -> str:
         text = _kubernetes_secret_blocks(text, values, counts)
-        for rule in self.rules:
+        # One pass tells which rules match at all; the others are not run. A placeholder a rule leaves
+        # matches no other rule, so the set found before any substitution is the set that would act.
+        matching = self._which.Match(text)
+        for rule in (self.rules[index] for index in sorted(matching)) if matching else self._unmatched(text):
             text = _substitute(rule, text, values, counts)
         return text
+
+    def _unmatched(self, text: str) -> tuple[Rule, ...]:
+        """RE2::Set answers nothing both for no match and for running out of memory: the first is
+        confirmed with the unions, else every rule runs."""
+        union_hit = any(re2.search(union, text) for union in self._unions)
+        return self.rules if union_hit else ()
 
     def sources(self) -> dict[str, list[str]]:
         """Which rule set each type comes from, for the README and the card."""
@@ -193,6 +220,14 @@ class Redactor:
         for rule in self.rules:
             found.setdefault(rule.source, []).append(rule.kind)
         return {source: sorted(set(kinds)) for source, kinds in found.items()}
+
+
+def _rule_set(rules: Sequence[Rule]) -> "re2.Set":
+    which = re2.Set.SearchSet()
+    for rule in rules:
+        which.Add(rule.pattern)
+    which.Compile()
+    return which
 
 
 def _substitute(rule: Rule, text: str, values: dict[str, str], counts: Counter) -> str:
@@ -252,6 +287,8 @@ def _by_value(text: str, values: Mapping[str, str], counts: Counter) -> str:
     """Each value, wherever it appears again, becomes its placeholder; a value that begins (or ends)
     with a letter or digit must not be part of a longer word there."""
     for value in sorted(values, key=len, reverse=True):
+        if value not in text:  # the common case: found once, where it is already a placeholder
+            continue
         before = f"(?<![{WORD}])" if value[0] in WORD or value[0].isalnum() else ""
         after = f"(?![{WORD}])" if value[-1] in WORD or value[-1].isalnum() else ""
         pattern = re.compile(before + re.escape(value) + after)

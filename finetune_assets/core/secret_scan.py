@@ -12,8 +12,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from .slices import on_slices
 
 TOKEN_SHAPES = {
     "aws_key_id": r"A[KS]IA[0-9A-Z]{16}",
@@ -60,7 +63,8 @@ K8S_SECRET = re.compile(
 )
 SHAPES = re.compile("|".join(f"(?P<{kind}>{shape})" for kind, shape in TOKEN_SHAPES.items()))
 # Credentials run from 30 to a few hundred characters; a longer run is data (an encoded blob).
-LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{30,1024}(?![A-Za-z0-9+/=_-])")
+LONG_TOKEN_MIN = 30
+LONG_TOKEN = re.compile(rf"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{{{LONG_TOKEN_MIN},1024}}(?![A-Za-z0-9+/=_-])")
 MIXED_CLASSES = re.compile(r"(?=[^A-Z]*[A-Z])(?=[^a-z]*[a-z])(?=[^0-9]*[0-9])")
 WORD = re.compile(r"[A-Z]?[a-z]{3,}")
 # A random-looking token named just before as a digest is data, not a credential (a certificate's
@@ -154,12 +158,36 @@ def text_findings(text: str, shapes: bool = True, assignments: bool = True, toke
 
 def scan_column(column: pa.Array, first_line: int, report: ScanReport, evidence_ids: pa.Array | None = None) -> None:
     """Scans one text column of a batch whose first row is line ``first_line`` of the file."""
-    indices = pc.indices_nonzero(pc.match_substring_regex(column, pattern=CANDIDATE).fill_null(False))
+    candidates = on_slices(lambda part: pc.match_substring_regex(part, pattern=CANDIDATE), column)
+    indices = pc.indices_nonzero(candidates.fill_null(False))
     if not len(indices):
         return
     rows = column.take(indices)
+    needs = {
+        name: pc.match_substring_regex(rows, pattern=p).to_numpy(zero_copy_only=False) for name, p in PREFILTERS.items()
+    }
+    needs["tokens"] &= _has_long_mixed_token(rows)
+    closer = np.flatnonzero(np.logical_or.reduce(list(needs.values())))
+    if not len(closer):
+        return
     ids = evidence_ids.take(indices).to_pylist() if evidence_ids is not None else [None] * len(indices)
-    needs = [pc.match_substring_regex(rows, pattern=p).to_numpy(zero_copy_only=False) for p in PREFILTERS.values()]
-    for index, text, evidence_id, *flags in zip(indices.to_pylist(), rows.to_pylist(), ids, *needs, strict=True):
-        for kind in text_findings(text, *flags):
-            report.add(first_line + index, kind, evidence_id)
+    texts, positions = rows.to_pylist(), indices.to_pylist()
+    for row in closer.tolist():
+        for kind in text_findings(texts[row], *(bool(flags[row]) for flags in needs.values())):
+            report.add(first_line + positions[row], kind, ids[row])
+
+
+def _has_long_mixed_token(rows: pa.Array) -> np.ndarray:
+    """Which rows hold a run of token characters as long as LONG_TOKEN's with an upper-case letter and
+    a digit, as ``text_findings`` sees the text (placeholders read as a word): a row-wise prefilter
+    would pass a short ``HTTP5xxSpike`` and a long lower-case hash alike."""
+    neutral = pc.replace_substring_regex(rows, pattern=PLACEHOLDERS.pattern, replacement=NEUTRAL)
+    runs = pc.split_pattern_regex(neutral, pattern=f"[^{_TOKEN[1:-1]}]+")
+    tokens = pc.list_flatten(runs)
+    long_mixed = pc.and_(
+        pc.greater_equal(pc.utf8_length(tokens), LONG_TOKEN_MIN),
+        pc.and_(pc.match_substring_regex(tokens, pattern="[A-Z]"), pc.match_substring_regex(tokens, pattern="[0-9]")),
+    ).fill_null(False)
+    found = np.zeros(len(rows), dtype=bool)
+    found[pc.list_parent_indices(runs).filter(long_mixed).to_numpy()] = True
+    return found

@@ -122,7 +122,7 @@ STORAGE_ENVIRONMENT = {
 class Settings:
     partitions_start_date: str = DEFAULT_START_DATE
     schedule_running: bool = False
-    executor: str = "multiprocess"
+    executor: str = "in_process"
     uses_demo_database: bool = True
     database: dict = field(default_factory=dict)
     policy: dict = field(default_factory=dict)
@@ -148,7 +148,7 @@ class Settings:
 
         start = read("FINETUNE_PARTITIONS_START_DATE", _monday, DEFAULT_START_DATE)
         running = read(FEATURE_FLAG, _boolean, False)
-        executor = read("FINETUNE_EXECUTOR", _executor, "multiprocess")
+        executor = read("FINETUNE_EXECUTOR", _executor, "in_process")
         database = {
             name: value
             for name, (var, parse) in DATABASE_ENVIRONMENT.items()

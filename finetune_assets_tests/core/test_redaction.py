@@ -261,3 +261,27 @@ def test_every_rule_says_where_it_comes_from():
     assert "finetune_assets" in sources and "configuration" in sources
     maintained = [source for source in sources if source.startswith("detect-secrets ")]
     assert len(maintained) >= 10 and "detect-secrets SendGridDetector" in maintained
+
+
+class _OutOfMemorySet:
+    """RE2::Set's answer when its DFA runs out of memory: no match at all."""
+
+    def Match(self, text):  # noqa: N802 (RE2's own name)
+        return None
+
+
+@pytest.mark.parametrize("text, secret, expected, kind", CASES[:12])
+def test_a_rule_set_that_answers_nothing_falls_back_to_every_rule(text, secret, expected, kind):
+    normal, starved = Redactor(), Redactor()
+    starved._which = _OutOfMemorySet()
+    counts = Counter()
+    assert starved.redact(text, counts) == normal.redact(text) and secret not in starved.redact(text)
+    assert counts[kind] >= 1
+
+
+def test_the_rule_set_runs_only_the_rules_that_match():
+    redactor = Redactor()
+    text = "login failed: password=Hunter2Hunter2 from 10.0.0.8"
+    matching = redactor._which.Match(text)
+    assert matching and len(matching) < len(redactor.rules) / 4
+    assert "Hunter2Hunter2" not in redactor.redact(text)

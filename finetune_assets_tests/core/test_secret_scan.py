@@ -6,6 +6,7 @@ import string
 import pyarrow as pa
 import pytest
 
+from finetune_assets.core import secret_scan
 from finetune_assets.core.redaction import Redactor
 from finetune_assets.core.secret_scan import ScanReport, scan_column, text_findings
 
@@ -75,6 +76,7 @@ def test_the_column_scan_finds_what_the_row_scan_finds():
         f"中文{token(36)}中文 and HTTP5xxSpike",  # non-ASCII around a token
         f"two: {token(50)} {token(60)} and pwd: {token(12)}",  # tokens and an assignment
         "HTTP5xxSpike K8sNodeNotReady " + "a1b2c3d4" * 6,  # mixed but short, long but lower case
+        f"{token(20)}[REDACTED:password]{token(15)}",  # one run once the placeholder reads as a word
         None,
         "",
     ]
@@ -88,6 +90,21 @@ def test_the_column_scan_finds_what_the_row_scan_finds():
             expected.add(line, kind)
     assert report.counts == expected.counts and report.counts["high_entropy"] >= 5
     assert report.examples == expected.examples
+
+
+def test_only_rows_with_something_to_look_at_reach_the_python_scan(monkeypatch):
+    looked_at = []
+
+    def counting(text, *flags):
+        looked_at.append(text)
+        return text_findings(text, *flags)
+
+    monkeypatch.setattr(secret_scan, "text_findings", counting)
+    ordinary = ["[HTTP5xxSpike] worker-3 " + "9f86d081884c7d659a2feaa0c55ad015" * 3] * 500
+    secret = "the key is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    report = ScanReport()
+    scan_column(pa.array([*ordinary, secret], pa.large_string()), 1, report)
+    assert looked_at == [secret] and report.counts == {"high_entropy": 1}
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ WRONG = [
         "2026-01-06",
         "FINETUNE_PARTITIONS_START_DATE='2026-01-06' is not valid: accepted: a Monday",
     ),
-    ("FINETUNE_EXECUTOR", "celery", "FINETUNE_EXECUTOR='celery' is not valid: accepted: multiprocess, k8s"),
+    ("FINETUNE_EXECUTOR", "celery", "FINETUNE_EXECUTOR='celery' is not valid: accepted: in_process, multiprocess, k8s"),
     (
         "FINETUNE_DB_LOCK_TIMEOUT",
         "-1",

@@ -77,6 +77,7 @@ def test_the_documented_cli_runs_the_multiprocess_executor_against_the_bucket(
         "AIOPS_DATABASE_URL": postgres_url,
         "FINETUNE_EXPORT_PATH": f"s3://{s3_bucket}/exports",
         "FINETUNE_STAGING_PATH": f"s3://{s3_bucket}/staging",
+        "FINETUNE_EXECUTOR": "multiprocess",
         "DAGSTER_HOME": str(home),
     }
     output = subprocess.run(COMMAND, env=env, cwd=tmp_path, capture_output=True, text=True)

@@ -1,25 +1,32 @@
-"""Benchmark: floor (PostgreSQL's own COPY export), legacy (N+1 queries) and the pipeline (the CLI).
+"""Benchmark: the floor (PostgreSQL's own one-query export, fastest of its forms), the legacy pattern
+(N+1 queries) and the pipeline (the CLI), on one synthetic database per size; then an empty week.
 
-python -m finetune_assets.devtools.benchmark                 # N = 100k, 300k, 1M
+python -m finetune_assets.devtools.benchmark                 # N = 100k, 300k, 1M: the README's table
 python -m finetune_assets.devtools.benchmark --sizes 100000  # one size
+
+Prints a Markdown table, the details of each size and a verdict on each target; exits 1 if a target
+measured in this run was missed.
 """
 
 import argparse
-import hashlib
 import shutil
 import signal
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 from ..local_postgres import LocalPostgres
-from .floor import export_floor
+from .floor import fastest_floor
 from .legacy import best_case_rows_per_second, legacy_rows_per_second
-from .process_tree import run_measured
+from .pipeline import run_pipeline
+from .report import SizeResult, details, table, verdict_lines, verdicts
 from .synthetic import generate
 
 WEEK = "2026-11-09"
+# Nothing is generated after the measured week: the week that follows it is empty.
+EMPTY_WEEK = (date.fromisoformat(WEEK) + timedelta(days=7)).isoformat()
 SERVER_SETTINGS = {
     "shared_buffers": "1GB",
     "work_mem": "64MB",
@@ -28,92 +35,51 @@ SERVER_SETTINGS = {
 }
 
 
-def pipeline_command() -> list[str]:
-    dagster = Path(sys.executable).with_name("dagster")
-    return [
-        str(dagster if dagster.exists() else shutil.which("dagster")),
-        "asset",
-        "materialize",
-        "-m",
-        "finetune_assets",
-        "--select",
-        "successful_evidence*",
-        "--partition",
-        WEEK,
-    ]
-
-
-def run_pipeline(url: str, workdir: Path, attempt: int):
-    home = workdir / f"dagster_home_{attempt}"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    exports = workdir / f"exports_{attempt}"
-    env = {
-        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-        "HOME": str(workdir),
-        "AIOPS_DATABASE_URL": url,
-        "FINETUNE_EXPORT_PATH": str(exports),
-        "DAGSTER_HOME": str(home),
-    }
-    measured = run_measured(pipeline_command(), env, workdir)
-    if measured.returncode != 0:
-        raise RuntimeError(f"pipeline failed:\n{measured.output[-4000:]}")
-    [export] = list((exports / WEEK).glob("*.jsonl"))
-    data_digest, lines = hashlib.sha256(), 0
-    with open(export, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            data_digest.update(chunk)
-            lines += chunk.count(b"\n")
-    shutil.rmtree(exports)
-    return measured, lines, data_digest.hexdigest()
-
-
-def measure(n: int, legacy_sample: int, runs: int) -> str:
+def measure(n: int, legacy_sample: int, runs: int, empty_week: bool) -> tuple[SizeResult, float | None]:
     workdir = Path(tempfile.mkdtemp(prefix=f"finetune-bench-{n}-"))
     try:
         with LocalPostgres(settings=SERVER_SETTINGS) as server:
             began = time.perf_counter()
             generate(server.dsn(), n, WEEK)
-            generated = time.perf_counter() - began
-
-            floors = []
-            for _ in range(runs):
-                began = time.perf_counter()
-                floor_lines, _ = export_floor(server.dsn(), WEEK, workdir / "floor.jsonl")
-                floors.append(time.perf_counter() - began)
+            print(f"N={n:,}: generated in {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
+            floor, floors = fastest_floor(server.dsn(), WEEK, workdir / "floor.jsonl", runs)
+            (workdir / "floor.jsonl").unlink()
             legacy = legacy_rows_per_second(server.url(), WEEK, legacy_sample)
             legacy_best = best_case_rows_per_second(server.dsn(), WEEK, legacy_sample)
-            pipelines = [run_pipeline(server.url(), workdir, attempt) for attempt in range(runs)]
+            pipelines = [run_pipeline(server.url(), workdir, WEEK) for _ in range(runs)]
+            empty = (
+                min(run_pipeline(server.url(), workdir, EMPTY_WEEK).measured.seconds for _ in range(runs))
+                if empty_week
+                else None
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-    floor_seconds = min(floors)
-    best, lines, _ = min(pipelines, key=lambda run: run[0].seconds)
-    peak = max(run[0].peak_rss_bytes for run in pipelines)
-    identical = len({digest for _, _, digest in pipelines}) == 1
-    rows_per_second = lines / best.seconds
-    return (
-        f"N={n:>9,} | generate {generated:6.1f} s | floor {floor_seconds:6.2f} s ({floor_lines:,} lines) | "
-        f"legacy {legacy:7,.0f} rows/s (best case {legacy_best:,.0f}) | "
-        f"pipeline {best.seconds:6.2f} s, {rows_per_second:9,.0f} rows/s, "
-        f"peak RSS {peak / 2**20:5.0f} MiB, {lines:,} lines | "
-        f"pipeline/floor time {best.seconds / floor_seconds:4.2f} | "
-        f"pipeline/legacy rows/s {rows_per_second / legacy:5.1f} (vs best case {rows_per_second / legacy_best:4.1f}) | "
-        f"identical bytes across runs: {'yes' if identical else 'NO'}"
-    )
+    return SizeResult(n, floor, floors, pipelines, legacy, legacy_best), empty
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,300000,1000000", help="comma-separated N values")
     parser.add_argument("--legacy-sample", type=int, default=3000, help="evidences timed with the N+1 pattern")
-    parser.add_argument("--runs", type=int, default=2, help="floor and pipeline runs per size (best is shown)")
+    parser.add_argument("--runs", type=int, default=2, help="runs of each floor form and of the pipeline (best counts)")
     args = parser.parse_args(argv)
     # A stopped benchmark still stops its PostgreSQL server (the with-blocks run on SystemExit).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    for n in (int(size) for size in args.sizes.split(",")):
-        print(measure(n, args.legacy_sample, args.runs), flush=True)
-    return 0
+    results, empty = [], None
+    for position, n in enumerate(int(size) for size in args.sizes.split(",")):
+        result, measured_empty = measure(n, args.legacy_sample, args.runs, empty_week=position == 0)
+        results.append(result)
+        empty = measured_empty if measured_empty is not None else empty
+        print(details(result), file=sys.stderr, flush=True)
+    print(table(results))
+    print()
+    for result in results:
+        print(details(result))
+    print(f"empty week {EMPTY_WEEK}: {empty:.2f} s through the CLI (best of {args.runs})")
+    print("targets:")
+    found = verdicts(results, empty)
+    print("\n".join(verdict_lines(found)))
+    return 1 if any(met is False for _, met in found) else 0
 
 
 if __name__ == "__main__":

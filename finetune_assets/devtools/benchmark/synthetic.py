@@ -12,7 +12,8 @@ ALERTS = (
 
 # One incident per evidence: incidents 1..n fall in the measured week, n+1..2n in the four weeks before.
 # Summaries are about 500 bytes of mixed Chinese and English; one in fifty repeats an earlier one
-# with the same repair, so the week has real duplicates.
+# with the same repair, so the week has real duplicates; one in fifty carries a credential (a
+# `mysql -p` password or a bearer token), so redaction's per-row path is measured too.
 GENERATE = f"""
 INSERT INTO incidents
 SELECT 'INC-' || lpad(g::text, 9, '0'),
@@ -25,7 +26,10 @@ SELECT md5('evidence' || g)::uuid,
        'INC-' || lpad(g::text, 9, '0'),
        'success',
        '[' || ({ALERTS})[1 + k % 8] || '] 節點 worker-' || k % 97 || ' 發生告警，Pod payments-api-' || k % 1013
-           || ' restarted ' || k % 17 || ' times; ' || repeat(md5(k::text) || ' 記憶體使用率升高 ', 8),
+           || ' restarted ' || k % 17 || ' times; ' || repeat(md5(k::text) || ' 記憶體使用率升高 ', 8)
+           || CASE g % 100 WHEN 7 THEN ' 已執行 mysql -h db-' || k % 7 || ' -u app -p' || left(md5('pw' || g), 16)
+                           WHEN 57 THEN ' curl -H "Authorization: Bearer ' || md5('tk' || g) || md5('tk' || k) || '"'
+                           ELSE '' END,
        CASE WHEN g <= %(n)s THEN %(week_start)s::timestamptz + (g - 1) * (604799.0 / %(n)s) * interval '1 second'
             ELSE %(week_start)s::timestamptz - (1 + g % 4) * interval '7 days' + (g % 604799) * interval '1 second' END,
        'v1',
