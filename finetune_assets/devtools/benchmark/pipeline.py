@@ -17,6 +17,7 @@ class PipelineRun:
     measured: Measured
     lines: int
     sha256: str
+    steps: dict[str, float]  # step key -> seconds from its start to its success, from the event log
 
 
 def pipeline_command(week: str) -> list[str]:
@@ -66,4 +67,22 @@ def run_pipeline(url: str, workdir: Path, week: str) -> PipelineRun:
                 digest.update(chunk)
                 lines += chunk.count(b"\n")
     shutil.rmtree(exports, ignore_errors=True)  # an empty week writes no folder
-    return PipelineRun(measured, lines, digest.hexdigest())
+    return PipelineRun(measured, lines, digest.hexdigest(), step_seconds(Path(env["DAGSTER_HOME"])))
+
+
+def step_seconds(home: Path) -> dict[str, float]:
+    """How long each step of the instance's latest run took, in the order they started."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    with DagsterInstance.from_config(str(home)) as instance:
+        [run] = instance.get_runs(limit=1)
+        started: dict[str, float] = {}
+        took: dict[str, float] = {}
+        for entry in instance.all_logs(
+            run.run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS}
+        ):
+            if entry.dagster_event.event_type == DagsterEventType.STEP_START:
+                started[entry.step_key] = entry.timestamp
+            else:
+                took[entry.step_key] = entry.timestamp - started[entry.step_key]
+    return {key: took[key] for key in started if key in took}

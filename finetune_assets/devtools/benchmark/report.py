@@ -77,7 +77,12 @@ def details(result: SizeResult) -> str:
         f"N={result.n:,}: {result.best.lines:,} lines (the floor's {result.floor.lines:,}: it collapses no "
         f"duplicates); floor forms, best of each: {floor_forms(result)}; legacy pattern {legacy:,.0f} rows/s "
         f"(best case {result.legacy_best_case:,.0f}), the pipeline {result.rows_per_second / legacy:.1f} x its rows/s"
+        f"; steps of the best run: {step_list(result.best.steps)}"
     )
+
+
+def step_list(steps: dict[str, float]) -> str:
+    return ", ".join(f"{key} {seconds:.2f} s" for key, seconds in steps.items())
 
 
 def verdicts(results: list[SizeResult], empty_week_seconds: float | None) -> list[tuple[str, bool | None]]:
