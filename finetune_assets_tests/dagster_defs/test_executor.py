@@ -1,6 +1,9 @@
-"""The executor: every step in a process of its own, forked from a server that preloaded what steps need."""
+"""The executor: steps in the run's process by default; each in a process of its own, forked from a
+server that preloaded what steps need, when asked."""
 
 import importlib
+import subprocess
+import sys
 
 import pyarrow as pa
 import pytest
@@ -21,3 +24,40 @@ def test_a_step_chooses_arrows_allocator_when_its_storage_starts(tmp_path):
     pa.set_memory_pool(pa.system_memory_pool())
     ExportStorage(export_path=str(tmp_path)).setup_for_execution(build_init_resource_context())
     assert pa.default_memory_pool().backend_name == arrow_memory.configure() == "jemalloc"
+
+
+def _executor_of(environ: dict):
+    from finetune_assets.dagster_defs.definitions import build_definitions
+
+    return build_definitions(environ).resolve_job_def("weekly_finetune_export").executor_def
+
+
+def test_steps_run_in_the_runs_own_process_unless_told_otherwise(tmp_path):
+    environ = {"FINETUNE_EXPORT_PATH": str(tmp_path / "exports")}
+    assert _executor_of(environ).name == "in_process"
+    multiprocess = _executor_of({**environ, "FINETUNE_EXECUTOR": "multiprocess"})
+    assert multiprocess.name == "multiprocess"
+    config = multiprocess.apply_config_mapping({}).value["config"]  # the forkserver and what it preloads
+    assert config["start_method"]["forkserver"]["preload_modules"] == list(PRELOADED_MODULES)
+
+
+def test_loading_the_code_location_compiles_no_built_in_rule(tmp_path):
+    # Every process that loads the location (webserver, daemon, each run) would pay for it; only the
+    # configured patterns need checking before any work.
+    code = (
+        "import sys; from finetune_assets.dagster_defs.definitions import build_definitions; "
+        "build_definitions({'FINETUNE_EXPORT_PATH': sys.argv[1], 'FINETUNE_REDACTION_PATTERNS': "
+        "'{\"ticket\": \"TICKET-[0-9]{6}\"}'}); print('detect_secrets' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert loaded.stdout.strip() == "False"
+
+
+def test_the_forkserver_compiles_the_built_in_rules_once_for_every_step():
+    code = (
+        "import sys, finetune_assets.dagster_defs.step_warmup; from finetune_assets.core import redaction; "
+        "print(redaction.compiled_built_in_rules.cache_info().currsize, 'detect_secrets' in sys.modules)"
+    )
+    warmed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert warmed.stdout.split() == ["1", "True"], warmed.stderr[-2000:]
