@@ -38,31 +38,17 @@ DECISION_ORDER = "s.created_at DESC, s.id DESC"
 ACTION_ORDER = "x.created_at DESC, x.id DESC"
 
 
-def _distinct_on(columns: str, table: str, order: str, restriction: str, role: str = "") -> str:
-    alias = table.split()[-1]
-    return f"""(SELECT DISTINCT ON ({alias}.incident_id) {columns} FROM {table}
-        WHERE {restriction}{role} ORDER BY {alias}.incident_id, {order})"""
+def _distinct_on(week_incidents) -> str:
+    """Both latest rows as DISTINCT ON subqueries; ``week_incidents(alias)`` gives what restricts a
+    table to the week's incidents: a join to add to its FROM clause, and a condition."""
 
+    def latest(columns: str, table: str, alias: str, order: str, condition: str = "") -> str:
+        joined, restriction = week_incidents(alias)
+        return f"""(SELECT DISTINCT ON ({alias}.incident_id) {columns} FROM {table} {alias}{joined}
+        WHERE {restriction}{condition} ORDER BY {alias}.incident_id, {order})"""
 
-def _cte_joins(restrict) -> str:
-    """Both latest rows as DISTINCT ON subqueries, each restricted to the week's incidents by ``restrict``."""
-    role = " AND s.agent_role = %(role)s"
-    decision = _distinct_on(DECISION_COLUMNS, "agent_sessions s", DECISION_ORDER, restrict("s"), role)
-    action = _distinct_on(ACTION_COLUMNS, "auto_repair_executions x", ACTION_ORDER, restrict("x"))
-    return f"LEFT JOIN {decision} decision USING (incident_id) LEFT JOIN {action} action USING (incident_id)"
-
-
-def _joined_distinct_on() -> str:
-    """DISTINCT ON over an inner join with the week's incidents, instead of a semi-join."""
-
-    def latest(columns: str, table: str, order: str, role: str = "") -> str:
-        alias = table.split()[-1]
-        return f"""(SELECT DISTINCT ON ({alias}.incident_id) {columns}
-            FROM {table} JOIN (SELECT DISTINCT incident_id FROM ev) week USING (incident_id)
-            WHERE true{role} ORDER BY {alias}.incident_id, {order})"""
-
-    decision = latest(DECISION_COLUMNS, "agent_sessions s", DECISION_ORDER, " AND s.agent_role = %(role)s")
-    action = latest(ACTION_COLUMNS, "auto_repair_executions x", ACTION_ORDER)
+    decision = latest(DECISION_COLUMNS, "agent_sessions", "s", DECISION_ORDER, " AND s.agent_role = %(role)s")
+    action = latest(ACTION_COLUMNS, "auto_repair_executions", "x", ACTION_ORDER)
     return f"LEFT JOIN {decision} decision USING (incident_id) LEFT JOIN {action} action USING (incident_id)"
 
 
@@ -77,14 +63,18 @@ def _lateral() -> str:
 
 
 FORMS = {
-    "IN": _cte_joins(lambda alias: f"{alias}.incident_id IN (SELECT incident_id FROM ev)"),
-    "EXISTS": _cte_joins(
+    "IN": _distinct_on(lambda alias: ("", f"{alias}.incident_id IN (SELECT incident_id FROM ev)")),
+    "EXISTS": _distinct_on(
         lambda alias: (
-            f"EXISTS (SELECT 1 FROM incident_evidence e WHERE e.incident_id = {alias}.incident_id AND{WEEK_FILTER})"
+            "",
+            f"EXISTS (SELECT 1 FROM incident_evidence e WHERE e.incident_id = {alias}.incident_id AND{WEEK_FILTER})",
         )
     ),
     "LATERAL LIMIT 1": _lateral(),
-    "DISTINCT ON join": _joined_distinct_on(),
+    # An inner join with the week's incidents instead of a semi-join.
+    "DISTINCT ON join": _distinct_on(
+        lambda alias: (" JOIN (SELECT DISTINCT incident_id FROM ev) week USING (incident_id)", "true")
+    ),
 }
 
 
