@@ -24,6 +24,15 @@ from finetune_assets.db.schema import (
 
 LINEAGE_ASSETS, ASSET_CHECKS = lineage(weekly_partitions())
 ASSETS = {asset.key.to_user_string(): asset for asset in LINEAGE_ASSETS}
+# The weekly assets a backfill of the whole lineage names, in lineage order.
+LINEAGE_KEYS = [
+    "successful_evidence",
+    "coordinator_decisions",
+    "repair_actions",
+    "training_pairs",
+    "jsonl_export",
+    "export_registry",
+]
 WEEK = "2026-11-09"
 WEEK_START = datetime(2026, 11, 9, tzinfo=TAIPEI)
 

@@ -20,17 +20,9 @@ from ..newcomer import (
     wait_for_backfill,
     wait_for_run,
 )
-from ..seed import Week, at, audit_rows, export_files
+from ..seed import LINEAGE_KEYS, Week, at, audit_rows, export_files
 
 WEEKS = ["2026-10-26", "2026-11-02", "2026-11-09"]
-LINEAGE = [
-    "successful_evidence",
-    "coordinator_decisions",
-    "repair_actions",
-    "training_pairs",
-    "jsonl_export",
-    "export_registry",
-]
 SOURCES = ["incidents", "incident_evidence", "agent_sessions", "auto_repair_executions", "finetune_exports"]
 pytestmark = pytest.mark.e2e
 DOCUMENTED_SCREENSHOT = REPOSITORY / "docs" / "lineage.png"
@@ -101,7 +93,7 @@ def stack(postgres_server, tmp_path_factory):
 def backfill(stack):
     """A three-week backfill and, launched by hand at the same moment, a run of its last week."""
     port = stack["state"].port
-    backfill_id = launch_backfill(port, WEEKS, LINEAGE, "three weeks, end to end")
+    backfill_id = launch_backfill(port, WEEKS, LINEAGE_KEYS, "three weeks, end to end")
     by_hand = launch_week(port, "weekly_finetune_export", WEEKS[-1])
     status = wait_for_backfill(port, backfill_id)
     stack["by_hand"] = (by_hand, wait_for_run(port, by_hand))
@@ -221,7 +213,7 @@ def test_the_readme_directions_lead_to_the_lineage_its_checks_and_the_export_che
             # Groups start collapsed; Alt+E is the graph's own "Expand all groups".
             page.mouse.click(1200, 250)
             page.keyboard.press("Alt+e")
-            for name in LINEAGE + SOURCES:
+            for name in LINEAGE_KEYS + SOURCES:
                 page.locator(f'[data-tooltip="{name}"]').first.wait_for(timeout=60_000)
             # The latest week's checks, as the graph shows them on the export assets.
             page.get_by_text("5 / 5 Passed").first.wait_for(timeout=60_000)

@@ -19,19 +19,11 @@ from ..newcomer import (
     readme_command,
     wait_for_backfill,
 )
-from ..seed import export_files, read_lines
+from ..seed import LINEAGE_KEYS, export_files, read_lines
 
 pytestmark = pytest.mark.e2e
 
 WEEK = "2026-11-09"
-LINEAGE = [
-    "successful_evidence",
-    "coordinator_decisions",
-    "repair_actions",
-    "training_pairs",
-    "jsonl_export",
-    "export_registry",
-]
 RUNS = "{ runsOrError { ... on Runs { results { runId status } } } }"
 
 
@@ -68,7 +60,7 @@ def test_down_stops_every_process_and_keeps_the_data_and_the_exports(tmp_path):
 
     _stack(clone, "up", "--aiops-demo", "--port", port)
     try:
-        backfill = launch_backfill(int(port), [WEEK], LINEAGE, "one week on the stack")
+        backfill = launch_backfill(int(port), [WEEK], LINEAGE_KEYS, "one week on the stack")
         assert wait_for_backfill(int(port), backfill) == "COMPLETED_SUCCESS"
     finally:
         state = json.loads(state_file.read_text())

@@ -15,18 +15,10 @@ from finetune_assets.devtools.local_postgres import free_port
 from finetune_assets.devtools.stack import default_signals, wait_for_webserver
 
 from ..newcomer import clean_environment, fresh_clone, git_status, launch_backfill, readme_command, wait_for_backfill
-from ..seed import export_files, read_lines
+from ..seed import LINEAGE_KEYS, export_files, read_lines
 
 pytestmark = pytest.mark.e2e
 
-LINEAGE = [
-    "successful_evidence",
-    "coordinator_decisions",
-    "repair_actions",
-    "training_pairs",
-    "jsonl_export",
-    "export_registry",
-]
 # Dagster's own CLI announces, before any project code loads, that `dg launch` supersedes it.
 DAGSTER_CLI_NOTICE = re.compile(r".*SupersessionWarning: Function `asset_materialize_command` is superseded.*\n.*\n")
 
@@ -112,7 +104,7 @@ def test_dagster_dev_serves_the_code_location_and_a_backfill_completes(clone):
         wait_for_webserver(port)
         week = latest_complete_week()
         before = set(export_files(clone / ".finetune_demo" / "exports", week))
-        backfill = launch_backfill(port, [week], LINEAGE, "a newcomer's first backfill")
+        backfill = launch_backfill(port, [week], LINEAGE_KEYS, "a newcomer's first backfill")
         assert wait_for_backfill(port, backfill) == "COMPLETED_SUCCESS", (clone.parent / "dagster_dev.log").read_text()
         [export] = set(export_files(clone / ".finetune_demo" / "exports", week)) - before
         assert len(read_lines(export)) > 10
