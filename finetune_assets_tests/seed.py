@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, insert, select
 from finetune_assets.core.weeks import TAIPEI
 from finetune_assets.dagster_defs.definitions import lineage
 from finetune_assets.dagster_defs.partitions import weekly_partitions
-from finetune_assets.dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
+from finetune_assets.dagster_defs.resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
 from finetune_assets.db.registry import EXPORT_TYPE
 from finetune_assets.db.schema import (
     agent_sessions,
@@ -150,6 +150,7 @@ def resources(database_url: str, export_path: Path | ExportStorage, policy: Data
         "aiops_db": AiopsDatabase(url=database_url),
         "export_storage": storage,
         "dataset_policy": policy or DatasetPolicy(),
+        "corpus_policy": CorpusPolicy(),
     }
 
 

@@ -1,6 +1,7 @@
 """The dataset card (README.md) and LLaMA-Factory's dataset_info.json for one export."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .records import TrainerFile
@@ -43,25 +44,23 @@ def dataset_name(week: str, suffix: str) -> str:
 
 
 def dataset_info(summary: ExportSummary) -> dict:
+    return llama_factory_entries(lambda file: dataset_name(summary.week, file.export_type), summary.files)
+
+
+def llama_factory_entries(name_of: Callable[[TrainerFile], str], files: list[TrainerFile]) -> dict:
     """dataset_info.json: one entry per file in this folder, so the folder works wherever it is copied."""
-    info = {}
-    for file in summary.files:
-        info[dataset_name(summary.week, file.export_type)] = {
-            "file_name": file.name,
-            **LLAMA_FACTORY_FORMATS[file.trainer_format],
-        }
-    return info
+    return {name_of(file): {"file_name": file.name, **LLAMA_FACTORY_FORMATS[file.trainer_format]} for file in files}
 
 
-def _front_matter(summary: ExportSummary) -> list[str]:
+def front_matter(formats: list[str], files: list[TrainerFile]) -> list[str]:
     """Hugging Face `datasets` reads the configs, so `load_dataset(<this folder>, "<format>")` works."""
     lines = ["---", "configs:"]
-    for trainer_format in summary.formats:
-        files = [file for file in summary.files if file.trainer_format == trainer_format]
-        if not files:
+    for trainer_format in formats:
+        chosen = [file for file in files if file.trainer_format == trainer_format]
+        if not chosen:
             continue
         lines += [f"- config_name: {trainer_format}", "  data_files:"]
-        lines += [f"  - split: {file.split}\n    path: {file.name}" for file in files]
+        lines += [f"  - split: {file.split}\n    path: {file.name}" for file in chosen]
     return [*lines, "---", ""]
 
 
@@ -79,7 +78,7 @@ def dataset_card(summary: ExportSummary) -> str:
             split_counts[file.split] = file.records
     return "\n".join(
         [
-            *_front_matter(summary),
+            *front_matter(summary.formats, summary.files),
             f"# AIOps fine-tuning data, week {summary.week}",
             "",
             "Verified-successful incident repairs as supervised fine-tuning pairs (instruction, input = the",
@@ -90,7 +89,7 @@ def dataset_card(summary: ExportSummary) -> str:
             f"skipped (no reasoning, no repair): {stats['skipped_no_output']};"
             f" duplicates collapsed: {stats['duplicates']}; exported: {stats['exported']}",
             f"- Split: by `{summary.split_key}`, {summary.validation_fraction:.0%} of groups to validation "
-            f"(train {_lines(split_counts['train'])}, validation {_lines(split_counts['validation'])}); "
+            f"(train {lines_of(split_counts['train'])}, validation {lines_of(split_counts['validation'])}); "
             "a group is never on both sides and keeps its side in every week",
             f"- Formats: {', '.join(summary.formats)}",
             f"- Split from the week's snapshot of {summary.snapshot_records} lines, sha256 `{summary.snapshot_sha256}`",
@@ -113,7 +112,7 @@ def dataset_card(summary: ExportSummary) -> str:
     )
 
 
-def _lines(count: int) -> str:
+def lines_of(count: int) -> str:
     return f"{count} line" if count == 1 else f"{count} lines"
 
 

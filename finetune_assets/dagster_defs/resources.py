@@ -188,3 +188,44 @@ class DatasetPolicy(ConfigurableResource):
                 "dataset policy: " + "; ".join(f"{name}: {what}" for name, what in problems), allow_retries=False
             )
         return self
+
+
+class CorpusPolicy(ConfigurableResource):
+    """How the training corpus is built from the registered weeks, and when a week looks unusual."""
+
+    weeks: int | None = Field(
+        default=None, description="FINETUNE_CORPUS_WEEKS: build from the last N registered weeks; unset: all of them."
+    )
+    near_duplicate_threshold: float = Field(
+        default=0.85, description="FINETUNE_CORPUS_NEAR_DUPLICATE_THRESHOLD: Jaccard similarity (0 to 1, above 0)."
+    )
+    cluster_keep: int = Field(
+        default=3,
+        description="FINETUNE_CORPUS_CLUSTER_KEEP: pairs kept per near-duplicate cluster, the most recent; "
+        "0 turns near-duplicate removal off.",
+    )
+    health_factor: float = Field(
+        default=2.0,
+        description="FINETUNE_WEEK_HEALTH_FACTOR: a week whose pair count or skip rate is more than this many times "
+        "above or below the median of the 8 weeks before it gets a warning.",
+    )
+
+    def problems(self) -> list[tuple[str, str]]:
+        problems = []
+        if self.weeks is not None and self.weeks <= 0:
+            problems.append(("weeks", f"{self.weeks} is not a positive number of weeks"))
+        if not 0 < self.near_duplicate_threshold <= 1:
+            problems.append(
+                ("near_duplicate_threshold", f"{self.near_duplicate_threshold} is not above 0 and at most 1")
+            )
+        if self.cluster_keep < 0:
+            problems.append(("cluster_keep", f"{self.cluster_keep} is below 0"))
+        if self.health_factor <= 1:
+            problems.append(("health_factor", f"{self.health_factor} is not above 1"))
+        return problems
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        if problems := self.problems():
+            raise Failure(
+                "corpus policy: " + "; ".join(f"{name}: {what}" for name, what in problems), allow_retries=False
+            )

@@ -19,7 +19,7 @@ from ..core.weeks import is_monday
 from ..db.connection import url_problem
 from .executor import EXECUTORS
 from .partitions import DEFAULT_START_DATE
-from .resources import AiopsDatabase, DatasetPolicy, ExportStorage
+from .resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
 
 FEATURE_FLAG = "AIOPS_P3_FINETUNE_EXPORT"
 TRUE_WORDS = ("true", "1", "yes")
@@ -54,6 +54,18 @@ def _fraction(text: str) -> float:
 
 def _positive_int(text: str) -> int:
     return _number(text, int, lambda value: value > 0, "a whole number above 0, such as 16385")
+
+
+def _count(text: str) -> int:
+    return _number(text, int, lambda value: value >= 0, "a whole number, 0 or above, such as 3")
+
+
+def _threshold(text: str) -> float:
+    return _number(text, float, lambda value: 0 < value <= 1, "a number above 0 and at most 1, such as 0.85")
+
+
+def _factor(text: str) -> float:
+    return _number(text, float, lambda value: value > 1, "a number above 1, such as 2")
 
 
 def _seconds(text: str) -> float:
@@ -107,6 +119,12 @@ DATABASE_ENVIRONMENT = {
     "lock_timeout": ("FINETUNE_DB_LOCK_TIMEOUT", _seconds),
     "statement_timeout": ("FINETUNE_DB_STATEMENT_TIMEOUT", _seconds),
 }
+CORPUS_ENVIRONMENT = {
+    "weeks": ("FINETUNE_CORPUS_WEEKS", _positive_int),
+    "near_duplicate_threshold": ("FINETUNE_CORPUS_NEAR_DUPLICATE_THRESHOLD", _threshold),
+    "cluster_keep": ("FINETUNE_CORPUS_CLUSTER_KEEP", _count),
+    "health_factor": ("FINETUNE_WEEK_HEALTH_FACTOR", _factor),
+}
 # Object-store settings reach the resource as EnvVars: the credentials are secrets.
 STORAGE_ENVIRONMENT = {
     "export_path": "FINETUNE_EXPORT_PATH",
@@ -127,6 +145,7 @@ class Settings:
     database: dict = field(default_factory=dict)
     policy: dict = field(default_factory=dict)
     storage: dict = field(default_factory=dict)  # resource field -> variable, for the ones that are set
+    corpus: dict = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> "Settings":
@@ -157,6 +176,9 @@ class Settings:
         policy = {
             name: value for name, (var, parse) in POLICY_ENVIRONMENT.items() if (value := read(var, parse)) is not None
         }
+        corpus = {
+            name: value for name, (var, parse) in CORPUS_ENVIRONMENT.items() if (value := read(var, parse)) is not None
+        }
         for variable in (
             "FINETUNE_EXPORT_PATH",
             "FINETUNE_STAGING_PATH",
@@ -174,7 +196,7 @@ class Settings:
                 + "\n- ".join(problems)
             )
         storage = {name: variable for name, variable in STORAGE_ENVIRONMENT.items() if environ.get(variable)}
-        return cls(start, running, executor, url is None, database, policy, storage)
+        return cls(start, running, executor, url is None, database, policy, storage, corpus)
 
     def resources(self) -> dict:
         url = {} if self.uses_demo_database else {"url": EnvVar("AIOPS_DATABASE_URL")}
@@ -182,6 +204,7 @@ class Settings:
             "aiops_db": AiopsDatabase(**url, **self.database),
             "export_storage": ExportStorage(**{name: EnvVar(variable) for name, variable in self.storage.items()}),
             "dataset_policy": DatasetPolicy(**self.policy),
+            "corpus_policy": CorpusPolicy(**self.corpus),
         }
 
 

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.json as pj
 
@@ -59,14 +60,27 @@ def read_json_lines(
 ) -> Iterator[pa.RecordBatch]:
     """The file's lines as batches of ``schema``: a value of another type, or a key outside it, fails
     here rather than in training. ``reading`` (when given) gets the schema a loader that infers types
-    would see in the first piece, and the sha256 of every byte read.
+    would see in the first piece, and the sha256 of every byte read."""
+    for _, batch in read_lines(store, path, schema, reading):
+        yield batch
+
+
+def read_lines(
+    store: Store, path: str, schema: pa.Schema | None, reading: Reading | None = None
+) -> Iterator[tuple[pa.LargeStringArray, pa.RecordBatch | None]]:
+    """The file a piece at a time: its lines as stored (each with its newline), and, given a
+    ``schema``, the same lines parsed, row for row.
 
     Each piece is parsed on its own: Arrow's streaming reader reads ahead without bound."""
     digest = hashlib.sha256()
 
-    def parsed() -> Iterator[pa.RecordBatch]:
+    def parsed() -> Iterator[tuple[pa.LargeStringArray, pa.RecordBatch | None]]:
         with store.open(path) as handle:
             for piece in line_pieces(handle, digest=digest):
+                lines = _stored_lines(piece)
+                if schema is None:
+                    yield lines, None
+                    continue
                 try:
                     if reading is not None and reading.inferred is None:
                         reading.inferred = _parse(piece, None).schema
@@ -75,12 +89,30 @@ def read_json_lines(
                     raise UnreadableExport(
                         f"{store.url(path)} does not load with pyarrow's JSON reader: {error}"
                     ) from None
-                yield from table.combine_chunks().to_batches()  # one batch a piece: fewer, larger steps
+                if table.num_rows != len(lines):
+                    raise UnreadableExport(f"{store.url(path)} has lines that hold no JSON object (a blank line?)")
+                # One batch a piece: fewer, larger steps.
+                yield lines, table.combine_chunks().to_batches()[0] if table.num_rows else None
         if reading is not None:
             reading.sha256 = digest.hexdigest()
 
     # The next piece is parsed while the caller works on this one.
-    yield from prefetched(parsed)
+    for lines, batch in prefetched(parsed):
+        if batch is not None or schema is None:
+            yield lines, batch
+
+
+def _stored_lines(piece: bytes) -> pa.LargeStringArray:
+    """The piece's lines as a string column over its own bytes (no copy); a last line without a
+    newline is kept as it is."""
+    data = np.frombuffer(piece, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10) + 1
+    if len(ends) == 0 or ends[-1] != len(data):
+        ends = np.append(ends, len(data))
+    offsets = np.concatenate([[0], ends]).astype(np.int64)
+    if len(piece) == 0:
+        offsets = np.zeros(1, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(piece))
 
 
 def validate_alpaca_export(store: Store, path: str) -> ExportReport:

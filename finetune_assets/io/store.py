@@ -58,6 +58,15 @@ class Store:
         """How a person or another tool names the file: an absolute path, or ``s3://bucket/key``."""
         return path if self.is_local else self.fs.unstrip_protocol(path)
 
+    def path_of(self, url: str) -> str | None:
+        """The path within this store of a file named by ``url`` (as ``url()`` gives it), or None when
+        the file lies outside the store's root."""
+        protocol, path = fsspec.core.split_protocol(url)
+        if (protocol is None) != self.is_local:
+            return None
+        path = os.path.normpath(path) if self.is_local else path
+        return path if path.startswith(posixpath.join(self.root, "")) else None
+
     def exists(self, path: str) -> bool:
         self.fs.invalidate_cache(posixpath.dirname(path))
         return self.fs.exists(path)

@@ -5,7 +5,7 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from finetune_assets.dagster_defs.definitions import build_definitions
-from finetune_assets.dagster_defs.resources import AiopsDatabase, DatasetPolicy
+from finetune_assets.dagster_defs.resources import AiopsDatabase, CorpusPolicy, DatasetPolicy
 from finetune_assets.dagster_defs.settings import ConfigurationError, Settings
 
 from ..seed import (
@@ -130,7 +130,12 @@ def test_a_run_on_the_demo_database_says_so(tmp_path):
     instance = DagsterInstance.ephemeral()
     demo = AiopsDatabase(demo_path=str(tmp_path / "demo.sqlite"))
     storage = local_storage(tmp_path / "exports")
-    resources = {"aiops_db": demo, "export_storage": storage, "dataset_policy": DatasetPolicy()}
+    resources = {
+        "aiops_db": demo,
+        "export_storage": storage,
+        "dataset_policy": DatasetPolicy(),
+        "corpus_policy": CorpusPolicy(),
+    }
     result = materialize([*LINEAGE_ASSETS, *ASSET_CHECKS], partition_key=WEEK, instance=instance, resources=resources)
     warnings = [
         entry.user_message

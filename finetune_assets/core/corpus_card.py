@@ -1,0 +1,160 @@
+"""A corpus version: what it is built from, its id, the counts per week, and its dataset card."""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .corpus_plan import EXACT_DUPLICATE, KEPT, NEAR_DUPLICATE, WITHHELD, CorpusPlan
+from .dataset_card import front_matter, lines_of, llama_factory_entries
+from .records import TrainerFile
+
+# Bumped when the same inputs and policy would give other bytes: the id then changes too.
+CORPUS_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CorpusInput:
+    """A registered weekly snapshot the corpus reads, as its audit row names it."""
+
+    week: str
+    file_url: str
+    sha256: str
+    records: int
+    audit_row_id: int
+    split_key: str
+    validation_fraction: float
+
+
+@dataclass(frozen=True)
+class CorpusPolicy:
+    near_duplicate_threshold: float = 0.85
+    cluster_keep: int = 3  # 0: near duplicates are not looked for
+    formats: tuple[str, ...] = ("alpaca",)
+    weeks: int | None = None  # the last N registered weeks; None: all of them
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "formats": list(self.formats)}
+
+
+def version_id(inputs: list[CorpusInput], policy: dict, predecessor: str | None) -> str:
+    """Named by the input files (by content), the policy and the version whose sides it keeps: the same
+    three give the same id and the same bytes, and a paper or a model card can cite it."""
+    payload = {
+        "format": CORPUS_FORMAT,
+        "inputs": sorted([item.week, item.sha256] for item in inputs),
+        "policy": policy,
+        "predecessor": predecessor,
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+    return f"corpus-{digest[:16]}"
+
+
+@dataclass(frozen=True)
+class WeekCounts:
+    week: str
+    pairs_in: int
+    exact_duplicates: int
+    near_duplicates: int
+    withheld: int
+    kept: int
+    train: int
+    validation: int
+    clusters: int  # near-duplicate clusters with a pair of this week
+
+
+def week_counts(plan: CorpusPlan, week_of_row: np.ndarray, weeks: list[str]) -> list[WeekCounts]:
+    counts = []
+    for index, week in enumerate(weeks):
+        rows = week_of_row == index
+        outcome, kept = plan.outcome[rows], plan.outcome[rows] == KEPT
+        clusters = plan.cluster[rows]
+        counts.append(
+            WeekCounts(
+                week,
+                int(rows.sum()),
+                int((outcome == EXACT_DUPLICATE).sum()),
+                int((outcome == NEAR_DUPLICATE).sum()),
+                int((outcome == WITHHELD).sum()),
+                int(kept.sum()),
+                int((kept & ~plan.validation[rows]).sum()),
+                int((kept & plan.validation[rows]).sum()),
+                len(np.unique(clusters[clusters >= 0])),
+            )
+        )
+    return counts
+
+
+def dataset_info(version: str, files: list[TrainerFile]) -> str:
+    entries = llama_factory_entries(lambda file: f"aiops_{version.replace('-', '_')}_{file.export_type}", files)
+    return json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
+
+
+def corpus_card(
+    version: str,
+    inputs: list[CorpusInput],
+    policy: CorpusPolicy,
+    banding: dict,
+    predecessor: str | None,
+    counts: list[WeekCounts],
+    clusters: int,
+    files: list[TrainerFile],
+) -> str:
+    week_rows = [
+        f"| {c.week} | {c.pairs_in} | {c.exact_duplicates} | {c.near_duplicates} | {c.withheld} | {c.kept} "
+        f"| {c.train} | {c.validation} | {c.clusters} |"
+        for c in counts
+    ]
+    total = {name: sum(getattr(c, name) for c in counts) for name in ("pairs_in", "kept", "train", "validation")}
+    # By content only (no path, no row id): the same inputs give the same card wherever it is built.
+    input_rows = [f"| {i.week} | {i.records} | `{i.sha256}` |" for i in inputs]
+    file_rows = [f"| `{f.name}` | {f.trainer_format} | {f.split} | {f.records} | `{f.sha256}` |" for f in files]
+    near = (
+        f"MinHash ({banding['num_perm']} permutations, {banding['shingle_width']}-token shingles of input + output), "
+        f"LSH {banding['bands']} bands x {banding['rows']} rows for Jaccard >= {policy.near_duplicate_threshold}; "
+        f"each cluster keeps at most {policy.cluster_keep} pairs, its most recent"
+        if policy.cluster_keep
+        else "off (exact duplicates only)"
+    )
+    return "\n".join(
+        [
+            *front_matter(list(policy.formats), files),
+            f"# AIOps fine-tuning corpus `{version}`",
+            "",
+            "Verified-successful incident repairs from every registered weekly export below, deduplicated",
+            "across weeks. Cite this version by its id: the same input files and policy give the same id and bytes.",
+            "",
+            f"- Weeks: {len(inputs)} ({inputs[0].week} to {inputs[-1].week})" if inputs else "- Weeks: none",
+            f"- Pairs in: {total['pairs_in']}; kept: {total['kept']} (train {lines_of(total['train'])}, "
+            f"validation {lines_of(total['validation'])}); near-duplicate clusters: {clusters}",
+            "- Exact duplicates (same input and output): the latest is kept",
+            f"- Near duplicates: {near}",
+            "- Split: a cluster lies wholly on one side, that of its earliest pair's week file; a pair keeps the "
+            f"side it had in the version before (`{predecessor or 'none'}`); a new pair that would join a train "
+            "cluster to a validation one is withheld",
+            f"- Formats: {', '.join(policy.formats)}",
+            "",
+            "## Weeks",
+            "",
+            "| week | pairs in | exact duplicates removed | near duplicates removed | withheld | kept | train "
+            "| validation | clusters |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *week_rows,
+            "",
+            "## Input files",
+            "",
+            "The registered weekly snapshots read (their audit rows list this version's files' paths).",
+            "",
+            "| week | lines | sha256 |",
+            "|---|---|---|",
+            *input_rows,
+            "",
+            "## Files",
+            "",
+            "| file | format | split | lines | sha256 |",
+            "|---|---|---|---|---|",
+            *file_rows,
+            "",
+        ]
+    )

@@ -1,0 +1,88 @@
+"""Token shingles of texts as 64-bit hashes, a column at a time: what near-duplicate detection hashes.
+
+A text is lower-cased and split on white space; a shingle is ``WIDTH`` tokens in a row. A template
+repeated with another host name changes the few shingles that hold the name, so its copies stay
+close in Jaccard similarity while unrelated texts share almost none.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+WIDTH = 3
+# Texts are hashed a slice at a time, so the tables of powers stay small (tens of MB) and are reused.
+SLICE_ROWS = 4096
+# A token's hash is a polynomial in its bytes (FNV's 64-bit prime), normalized by its start position
+# so that equal tokens hash equally wherever they stand; splitmix64 then spreads the bits.
+_PRIME = np.uint64(1099511628211)
+_PRIME_INVERSE = np.uint64(pow(1099511628211, -1, 2**64))
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    values = values ^ (values >> np.uint64(30))
+    values = values * np.uint64(0xBF58476D1CE4E5B9)
+    values = values ^ (values >> np.uint64(27))
+    values = values * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
+    return _power_tables(1 << max(length - 1, 1).bit_length())
+
+
+@lru_cache(maxsize=1)
+def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(over="ignore"):
+        return (
+            np.cumprod(np.full(length, _PRIME, dtype=np.uint64)),
+            np.cumprod(np.full(length, _PRIME_INVERSE, dtype=np.uint64)),
+        )
+
+
+def _token_hashes(tokens: pa.LargeStringArray) -> np.ndarray:
+    offsets = np.frombuffer(tokens.buffers()[1], dtype=np.int64)[tokens.offset : tokens.offset + len(tokens) + 1]
+    if not len(tokens):
+        return np.zeros(0, dtype=np.uint64)
+    data = np.frombuffer(tokens.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    starts = offsets[:-1] - offsets[0]
+    # Powers by byte position in the slice: one pass, where powers by position within each token
+    # would need that position computed per byte.
+    powers, inverse = _powers(len(data))
+    sums = np.add.reduceat(data * powers[: len(data)], starts)
+    return _mix(sums * inverse[starts] ^ np.diff(offsets).astype(np.uint64))
+
+
+def shingle_hashes(texts: pa.Array, width: int = WIDTH) -> tuple[np.ndarray, np.ndarray]:
+    """Every text's shingle hashes back to back, and the row offsets into them (``len(texts) + 1``
+    values). A text of fewer than ``width`` tokens has one shingle: all of its tokens."""
+    parts = [_slice_shingles(texts.slice(start, SLICE_ROWS), width) for start in range(0, len(texts), SLICE_ROWS)]
+    if not parts:
+        return np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.uint64)
+    counts = np.concatenate([np.diff(offsets) for _, offsets in parts])
+    return np.concatenate([hashes for hashes, _ in parts]), np.concatenate([[0], np.cumsum(counts)]).astype(np.uint64)
+
+
+def _slice_shingles(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(over="ignore"):
+        tokens = pc.utf8_split_whitespace(pc.utf8_lower(texts.fill_null("")))
+        counts = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)
+        hashes = _token_hashes(pc.list_flatten(tokens).cast(pa.large_string()))
+        # Short texts are padded with zero hashes so that each still has one (whole) shingle.
+        padded_counts = np.maximum(counts, width)
+        padded = np.zeros(int(padded_counts.sum()), dtype=np.uint64)
+        token_rows = np.repeat(np.arange(len(counts)), counts)
+        starts = np.concatenate([[0], np.cumsum(padded_counts)[:-1]]).astype(np.int64)
+        token_starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        padded[starts[token_rows] + np.arange(len(hashes)) - token_starts[token_rows]] = hashes
+        windows = len(padded) - width + 1
+        shingles = padded[: max(windows, 0)].copy()
+        for step in range(1, width):
+            shingles = _mix(shingles * np.uint64(31) ^ padded[step : step + windows])
+        ends = starts + padded_counts  # a window is a shingle when it lies inside one text
+        window_rows = np.repeat(np.arange(len(counts)), padded_counts)[: max(windows, 0)]
+        inside = np.arange(max(windows, 0)) + width <= ends[window_rows]
+        per_row = padded_counts - width + 1
+        offsets = np.concatenate([[0], np.cumsum(per_row)]).astype(np.uint64)
+        return shingles[inside], offsets

@@ -1,0 +1,127 @@
+"""The weeks' health in view: is the last complete week exported by Monday 09:00 in Taipei, and does a
+week's pair count or skip rate depart from the weeks before it."""
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    DefaultSensorStatus,
+    MetadataValue,
+    PartitionsDefinition,
+    SupersessionWarning,
+    asset_check,
+    build_sensor_for_freshness_checks,
+    build_time_partition_freshness_checks,
+)
+
+from ...core.week_health import MIN_HISTORY, TRAILING_WEEKS, Health, WeekFigures
+from ...db.corpus_registry import week_figures
+from ..failures import fail_without_retry_unless_transient
+from ..resources import AiopsDatabase, CorpusPolicy, ExportStorage
+
+# The schedule exports at Monday 02:00; by 09:00, when people start work, the week should be there.
+EXPORT_DEADLINE_CRON = "0 9 * * 1"
+TIMEZONE = "Asia/Taipei"
+TOO_LITTLE_HISTORY = f"fewer than {MIN_HISTORY} registered weeks before it: nothing compared"
+
+
+def _figures(week: str, metadata: dict | None) -> WeekFigures | None:
+    if metadata is None:
+        return None
+    return WeekFigures(week, int(metadata["exported"]), int(metadata["selected"]), int(metadata["skipped"]))
+
+
+def _this_week(week: str, registered: dict, export_storage: ExportStorage) -> WeekFigures:
+    """From its audit row; a week without pairs has none, and then from its export's record."""
+    if week in registered:
+        return _figures(week, registered[week])
+    records = export_storage.records()
+    export = records.latest(week)
+    if export is None:
+        return WeekFigures(week, 0, 0, 0)
+    stats = records.read_manifest(week, export).stats
+    return WeekFigures(week, stats.exported, stats.selected, stats.skipped_no_output)
+
+
+def week_health_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
+    @asset_check(
+        asset="export_registry",
+        partitions_def=weeks,
+        description=f"Warns when a week's pair count or skip rate is more than FINETUNE_WEEK_HEALTH_FACTOR times above "
+        f"or below the median of the {TRAILING_WEEKS} weeks before it (registered weeks only).",
+    )
+    def week_is_usual(
+        context: AssetCheckExecutionContext,
+        aiops_db: AiopsDatabase,
+        export_storage: ExportStorage,
+        corpus_policy: CorpusPolicy,
+    ) -> AssetCheckResult:
+        with fail_without_retry_unless_transient("reading the weeks' counts"):
+            registered = week_figures(aiops_db.database())
+            healths = []
+            for week in context.partition_keys:
+                before = [(date.fromisoformat(week) - timedelta(weeks=n)).isoformat() for n in range(1, 9)]
+                history = [_figures(w, registered[w]) for w in before if w in registered]
+                healths.append(
+                    Health(_this_week(week, registered, export_storage), history, corpus_policy.health_factor)
+                )
+        departures = [f"{h.week.week}: {d}" for h in healths for d in h.departures()]
+        last = healths[-1]
+        return AssetCheckResult(
+            passed=not departures,
+            severity=AssetCheckSeverity.WARN,
+            metadata={
+                "week": last.week.week,
+                "pairs": last.week.pairs,
+                "median_pairs": float(last.median_pairs),
+                "pairs_ratio": _shown(last.pairs_ratio),
+                "skip_rate": round(last.week.skip_rate, 4),
+                "median_skip_rate": round(last.median_skip_rate, 4),
+                "skip_ratio": _shown(last.skip_ratio),
+                "factor": corpus_policy.health_factor,
+                "weeks_compared": MetadataValue.json([item.week for item in last.history]),
+                "departures": MetadataValue.md("\n".join(f"- {d}" for d in departures) or "none"),
+                **(
+                    {} if last.enough_history else {"note": "fewer than 3 registered weeks before it: nothing compared"}
+                ),
+            },
+        )
+
+    return week_is_usual
+
+
+def _shown(ratio: float) -> float | str:
+    return round(ratio, 3) if ratio != float("inf") else "infinite"
+
+
+@contextmanager
+def _knowingly_superseded() -> Iterator[None]:
+    # Dagster 1.13 prefers a FreshnessPolicy, which judges an asset by its latest materialization of any
+    # partition: a backfill of an old week would look fresh. The partition check asks whether the last
+    # complete week itself is there, which is the question.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=SupersessionWarning, message=".*freshness_checks")
+        yield
+
+
+def freshness_checks(export_registry_key) -> list[AssetChecksDefinition]:
+    """The last complete week registered by Monday 09:00 Taipei; evaluated by the sensor below."""
+    with _knowingly_superseded():
+        return list(
+            build_time_partition_freshness_checks(
+                assets=[export_registry_key], deadline_cron=EXPORT_DEADLINE_CRON, timezone=TIMEZONE
+            )
+        )
+
+
+def freshness_sensor(checks: list[AssetChecksDefinition]):
+    with _knowingly_superseded():
+        return build_sensor_for_freshness_checks(
+            freshness_checks=checks, name="weekly_export_freshness", default_status=DefaultSensorStatus.RUNNING
+        )

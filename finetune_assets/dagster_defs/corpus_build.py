@@ -1,0 +1,202 @@
+"""Building a corpus version from the registered weeks: read what is registered, sign each week once,
+plan, write the version folder, and register its files in one transaction."""
+
+import posixpath
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from dagster import Failure
+
+from ..core.corpus_card import CorpusInput, CorpusPolicy, WeekCounts, corpus_card, dataset_info, version_id, week_counts
+from ..core.corpus_plan import NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION, plan_corpus
+from ..core.near_duplicates import Banding
+from ..core.records import TrainerFile
+from ..db.connection import Database
+from ..db.corpus_registry import CorpusRecord, corpus_export_type, latest_corpus, registered_inputs
+from ..db.registry import AuditRow, record_exports
+from ..io.corpus_writer import WeekSelection, write_corpus
+from ..io.store import Store
+from ..io.week_signatures import week_signatures
+
+CORPUS_FOLDER = "corpus"
+SIGNING_THREADS = 2
+
+
+@dataclass(frozen=True)
+class CorpusBuild:
+    version: str | None  # None: no registered week yet
+    folder_url: str | None = None
+    created: bool = False  # False: the latest version already covers these inputs and this policy
+    predecessor: str | None = None
+    inputs: list[CorpusInput] = field(default_factory=list)
+    counts: list[WeekCounts] = field(default_factory=list)
+    clusters: int = 0
+    files: list[TrainerFile] = field(default_factory=list)
+    preview: list[dict] = field(default_factory=list)
+    signed_now: list[str] = field(default_factory=list)  # weeks whose signatures this build computed
+    audit_row_ids: list[int] = field(default_factory=list)
+
+
+def policy_record(policy: CorpusPolicy, banding: Banding | None) -> dict:
+    return {**policy.as_dict(), "banding": banding.as_dict() if banding else None}
+
+
+def _input_path(exports: Store, item: CorpusInput) -> str:
+    path = exports.path_of(item.file_url)
+    if path is None:
+        raise Failure(
+            f"audit row {item.audit_row_id} (week {item.week}) names {item.file_url}, outside FINETUNE_EXPORT_PATH "
+            f"({exports.url(exports.root)}): the corpus reads only the configured export store",
+            allow_retries=False,
+        )
+    if not exports.exists(path):
+        raise Failure(
+            f"audit row {item.audit_row_id} (week {item.week}) names {item.file_url}, which is missing: restore it, "
+            "or export the week again, before the corpus is built",
+            allow_retries=False,
+        )
+    return path
+
+
+def _prior_sides(evidence_ids: pa.Array, predecessor: CorpusRecord | None) -> np.ndarray:
+    prior = np.full(len(evidence_ids), NO_PRIOR, dtype=np.int8)
+    if predecessor is None:
+        return prior
+    for side, ids in ((PRIOR_TRAIN, predecessor.train_ids), (PRIOR_VALIDATION, predecessor.validation_ids)):
+        if len(ids):
+            prior[pc.is_in(evidence_ids, value_set=ids).to_numpy(zero_copy_only=False)] = side
+    return prior
+
+
+def build_corpus(
+    database: Database,
+    exports: Store,
+    staging: Store,
+    policy: CorpusPolicy,
+    run_id: str,
+    log: Callable[[str], None],
+) -> CorpusBuild:
+    inputs = registered_inputs(database, policy.weeks)
+    if not inputs:
+        return CorpusBuild(None)
+    banding = Banding.for_threshold(policy.near_duplicate_threshold) if policy.cluster_keep else None
+    policy_dict = policy_record(policy, banding)
+    inputs_digest = version_id(inputs, policy_dict, None)
+    predecessor = latest_corpus(database)
+    if predecessor is not None and predecessor.inputs_digest == inputs_digest:
+        folder = exports.path(CORPUS_FOLDER, predecessor.version)
+        return CorpusBuild(predecessor.version, exports.url(folder), created=False, inputs=inputs)
+    version = version_id(inputs, policy_dict, predecessor.version if predecessor else None)
+    folder = exports.path(CORPUS_FOLDER, version)
+    if exports.exists(folder):
+        raise Failure(
+            f"{exports.url(folder)} exists but is not registered: another run is writing this version, or one was "
+            "stopped while writing it; remove the folder to build it again",
+            allow_retries=False,
+        )
+    paths = [_input_path(exports, item) for item in inputs]
+
+    def sign(position: int):
+        return week_signatures(exports, paths[position], staging, inputs[position], banding)
+
+    with ThreadPoolExecutor(SIGNING_THREADS) as pool:
+        signed = list(pool.map(sign, range(len(inputs))))
+    signed_now = [item.week for item, (_, computed) in zip(inputs, signed, strict=True) if computed]
+    log(f"signatures: {len(signed_now)} week(s) hashed now, {len(inputs) - len(signed_now)} read from earlier runs")
+    tables = [table for table, _ in signed]
+    week_of_row = np.concatenate([np.full(t.num_rows, i, dtype=np.int32) for i, t in enumerate(tables)])
+    evidence_ids = pa.concat_arrays([t.column("evidence_id").combine_chunks() for t in tables])
+    exact = np.concatenate([_fixed(t.column("exact")) for t in tables])
+    bands = np.concatenate([_bands(t, banding.bands) for t in tables]) if banding else None
+    weekly = np.concatenate([t.column("validation").to_numpy() for t in tables]).astype(bool)
+    plan = plan_corpus(exact, bands, weekly, _prior_sides(evidence_ids, predecessor), policy.cluster_keep)
+    counts = week_counts(plan, week_of_row, [item.week for item in inputs])
+    clusters = len(np.unique(plan.cluster[plan.cluster >= 0]))
+
+    starts = np.concatenate([[0], np.cumsum([t.num_rows for t in tables])])
+    selections = [
+        WeekSelection(
+            paths[i],
+            item,
+            evidence_ids.slice(starts[i], tables[i].num_rows),
+            plan.kept[starts[i] : starts[i + 1]],
+            plan.validation[starts[i] : starts[i + 1]],
+        )
+        for i, item in enumerate(inputs)
+    ]
+    predecessor_version = predecessor.version if predecessor else None
+
+    def describe(files: list[TrainerFile]) -> dict[str, str]:
+        card = corpus_card(version, inputs, policy, banding.as_dict() if banding else {}, predecessor_version,
+                           counts, clusters, files)  # fmt: skip
+        return {"README.md": card, "dataset_info.json": dataset_info(version, files)}
+
+    ids_path = staging.path(CORPUS_FOLDER, "runs", run_id, f"{version}.ids.parquet")
+    written = write_corpus(exports, folder, list(policy.formats), selections, staging, ids_path, describe)
+    try:
+        rows = _audit_rows(staging, ids_path, written.files, version, inputs_digest, predecessor_version, inputs,
+                           policy_dict, run_id)  # fmt: skip
+        registered = record_exports(database, rows)
+    except BaseException:
+        # Unregistered, the folder would block this version for good: it goes, and a retry writes it again.
+        exports.remove_tree(folder)
+        raise
+    finally:
+        staging.remove(ids_path)
+    return CorpusBuild(
+        version,
+        exports.url(folder),
+        created=True,
+        predecessor=predecessor_version,
+        inputs=inputs,
+        counts=counts,
+        clusters=clusters,
+        files=written.files,
+        preview=written.preview,
+        signed_now=signed_now,
+        audit_row_ids=[row_id for _, row_id, _ in registered],
+    )
+
+
+def _fixed(column: pa.ChunkedArray) -> np.ndarray:
+    width, array = column.type.byte_width, column.combine_chunks()
+    data = np.frombuffer(array.buffers()[1], dtype=f"S{width}")
+    return data[array.offset : array.offset + len(array)]
+
+
+def _bands(table: pa.Table, count: int) -> np.ndarray:
+    values = table.column("bands").combine_chunks()
+    flat = values.flatten().to_numpy(zero_copy_only=False)
+    return flat.reshape(len(values), count)
+
+
+def _audit_rows(staging, ids_path, files, version, inputs_digest, predecessor, inputs, policy_dict, run_id):
+    primary = policy_dict["formats"][0]
+    common = {
+        "corpus_version": version,
+        "inputs_digest": inputs_digest,
+        "predecessor": predecessor,
+        "primary_format": primary,
+        "weeks": [item.week for item in inputs],
+        "input_audit_row_ids": [item.audit_row_id for item in inputs],
+        "policy": policy_dict,
+        "run_id": run_id,
+    }
+    return [
+        AuditRow(
+            staging,
+            ids_path,
+            file.url,
+            file.records,
+            file.size_bytes,
+            file.sha256,
+            {**common, "format": file.trainer_format, "split": file.split, "folder": posixpath.dirname(file.url)},
+            export_type=corpus_export_type(file.trainer_format, file.split),
+            split=file.split,
+        )
+        for file in files
+    ]

@@ -1,0 +1,130 @@
+"""What the corpus reads from ``finetune_exports``: the registered weekly snapshots it is built from,
+and the latest corpus version (whose sides it keeps); and the export types of its own rows."""
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+from sqlalchemy import select
+
+from ..core.corpus_card import CorpusInput
+from .connection import Database
+from .registry import EXPORT_TYPE
+from .schema import finetune_exports
+
+CORPUS_PREFIX = "corpus_"
+
+
+def corpus_export_type(trainer_format: str, split: str) -> str:
+    return f"{CORPUS_PREFIX}{trainer_format}_{split}"
+
+
+@dataclass(frozen=True)
+class CorpusRecord:
+    """A registered corpus version: its id, what it was built from, and its pairs' sides."""
+
+    version: str
+    inputs_digest: str
+    train_ids: pa.Array
+    validation_ids: pa.Array
+
+
+def _rows(database: Database, action: str, query) -> list[dict]:
+    with database.read_only(action) as connection:
+        if not connection.dialect.has_table(connection, finetune_exports.name):
+            return []
+        return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def registered_inputs(database: Database, last_weeks: int | None) -> list[CorpusInput]:
+    """Per week, its latest registered snapshot (weeks oldest first), with the split its trainer files
+    were cut by; only the last ``last_weeks`` weeks when given. A week whose export failed its checks
+    has no row, so it is not here."""
+    columns = [finetune_exports.c[name] for name in ("id", "export_type", "file_path", "record_count")]
+    query = select(*columns, finetune_exports.c.checksum_sha256, finetune_exports.c.metadata).where(
+        finetune_exports.c.export_type.not_like(f"{CORPUS_PREFIX}%")
+    )
+    rows = _rows(database, "reading the registered weekly exports from finetune_exports", query)
+    split_of = {
+        row["metadata"].get("snapshot_file_path"): row["metadata"]
+        for row in rows
+        if row["export_type"] != EXPORT_TYPE and row["metadata"]
+    }
+    latest: dict[str, dict] = {}
+    for row in rows:
+        if row["export_type"] == EXPORT_TYPE:
+            week = row["metadata"]["partition_key"]
+            if week not in latest or row["id"] > latest[week]["id"]:
+                latest[week] = row
+    weeks = sorted(latest)[-last_weeks:] if last_weeks else sorted(latest)
+    inputs = []
+    for week in weeks:
+        row = latest[week]
+        split = split_of.get(row["file_path"], {})
+        inputs.append(
+            CorpusInput(
+                week=week,
+                file_url=row["file_path"],
+                sha256=row["checksum_sha256"],
+                records=row["record_count"],
+                audit_row_id=row["id"],
+                split_key=split.get("split_key", "alertname"),
+                validation_fraction=float(split.get("validation_fraction", 0.0)),
+            )
+        )
+    return inputs
+
+
+def latest_corpus(database: Database) -> CorpusRecord | None:
+    """The most recently registered corpus version, or None before the first."""
+    columns = [finetune_exports.c[name] for name in ("id", "export_type")]
+    query = select(*columns, finetune_exports.c.metadata).where(
+        finetune_exports.c.export_type.like(f"{CORPUS_PREFIX}%")
+    )
+    rows = _rows(database, "reading the latest corpus version from finetune_exports", query)
+    if not rows:
+        return None
+    newest = max(rows, key=lambda row: row["id"])["metadata"]
+    version, primary = newest["corpus_version"], newest["primary_format"]
+    sides = {}
+    for split in ("train", "validation"):
+        query = select(finetune_exports.c.source_ids).where(
+            finetune_exports.c.export_type == corpus_export_type(primary, split),
+            finetune_exports.c.metadata["corpus_version"].as_string() == version,
+        )
+        found = _rows(database, f"reading the {split} ids of corpus {version}", query)
+        sides[split] = pa.array(list(found[0]["source_ids"]) if found else [], pa.string())
+    return CorpusRecord(version, newest["inputs_digest"], sides["train"], sides["validation"])
+
+
+def version_rows(database: Database, version: str) -> list[dict]:
+    """The audit rows of one corpus version, ``source_ids`` included, in insertion order."""
+    query = (
+        select(finetune_exports)
+        .where(
+            finetune_exports.c.export_type.like(f"{CORPUS_PREFIX}%"),
+            finetune_exports.c.metadata["corpus_version"].as_string() == version,
+        )
+        .order_by(finetune_exports.c.id)
+    )
+    return _rows(database, f"reading the audit rows of corpus {version}", query)
+
+
+def latest_version(database: Database) -> str | None:
+    query = select(finetune_exports.c.id, finetune_exports.c.metadata).where(
+        finetune_exports.c.export_type.like(f"{CORPUS_PREFIX}%")
+    )
+    rows = _rows(database, "reading the latest corpus version from finetune_exports", query)
+    return max(rows, key=lambda row: row["id"])["metadata"]["corpus_version"] if rows else None
+
+
+def week_figures(database: Database) -> dict[str, dict]:
+    """Per week, the counts its latest registered snapshot's audit row holds."""
+    query = select(finetune_exports.c.id, finetune_exports.c.metadata).where(
+        finetune_exports.c.export_type == EXPORT_TYPE
+    )
+    latest: dict[str, tuple[int, dict]] = {}
+    for row in _rows(database, "reading the weeks' counts from finetune_exports", query):
+        week = row["metadata"]["partition_key"]
+        if week not in latest or row["id"] > latest[week][0]:
+            latest[week] = (row["id"], row["metadata"])
+    return {week: metadata for week, (_, metadata) in latest.items()}

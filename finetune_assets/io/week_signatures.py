@@ -1,0 +1,93 @@
+"""A registered week's signatures: for each of its pairs, in file order, the evidence id, the exact
+duplicate key, the near-duplicate band keys and the side its week gave it.
+
+Computed once per file and kept in the staging store, named by the file's sha256 and the banding, so
+a corpus that gains a week hashes that week only; a signature file that is missing (a cleaned
+temporary folder) is computed again from the export, which stays the source of truth.
+"""
+
+import hashlib
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..core.corpus_card import CorpusInput
+from ..core.digests import DIGEST_SIZE, pair_digests
+from ..core.export_report import ALPACA_SCHEMA
+from ..core.near_duplicates import Banding, band_keys
+from ..core.splits import split_column, validation_mask
+from .export_reader import Reading, read_json_lines
+from .store import Store
+
+SIGNATURE_FORMAT = 1
+
+
+class ChangedExport(Exception):
+    """A registered file no longer holds the bytes its audit row names."""
+
+
+def signature_schema(bands: int) -> pa.Schema:
+    fields = [
+        ("evidence_id", pa.string()),
+        ("exact", pa.binary(DIGEST_SIZE)),
+        ("validation", pa.bool_()),
+    ]
+    if bands:
+        fields.append(("bands", pa.list_(pa.uint64(), bands)))
+    return pa.schema(fields)
+
+
+def signature_path(staging: Store, item: CorpusInput, banding: Banding | None) -> str:
+    key = json.dumps(
+        {
+            "format": SIGNATURE_FORMAT,
+            "banding": banding.as_dict() if banding else None,
+            "split": [item.split_key, item.validation_fraction],
+        },
+        sort_keys=True,
+    )
+    name = f"{item.sha256}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.parquet"
+    return staging.path("corpus", "signatures", item.week, name)
+
+
+def compute_signatures(exports: Store, path: str, item: CorpusInput, banding: Banding | None) -> pa.Table:
+    """Reads the export as trainers would, checking its bytes against the audit row as it goes."""
+    reading, parts = Reading(), []
+    group = split_column(item.split_key)
+    for batch in read_json_lines(exports, path, ALPACA_SCHEMA, reading):
+        metadata = batch.column("metadata")
+        inputs, outputs = batch.column("input"), batch.column("output")
+        columns = [
+            pc.struct_field(metadata, "evidence_id"),
+            pa.array(np.frombuffer(pair_digests(inputs, outputs), dtype=f"S{DIGEST_SIZE}"), pa.binary(DIGEST_SIZE)),
+            pa.array(validation_mask(pc.struct_field(metadata, group), item.validation_fraction)),
+        ]
+        if banding is not None:
+            texts = pc.binary_join_element_wise(inputs, outputs, "\n")
+            keys = band_keys(texts, banding)
+            columns.append(pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1)), banding.bands))
+        parts.append(pa.Table.from_arrays(columns, schema=signature_schema(banding.bands if banding else 0)))
+    if reading.sha256 != item.sha256:
+        raise ChangedExport(
+            f"{exports.url(path)} (audit row {item.audit_row_id} of week {item.week}) no longer holds the registered "
+            f"bytes: sha256 {reading.sha256}, registered {item.sha256}"
+        )
+    schema = signature_schema(banding.bands if banding else 0)
+    return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
+def week_signatures(
+    exports: Store, path: str, staging: Store, item: CorpusInput, banding: Banding | None
+) -> tuple[pa.Table, bool]:
+    """The week's signatures and whether they were computed now (False: read from an earlier run)."""
+    stored = signature_path(staging, item, banding)
+    if staging.exists(stored):
+        with staging.open(stored) as handle:
+            return pq.read_table(handle), False
+    table = compute_signatures(exports, path, item, banding)
+    with staging.writing(stored, replace=True) as handle:
+        pq.write_table(table, handle, compression="lz4")
+    return table, True
