@@ -68,7 +68,14 @@ def _slice_shingles(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray
     with np.errstate(over="ignore"):
         tokens = pc.utf8_split_whitespace(pc.utf8_lower(texts.fill_null("")))
         counts = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)
-        hashes = _token_hashes(pc.list_flatten(tokens).cast(pa.large_string()))
+        flat = pc.list_flatten(tokens).cast(pa.large_string())
+        # Leading, trailing and repeated white space leave empty tokens: they are not words.
+        words = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
+        if not words.all():
+            rows = np.repeat(np.arange(len(counts)), counts)
+            counts = np.bincount(rows[words], minlength=len(counts)).astype(np.int64)
+            flat = flat.filter(pa.array(words))
+        hashes = _token_hashes(flat)
         # Short texts are padded with zero hashes so that each still has one (whole) shingle.
         padded_counts = np.maximum(counts, width)
         padded = np.zeros(int(padded_counts.sum()), dtype=np.uint64)

@@ -66,7 +66,9 @@ def week_health_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
             registered = week_figures(aiops_db.database())
             healths = []
             for week in context.partition_keys:
-                before = [(date.fromisoformat(week) - timedelta(weeks=n)).isoformat() for n in range(1, 9)]
+                before = [
+                    (date.fromisoformat(week) - timedelta(weeks=n)).isoformat() for n in range(1, TRAILING_WEEKS + 1)
+                ]
                 history = [_figures(w, registered[w]) for w in before if w in registered]
                 healths.append(
                     Health(_this_week(week, registered, export_storage), history, corpus_policy.health_factor)

@@ -1,0 +1,255 @@
+"""The training corpus on PostgreSQL, from weeks registered through the real lineage: duplicates across
+weeks, leak-free and stable sides, versions, what is left out, and the files loaded by HF datasets."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from datasets import load_dataset
+from sqlalchemy import create_engine, text
+
+from finetune_assets.core.splits import in_validation
+from finetune_assets.dagster_defs import corpus_build
+from finetune_assets.dagster_defs.resources import CorpusPolicy, DatasetPolicy
+from finetune_assets.db.schema import source_ddl
+
+from ..corpus_weeks import DISK, KAFKA, Weeks, build_corpus, register_weeks
+from ..seed import ASSETS, LINEAGE_ASSETS, audit_rows, materialization_metadata, read_lines, resources
+
+W0, W1, W2, W3 = "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"
+
+
+def _corpus_folder(exports: Path, result) -> Path:
+    return Path(materialization_metadata(result, "training_corpus")["path"])
+
+
+def _sides(folder: Path, trainer_format: str = "alpaca") -> dict[str, str]:
+    sides = {}
+    for split in ("train", "validation"):
+        path = folder / f"{trainer_format}.{split}.jsonl"
+        for line in read_lines(path) if path.exists() else []:
+            sides[line["metadata"]["evidence_id"]] = split
+    return sides
+
+
+def _templated(url: str) -> Weeks:
+    weeks = Weeks(url)
+    weeks.add(W0, "disk-1", DISK.format(host="worker-1"))
+    weeks.add(W0, "disk-2", DISK.format(host="worker-2"))
+    weeks.add(W0, "kafka-0", KAFKA, alertname="KafkaConsumerLag", action="raise_probe_timeout")
+    weeks.add(W0, "cpu-0", "HighCPU on search-7: a runaway regex in the query parser", alertname="HighCPU")
+    weeks.add(W1, "disk-3", DISK.format(host="worker-3"))
+    weeks.add(W1, "disk-4", DISK.format(host="worker-4"))
+    weeks.add(W1, "kafka-1", KAFKA, alertname="KafkaConsumerLag", action="raise_probe_timeout")
+    weeks.add(W1, "cert-1", "CertificateExpiring for api.example: renewed through cert-manager", alertname="Cert")
+    weeks.add(W2, "disk-5", DISK.format(host="worker-5"))
+    weeks.add(W2, "oom-2", "MemoryLeak in cart-api after the 3.2 release: rolled back", alertname="MemoryLeak")
+    return weeks
+
+
+def test_duplicates_across_weeks_go_exact_ones_keep_the_latest_and_clusters_their_most_recent(postgres_url, tmp_path):
+    weeks = _templated(postgres_url)
+    register_weeks(postgres_url, tmp_path, [W0, W1, W2])
+    result = build_corpus(postgres_url, tmp_path)
+
+    metadata = materialization_metadata(result, "training_corpus")
+    folder = _corpus_folder(tmp_path, result)
+    kept = set(_sides(folder))
+    ids = weeks.ids
+    assert kept == {ids[name] for name in ("disk-3", "disk-4", "disk-5", "kafka-1", "cpu-0", "cert-1", "oom-2")}
+    assert (metadata["pairs_in"], metadata["exact_duplicates"], metadata["near_duplicates"]) == (10, 1, 2)
+    assert metadata["kept"] == 7 == metadata["dagster/row_count"] and metadata["clusters"] == 1
+    assert metadata["version"] == folder.name and folder.parent == tmp_path / "corpus"
+    card = (folder / "README.md").read_text()
+    assert f"| {W0} | 4 | 1 | 2 | 0 | 1 |" in card and f"| {W1} | 4 | 0 | 0 | 0 | 4 |" in card
+
+    rows = audit_rows(postgres_url, export_type=None)
+    corpus_rows = [row for row in rows if row["export_type"].startswith("corpus_")]
+    assert {row["export_type"] for row in corpus_rows} <= {"corpus_alpaca_train", "corpus_alpaca_validation"}
+    for row in corpus_rows:
+        path = Path(row["file_path"])
+        assert path.parent == folder and row["checksum_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert list(row["source_ids"]) == [line["metadata"]["evidence_id"] for line in read_lines(path)]
+        assert row["metadata"]["corpus_version"] == folder.name
+    [check] = result.get_asset_check_evaluations()
+    assert check.passed and check.metadata["in_both_sides"].value == 0
+
+
+def test_a_near_duplicate_pair_of_two_groups_lands_on_the_side_of_its_earliest_member(postgres_url, tmp_path):
+    fraction = 0.5
+    groups = [f"Disk{n}" for n in range(40)]
+    validation_group = next(group for group in groups if in_validation(group, fraction))
+    train_group = next(group for group in groups if not in_validation(group, fraction))
+    weeks = Weeks(postgres_url)
+    weeks.add(W0, "early", DISK.format(host="worker-1"), alertname=validation_group)
+    weeks.add(W1, "late", DISK.format(host="worker-2"), alertname=train_group)
+    policy = DatasetPolicy(validation_fraction=fraction)
+    register_weeks(postgres_url, tmp_path, [W0, W1], policy=policy)
+    late_week_sides = _sides(next((tmp_path / W1).glob("finetune-*/")))
+    assert late_week_sides == {weeks.ids["late"]: "train"}  # its own week put it in train
+
+    result = build_corpus(postgres_url, tmp_path, policy=policy)
+    assert _sides(_corpus_folder(tmp_path, result)) == {
+        weeks.ids["early"]: "validation",
+        weeks.ids["late"]: "validation",
+    }
+
+
+def test_a_version_built_twice_from_the_same_inputs_has_the_same_id_and_bytes(postgres_server, tmp_path):
+    built = []
+    for copy in ("a", "b"):
+        url = postgres_server.create_database(f"corpus_twice_{copy}_{tmp_path.name[-8:].lower()}")
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(source_ddl())
+        engine.dispose()
+        _templated(url)
+        exports = tmp_path / copy / "exports"
+        register_weeks(url, exports, [W0, W1, W2])
+        built.append(_corpus_folder(exports, build_corpus(url, exports)))
+    first, second = built
+    assert first.name == second.name
+    names = sorted(path.name for path in first.iterdir())
+    assert names == sorted(path.name for path in second.iterdir()) and "README.md" in names
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_a_week_added_costs_that_week_only_and_earlier_pairs_keep_their_sides(postgres_url, tmp_path):
+    weeks = _templated(postgres_url)
+    weeks.add(W3, "disk-6", DISK.format(host="worker-6"))
+    weeks.add(W3, "cpu-3", "HighCPU on search-9: the same runaway regex, a week later", alertname="HighCPU")
+    policy = DatasetPolicy(validation_fraction=0.5)
+    register_weeks(postgres_url, tmp_path, [W0, W1, W2], policy=policy)
+    first = build_corpus(postgres_url, tmp_path, policy=policy)
+    first_folder = _corpus_folder(tmp_path, first)
+    before = {path.name: path.read_bytes() for path in first_folder.iterdir()}
+    assert materialization_metadata(first, "training_corpus")["weeks_signed_now"] == 3
+
+    register_weeks(postgres_url, tmp_path, [W3], policy=policy)
+    second = build_corpus(postgres_url, tmp_path, policy=policy)
+    metadata = materialization_metadata(second, "training_corpus")
+    second_folder = _corpus_folder(tmp_path, second)
+    assert metadata["weeks_signed_now"] == 1 and metadata["predecessor"] == first_folder.name
+    assert second_folder != first_folder
+    assert {path.name: path.read_bytes() for path in first_folder.iterdir()} == before  # never overwritten
+    old, new = _sides(first_folder), _sides(second_folder)
+    assert weeks.ids["disk-6"] in new and weeks.ids["disk-3"] not in new  # the cluster keeps its 3 most recent
+    assert all(new[evidence] == side for evidence, side in old.items() if evidence in new)
+    assert new[weeks.ids["disk-6"]] == old[weeks.ids["disk-5"]]  # a new member joins its cluster's side
+
+    # Nothing new: the latest version stands, and nothing is written.
+    third = build_corpus(postgres_url, tmp_path, policy=policy)
+    assert materialization_metadata(third, "training_corpus")["version"] == second_folder.name
+    assert sorted(path.name for path in (tmp_path / "corpus").iterdir()) == sorted(
+        [first_folder.name, second_folder.name]
+    )
+
+
+def test_an_unregistered_week_is_left_out_and_the_last_n_weeks_can_be_chosen(postgres_url, tmp_path):
+    from dagster import AssetSelection, DagsterInstance, materialize
+
+    weeks = _templated(postgres_url)
+    weeks.add(W3, "late-only", "PostgresReplicationLag on db-3: a long vacuum", alertname="PgLag")
+    register_weeks(postgres_url, tmp_path, [W0, W1, W2])
+    # W3 is exported but never registered (its registry step did not run).
+    materialize(
+        LINEAGE_ASSETS,
+        selection=AssetSelection.assets(*[ASSETS[name] for name in ASSETS if name != "export_registry"]),
+        partition_key=W3,
+        resources=resources(postgres_url, tmp_path),
+        instance=DagsterInstance.ephemeral(),
+    )
+    assert list((tmp_path / W3).glob("*.jsonl"))
+    folder = _corpus_folder(tmp_path, build_corpus(postgres_url, tmp_path))
+    assert weeks.ids["late-only"] not in _sides(folder)
+    assert W3 not in (folder / "README.md").read_text()
+
+    last_two = build_corpus(postgres_url, tmp_path, corpus_policy=CorpusPolicy(weeks=2, cluster_keep=0))
+    card = (_corpus_folder(tmp_path, last_two) / "README.md").read_text()
+    assert "- Weeks: 2 (2026-11-02 to 2026-11-09)" in card and "Near duplicates: off" in card
+
+
+def test_the_corpus_loads_with_hf_datasets_in_each_format(postgres_url, tmp_path):
+    _templated(postgres_url)
+    policy = DatasetPolicy(formats=["alpaca", "openai_chat", "sharegpt"], validation_fraction=0.5)
+    register_weeks(postgres_url, tmp_path, [W0, W1, W2], policy=policy)
+    result = build_corpus(postgres_url, tmp_path, policy=policy)
+    folder = _corpus_folder(tmp_path, result)
+    metadata = materialization_metadata(result, "training_corpus")
+    for trainer_format in ("alpaca", "openai_chat", "sharegpt"):
+        dataset = load_dataset(str(folder), trainer_format, cache_dir=str(tmp_path / "hf-cache"))
+        assert (
+            dataset["train"].num_rows == metadata["train"] and dataset["validation"].num_rows == metadata["validation"]
+        )
+    info = json.loads((folder / "dataset_info.json").read_text())
+    assert all((folder / entry["file_name"]).exists() and "/" not in entry["file_name"] for entry in info.values())
+    chat = [json.loads(line) for line in (folder / "openai_chat.train.jsonl").read_text().splitlines()]
+    alpaca = read_lines(folder / "alpaca.train.jsonl")
+    assert [line["messages"][1]["content"] for line in chat] == [line["input"] for line in alpaca]
+
+
+def test_a_registered_file_changed_since_is_named_and_nothing_is_published(postgres_url, tmp_path):
+    _templated(postgres_url)
+    register_weeks(postgres_url, tmp_path, [W0, W1])
+    [snapshot] = [row for row in audit_rows(postgres_url) if row["metadata"]["partition_key"] == W1]
+    path = Path(snapshot["file_path"])
+    path.write_bytes(path.read_bytes().replace(b"worker-3", b"worker-X"))
+    result = build_corpus(postgres_url, tmp_path, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = str(failure.event_specific_data.error)
+    assert str(path) in message and f"audit row {snapshot['id']}" in message and "registered" in message
+    assert not list((tmp_path / "corpus").glob("*/*.jsonl")) if (tmp_path / "corpus").exists() else True
+    assert not [row for row in audit_rows(postgres_url, export_type=None) if row["export_type"].startswith("corpus_")]
+
+
+def test_a_failed_registration_leaves_no_version_folder(postgres_url, tmp_path, monkeypatch):
+    _templated(postgres_url)
+    register_weeks(postgres_url, tmp_path, [W0])
+
+    def refuse(*_):
+        raise RuntimeError("the database went away while registering")
+
+    monkeypatch.setattr(corpus_build, "record_exports", refuse)
+    result = build_corpus(postgres_url, tmp_path, raise_on_error=False)
+    assert not result.success
+    assert not [path for path in (tmp_path / "corpus").iterdir()]
+    monkeypatch.undo()
+    assert build_corpus(postgres_url, tmp_path).success  # the retry writes it whole
+
+
+def test_a_leftover_version_folder_is_reported_not_overwritten(postgres_url, tmp_path):
+    _templated(postgres_url)
+    register_weeks(postgres_url, tmp_path, [W0])
+    version = materialization_metadata(build_corpus(postgres_url, tmp_path), "training_corpus")["version"]
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM finetune_exports WHERE export_type LIKE 'corpus_%'"))
+    engine.dispose()
+    result = build_corpus(postgres_url, tmp_path, raise_on_error=False)
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert f"{version} exists but is not registered" in str(failure.event_specific_data.error)
+
+
+def test_the_check_fails_when_a_corpus_file_is_changed(postgres_url, tmp_path):
+    _templated(postgres_url)
+    register_weeks(postgres_url, tmp_path, [W0, W1])
+    folder = _corpus_folder(tmp_path, build_corpus(postgres_url, tmp_path))
+    train = folder / "alpaca.train.jsonl"
+    lines = train.read_bytes().split(b"\n")
+    train.write_bytes(b"\n".join([lines[0], *lines]))  # a line twice
+    result = build_corpus(postgres_url, tmp_path)  # up to date: only the check has work
+    [check] = result.get_asset_check_evaluations()
+    problems = check.metadata["problems"].value
+    assert not check.passed and "sha256" in problems and "repeat an input and output" in problems
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.5])
+def test_a_bad_corpus_policy_fails_before_any_work(postgres_url, tmp_path, threshold):
+    result = build_corpus(
+        postgres_url, tmp_path, corpus_policy=CorpusPolicy(near_duplicate_threshold=threshold), raise_on_error=False
+    )
+    assert not result.success
+    assert not (tmp_path / "corpus").exists()
