@@ -75,6 +75,14 @@ WRONG = [
     ),
     ("FINETUNE_DB_STATEMENT_TIMEOUT", "soon", "FINETUNE_DB_STATEMENT_TIMEOUT='soon' is not valid"),
     ("FINETUNE_EXPORT_PATH", "", "FINETUNE_EXPORT_PATH is set but empty"),
+    ("FINETUNE_CORPUS_WEEKS", "0", "FINETUNE_CORPUS_WEEKS='0' is not valid: accepted: a whole number above 0"),
+    (
+        "FINETUNE_CORPUS_NEAR_DUPLICATE_THRESHOLD",
+        "85",
+        "FINETUNE_CORPUS_NEAR_DUPLICATE_THRESHOLD='85' is not valid: accepted: a number above 0 and at most 1",
+    ),
+    ("FINETUNE_CORPUS_CLUSTER_KEEP", "-1", "FINETUNE_CORPUS_CLUSTER_KEEP='-1' is not valid: accepted: a whole number"),
+    ("FINETUNE_WEEK_HEALTH_FACTOR", "1", "FINETUNE_WEEK_HEALTH_FACTOR='1' is not valid: accepted: a number above 1"),
     ("AIOPS_DATABASE_URL", "", "AIOPS_DATABASE_URL is set but empty"),
     ("AIOPS_DATABASE_URL", "postgresql+psycopg://a:b@c@d/e", "AIOPS_DATABASE_URL has an '@' in its user or password"),
 ]
@@ -123,6 +131,18 @@ def test_good_settings_reach_the_resources():
     assert resources["dataset_policy"].mask_network is True
     assert resources["dataset_policy"].validation_fraction == 0.25
     assert resources["aiops_db"].lock_timeout == 5 and settings.uses_demo_database
+
+
+def test_the_corpus_policy_comes_from_the_environment():
+    environ = {
+        "FINETUNE_CORPUS_WEEKS": "12",
+        "FINETUNE_CORPUS_NEAR_DUPLICATE_THRESHOLD": "0.9",
+        "FINETUNE_CORPUS_CLUSTER_KEEP": "0",
+        "FINETUNE_WEEK_HEALTH_FACTOR": "3",
+    }
+    policy = Settings.from_environment(environ).resources()["corpus_policy"]
+    assert (policy.weeks, policy.near_duplicate_threshold, policy.cluster_keep, policy.health_factor) == (12, 0.9, 0, 3)
+    assert Settings.from_environment({}).resources()["corpus_policy"].weeks is None
 
 
 def test_a_run_on_the_demo_database_says_so(tmp_path):
