@@ -16,7 +16,13 @@ from ..core.corpus_plan import NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION, plan_cor
 from ..core.near_duplicates import Banding
 from ..core.records import TrainerFile
 from ..db.connection import Database
-from ..db.corpus_registry import CorpusRecord, corpus_export_type, latest_corpus, registered_inputs
+from ..db.corpus_registry import (
+    CorpusRecord,
+    corpus_export_type,
+    latest_corpus,
+    one_build_at_a_time,
+    registered_inputs,
+)
 from ..db.registry import AuditRow, record_exports
 from ..io.corpus_writer import WeekSelection, write_corpus
 from ..io.store import Store
@@ -73,6 +79,18 @@ def _prior_sides(evidence_ids: pa.Array, predecessor: CorpusRecord | None) -> np
 
 
 def build_corpus(
+    database: Database,
+    exports: Store,
+    staging: Store,
+    policy: CorpusPolicy,
+    run_id: str,
+    log: Callable[[str], None],
+) -> CorpusBuild:
+    with one_build_at_a_time(database):
+        return _build(database, exports, staging, policy, run_id, log)
+
+
+def _build(
     database: Database,
     exports: Store,
     staging: Store,

@@ -1,10 +1,12 @@
 """What the corpus reads from ``finetune_exports``: the registered weekly snapshots it is built from,
 and the latest corpus version (whose sides it keeps); and the export types of its own rows."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..core.corpus_card import CorpusInput
 from .connection import Database
@@ -12,6 +14,7 @@ from .registry import EXPORT_TYPE
 from .schema import finetune_exports
 
 CORPUS_PREFIX = "corpus_"
+CORPUS_LOCK_KEY = 0x46544350  # "FTCP"
 
 
 def corpus_export_type(trainer_format: str, split: str) -> str:
@@ -26,6 +29,19 @@ class CorpusRecord:
     inputs_digest: str
     train_ids: pa.Array
     validation_ids: pa.Array
+
+
+@contextmanager
+def one_build_at_a_time(database: Database) -> Iterator[None]:
+    """Builds of the corpus take turns, however they were started (the sensor, the UI, the CLI on an
+    instance of its own): a second build waits, bounded by the statement timeout, then finds the version
+    the first registered. The embedded SQLite demo has one user and no such lock."""
+    with database.transaction("waiting for another corpus build to finish") as connection:
+        if connection.dialect.name == "postgresql":
+            # The wait is for a whole build, not for a row: the statement timeout bounds it.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+            connection.execute(select(func.pg_advisory_xact_lock(CORPUS_LOCK_KEY)))
+        yield
 
 
 def _rows(database: Database, action: str, query) -> list[dict]:

@@ -253,3 +253,33 @@ def test_a_bad_corpus_policy_fails_before_any_work(postgres_url, tmp_path, thres
     )
     assert not result.success
     assert not (tmp_path / "corpus").exists()
+
+
+def test_two_builds_at_once_take_turns_and_write_one_version(postgres_url, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _templated(postgres_url)
+    register_weeks(postgres_url, tmp_path, [W0, W1, W2])
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: build_corpus(postgres_url, tmp_path), range(2)))
+    assert all(result.success for result in results)
+    versions = {materialization_metadata(result, "training_corpus")["version"] for result in results}
+    notes = [materialization_metadata(result, "training_corpus").get("note", "") for result in results]
+    assert len(versions) == 1 and sum(note.startswith("up to date") for note in notes) == 1
+    assert len(list((tmp_path / "corpus").iterdir())) == 1
+    corpus_rows = [
+        row for row in audit_rows(postgres_url, export_type=None) if row["export_type"].startswith("corpus_")
+    ]
+    assert len({row["file_path"] for row in corpus_rows}) == len(corpus_rows)
+
+
+def test_a_build_waiting_for_the_lock_gives_up_at_the_statement_timeout(postgres_url, tmp_path):
+    from finetune_assets.db.connection import Database, PermanentDatabaseError, Timeouts
+    from finetune_assets.db.corpus_registry import one_build_at_a_time
+
+    holder = Database(postgres_url)
+    waiter = Database(postgres_url, timeouts=Timeouts(statement=1))
+    with one_build_at_a_time(holder):
+        with pytest.raises(PermanentDatabaseError, match="FINETUNE_DB_STATEMENT_TIMEOUT=1 s"):
+            with one_build_at_a_time(waiter):
+                pass

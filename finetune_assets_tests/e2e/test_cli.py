@@ -9,10 +9,11 @@ import pytest
 from dagster import DagsterInstance
 
 from ..s3_server import read_like_a_trainer
-from ..seed import WEEK, Week, at, audit_rows, export_files, read_lines, small_week
+from ..seed import LINEAGE_KEYS, WEEK, Week, at, audit_rows, export_files, read_lines, small_week
 
 pytestmark = pytest.mark.e2e
 
+CORPUS_COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets", "--select", "training_corpus"]
 COMMAND = [
     "dagster",
     "asset",
@@ -58,11 +59,35 @@ def test_cli_materializes_the_week_twice_with_two_files_and_two_audit_rows(postg
         assert row["size_bytes"] == len(data) and row["record_count"] == 2
         assert list(row["source_ids"]) == [first, second]
 
+    # The weekly selection is the lineage, partitioned through and through: the corpus is not in it.
+    instance = DagsterInstance.from_config(str(home))
+    for record in instance.get_run_records():
+        assert _materialized(instance, record.dagster_run.run_id) == set(LINEAGE_KEYS)
+    assert not (exports / "corpus").exists()
+
+    corpus = subprocess.run(CORPUS_COMMAND, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert corpus.returncode == 0, corpus.stderr[-3000:]
+    [folder] = (exports / "corpus").iterdir()
+    corpus_lines = read_lines(folder / "alpaca.train.jsonl") + (
+        read_lines(folder / "alpaca.validation.jsonl") if (folder / "alpaca.validation.jsonl").exists() else []
+    )
+    assert sorted(line["metadata"]["evidence_id"] for line in corpus_lines) == sorted([first, second])
+    assert f"corpus {folder.name}: 2 of 2 pairs from 1 week(s)" in corpus.stderr  # the latest export of the week only
+
     secret = postgres_server.password.encode()
-    assert all(secret not in (o.stdout + o.stderr).encode() for o in outputs)
+    assert all(secret not in (o.stdout + o.stderr).encode() for o in [*outputs, corpus])
     for path in home.rglob("*"):
         if path.is_file():
             assert secret not in path.read_bytes(), f"password found in {path}"
+
+
+def _materialized(instance: DagsterInstance, run_id: str) -> set[str]:
+    events = instance.all_logs(run_id)
+    return {
+        e.dagster_event.asset_key.to_user_string()
+        for e in events
+        if e.is_dagster_event and e.dagster_event.is_step_materialization
+    }
 
 
 def test_the_documented_cli_runs_the_multiprocess_executor_against_the_bucket(
