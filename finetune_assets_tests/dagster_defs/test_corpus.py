@@ -283,3 +283,27 @@ def test_a_build_waiting_for_the_lock_gives_up_at_the_statement_timeout(postgres
         with pytest.raises(PermanentDatabaseError, match="FINETUNE_DB_STATEMENT_TIMEOUT=1 s"):
             with one_build_at_a_time(waiter):
                 pass
+
+
+def test_the_sensor_asks_for_a_build_once_per_registration(postgres_url, tmp_path):
+    from dagster import DagsterInstance, RunRequest, build_sensor_context
+
+    from finetune_assets.dagster_defs.definitions import build_definitions
+
+    definitions = build_definitions({})
+    sensor = definitions.resolve_sensor_def("training_corpus_after_export")
+    assert sensor.job_name == "training_corpus_job" and sensor.default_status.value == "RUNNING"
+    instance = DagsterInstance.ephemeral()
+    context = build_sensor_context(instance=instance, definitions=definitions)
+    assert not list(sensor.evaluate_tick(context).run_requests)  # nothing registered yet
+
+    _templated(postgres_url)
+    register_weeks(postgres_url, tmp_path, [W0], instance=instance)
+    tick = sensor.evaluate_tick(context)
+    [request] = tick.run_requests
+    assert isinstance(request, RunRequest) and request.run_key.startswith("export_registry-")
+    context.update_cursor(tick.cursor)
+    assert not list(sensor.evaluate_tick(context).run_requests)  # seen already
+    register_weeks(postgres_url, tmp_path, [W1], instance=instance)
+    [again] = sensor.evaluate_tick(context).run_requests
+    assert again.run_key != request.run_key

@@ -147,6 +147,7 @@ def corpus_sensor(job):
         description="Rebuilds training_corpus after a week's export is registered.",
     )
     def training_corpus_after_export(context: SensorEvaluationContext, asset_event):
-        return RunRequest(run_key=f"export_registry-{asset_event.storage_id}")
+        # One build per registration seen; the event's run and time name it for the sensor's history.
+        return RunRequest(run_key=f"export_registry-{asset_event.run_id}-{asset_event.timestamp}")
 
     return training_corpus_after_export
