@@ -3,6 +3,7 @@
 
 python -m finetune_assets.devtools.benchmark                 # N = 100k, 300k, 1M: the README's table
 python -m finetune_assets.devtools.benchmark --sizes 100000  # one size
+python -m finetune_assets.devtools.benchmark --corpus        # the corpus: 52 weeks x 20k pairs
 
 Prints a Markdown table, the details of each size and a verdict on each target; exits 1 if a target
 measured in this run was missed.
@@ -18,6 +19,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ..local_postgres import LocalPostgres
+from .corpus_report import measure_corpus
+from .corpus_report import table as corpus_table
 from .floor import fastest_floor
 from .legacy import best_case_rows_per_second, legacy_rows_per_second
 from .pipeline import PipelineRun, run_pipeline
@@ -59,9 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100000,300000,1000000", help="comma-separated N values")
     parser.add_argument("--legacy-sample", type=int, default=3000, help="evidences timed with the N+1 pattern")
     parser.add_argument("--runs", type=int, default=2, help="runs of each floor form and of the pipeline (best counts)")
+    parser.add_argument("--corpus", action="store_true", help="the training corpus across weeks instead")
+    parser.add_argument("--weeks", type=int, default=52, help="corpus mode: registered weeks")
+    parser.add_argument("--pairs", type=int, default=20_000, help="corpus mode: pairs a week")
     args = parser.parse_args(argv)
     # A stopped benchmark still stops its PostgreSQL server (the with-blocks run on SystemExit).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.corpus:
+        return corpus_main(args)
     results, empty = [], None
     for position, n in enumerate(int(size) for size in args.sizes.split(",")):
         result, measured_empty = measure(n, args.legacy_sample, args.runs, empty_week=position == 0)
@@ -80,6 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     found = verdicts(results, empty_seconds)
     print("\n".join(verdict_lines(found)))
     return 1 if any(met is False for _, met in found) else 0
+
+
+def corpus_main(args) -> int:
+    result = measure_corpus(args.weeks, args.pairs, args.runs, lambda line: print(line, file=sys.stderr, flush=True))
+    print(corpus_table(result))
+    print("targets:")
+    found = result.verdicts()
+    print("\n".join(f"- {'met' if met else 'MISSED'}: {what}" for what, met in found))
+    return 0 if all(met for _, met in found) else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,116 @@
+"""The corpus benchmark: one run's measurements, its table and its verdict on each target."""
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..local_postgres import LocalPostgres
+from .corpus_floor import CorpusFloor, corpus_floor
+from .corpus_runs import CorpusRun, build, forget_versions
+from .corpus_weeks import register_weeks, week_tables, weeks_ending
+
+MIB = 2**20
+LAST_WEEK = "2026-11-16"
+NEAR_RATIO, EXACT_RATIO, ADD_WEEK_SHARE = 3.0, 1.5, 0.25
+PEAK_LIMIT_BYTES = 10**9
+
+
+@dataclass(frozen=True)
+class CorpusResult:
+    weeks: int
+    pairs: int
+    floor: CorpusFloor
+    near: CorpusRun  # the best full build, near duplicates on
+    exact: CorpusRun  # the best full build, exact duplicates only
+    added: CorpusRun  # the best build after one more week is registered
+    peak: int  # over every build
+
+    def rows(self) -> list[tuple[str, float, str]]:
+        full = self.near.measured.seconds
+        return [
+            ("floor: DuckDB, one statement, exact dedup", self.floor.seconds, f"{self.floor.lines:,} lines"),
+            ("full build, near duplicates on", full, f"{self.near.lines:,} lines"),
+            ("full build, exact duplicates only", self.exact.measured.seconds, f"{self.exact.lines:,} lines"),
+            ("one week added to the corpus", self.added.measured.seconds, f"{self.added.lines:,} lines"),
+        ]
+
+    def verdicts(self) -> list[tuple[str, bool]]:
+        floor, full = self.floor.seconds, self.near.measured.seconds
+        near, exact = full / floor, self.exact.measured.seconds / floor
+        added = self.added.measured.seconds / full
+        return [
+            (f"full build with near duplicates {near:.2f} x the floor (at most {NEAR_RATIO})", near <= NEAR_RATIO),
+            (f"full build, exact only {exact:.2f} x the floor (at most {EXACT_RATIO})", exact <= EXACT_RATIO),
+            (f"one week added {added:.2f} x the full build (at most {ADD_WEEK_SHARE})", added <= ADD_WEEK_SHARE),
+            (
+                f"peak RSS {self.peak / MIB:,.0f} MiB (under {PEAK_LIMIT_BYTES / MIB:,.0f} MiB)",
+                self.peak < PEAK_LIMIT_BYTES,
+            ),
+        ]
+
+
+def table(result: CorpusResult) -> str:
+    lines = [
+        f"{result.weeks} registered weeks x {result.pairs:,} pairs; peak RSS of the build's process tree "
+        f"{result.peak / MIB:,.0f} MiB",
+        "",
+        "| measure | seconds | x floor | output |",
+        "|---|---:|---:|---|",
+    ]
+    for name, seconds, output in result.rows():
+        lines.append(f"| {name} | {seconds:.2f} | {seconds / result.floor.seconds:.2f} | {output} |")
+    return "\n".join(lines)
+
+
+def measure_corpus(weeks: int, pairs: int, runs: int, log) -> CorpusResult:
+    workdir = Path(tempfile.mkdtemp(prefix="finetune-corpus-bench-"))
+    exports, staging = workdir / "exports", workdir / "staging"
+    every = weeks_ending(LAST_WEEK, weeks + 1)
+    with LocalPostgres() as server:
+        url = server.create_database("corpus_bench")
+        began = time.perf_counter()
+        tables = week_tables(every, pairs)
+        register_weeks(url, exports, staging, (next(tables) for _ in range(weeks)))
+        log(f"{weeks} weeks x {pairs:,} pairs registered in {time.perf_counter() - began:.0f} s")
+        files = sorted(exports.glob("*/finetune-*.jsonl"))
+        floor = corpus_floor(files, workdir / "floor.jsonl", runs)
+        log(f"floor {floor.seconds:.2f} s")
+        dsn = server.dsn("corpus_bench")
+        exact, near = [], []
+        for _ in range(runs):
+            forget_versions(dsn, exports, staging)
+            exact.append(build(url, workdir, exports, staging, {"FINETUNE_CORPUS_CLUSTER_KEEP": "0"}))
+            log(f"exact only {exact[-1].measured.seconds:.2f} s")
+        for _ in range(runs):
+            forget_versions(dsn, exports, staging)
+            near.append(build(url, workdir, exports, staging))
+            log(f"near duplicates {near[-1].measured.seconds:.2f} s")
+        base = near[-1].version  # the 52-week version a new week is added to
+        register_weeks(url, exports, staging, tables)
+        added = []
+        for _ in range(runs):
+            _forget_after(dsn, exports, staging, base, every[-1])
+            added.append(build(url, workdir, exports, staging))
+            log(f"one week added {added[-1].measured.seconds:.2f} s")
+    peak = max(run.measured.peak_rss_bytes for run in [*exact, *near, *added])
+    best = lambda found: min(found, key=lambda run: run.measured.seconds)  # noqa: E731
+    return CorpusResult(weeks, pairs, floor, best(near), best(exact), best(added), peak)
+
+
+def _forget_after(dsn: str, exports: Path, staging: Path, base: str, week: str) -> None:
+    """Back to the moment the week was registered: the versions after ``base`` and the week's signatures go."""
+    import shutil
+
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        newer = connection.execute(
+            "SELECT DISTINCT metadata->>'corpus_version' FROM finetune_exports WHERE export_type LIKE 'corpus_%%' "
+            "AND id > (SELECT max(id) FROM finetune_exports WHERE metadata->>'corpus_version' = %s)",
+            [base],
+        ).fetchall()
+        for (version,) in newer:
+            connection.execute("DELETE FROM finetune_exports WHERE metadata->>'corpus_version' = %s", [version])
+            shutil.rmtree(exports / "corpus" / version, ignore_errors=True)
+    shutil.rmtree(staging / "corpus" / "signatures" / week, ignore_errors=True)
