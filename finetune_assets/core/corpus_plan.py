@@ -58,15 +58,18 @@ def plan_corpus(
     """``exact_keys``: one fixed-size bytes key per row; ``band_keys``: rows x bands, or None when near
     duplicates are not looked for; ``prior_side``: NO_PRIOR or the side in the previous version."""
     n = len(exact_keys)
-    sources, targets = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     exact_ids = np.unique(exact_keys, return_inverse=True)[1].reshape(-1) if n else np.zeros(0, dtype=np.int64)
+    label = np.arange(n)
+    # Link by one key column at a time, merging components as they grow: memory stays at one
+    # column's edges, however many bands there are.
     for keys in [exact_ids, *([] if band_keys is None or cluster_keep == 0 else band_keys.T)]:
         source, target = _run_edges(keys)
-        sources.append(source)
-        targets.append(target)
-    source, target = np.concatenate(sources), np.concatenate(targets)
-    graph = coo_matrix((np.ones(len(source), dtype=np.int8), (source, target)), shape=(n, n))
-    label = connected_components(graph, directed=False)[1] if n else np.zeros(0, dtype=np.int32)
+        source, target = label[source], label[target]
+        crossing = source != target
+        if crossing.any():
+            edges = np.ones(int(crossing.sum()), dtype=np.int8)
+            graph = coo_matrix((edges, (source[crossing], target[crossing])), shape=(n, n))
+            label = connected_components(graph, directed=False)[1][label]
 
     rows = np.arange(n)
     earliest = np.full(label.max() + 1 if n else 0, n, dtype=np.int64)

@@ -13,7 +13,7 @@ import pyarrow as pa
 from datasketch import MinHashLSH
 from rensa import RMinHash
 
-from .shingles import WIDTH, shingle_hashes
+from .shingles import SLICE_ROWS, WIDTH, shingle_hashes
 
 NUM_PERM = 128
 SEED = 20261201  # fixed: signatures of one week, computed once, must match those of every other
@@ -60,14 +60,17 @@ def _mix(values: np.ndarray) -> np.ndarray:
 def band_keys(texts: pa.Array, banding: Banding) -> np.ndarray:
     """One row of ``banding.bands`` keys per text: two texts share a key in some column when their
     signatures agree on every value of that band."""
-    if not len(texts):
-        return np.zeros((0, banding.bands), dtype=np.uint64)
-    hashes, offsets = shingle_hashes(texts, banding.shingle_width)
-    matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, banding.num_perm, banding.seed)
-    signatures = np.asarray(matrix.to_rows(), dtype=np.uint64).reshape(len(texts), banding.num_perm)
-    used = signatures[:, : banding.bands * banding.rows].reshape(len(texts), banding.bands, banding.rows)
     keys = np.zeros((len(texts), banding.bands), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for position in range(banding.rows):
-            keys = _mix(keys * np.uint64(0x100000001B3) ^ used[:, :, position])
+    # A slice at a time: the signatures come out of rensa as Python lists, 128 values a text.
+    for start in range(0, len(texts), SLICE_ROWS):
+        part = texts.slice(start, SLICE_ROWS)
+        hashes, offsets = shingle_hashes(part, banding.shingle_width)
+        matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, banding.num_perm, banding.seed)
+        signatures = np.array(matrix.to_rows(), dtype=np.uint64)
+        used = signatures[:, : banding.bands * banding.rows].reshape(len(part), banding.bands, banding.rows)
+        with np.errstate(over="ignore"):
+            for position in range(banding.rows):
+                keys[start : start + len(part)] = _mix(
+                    keys[start : start + len(part)] * np.uint64(0x100000001B3) ^ used[:, :, position]
+                )
     return keys

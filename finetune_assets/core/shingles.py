@@ -5,8 +5,6 @@ repeated with another host name changes the few shingles that hold the name, so 
 close in Jaccard similarity while unrelated texts share almost none.
 """
 
-from functools import lru_cache
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,17 +26,16 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(31))
 
 
+_tables: list[np.ndarray] = []
+
+
 def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
-    return _power_tables(1 << max(length - 1, 1).bit_length())
-
-
-@lru_cache(maxsize=1)
-def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(over="ignore"):
-        return (
-            np.cumprod(np.full(length, _PRIME, dtype=np.uint64)),
-            np.cumprod(np.full(length, _PRIME_INVERSE, dtype=np.uint64)),
-        )
+    """Powers of the prime and of its inverse for ``length`` positions: a table that only grows."""
+    if not _tables or len(_tables[0]) < length:
+        size = 1 << max(length - 1, 1).bit_length()
+        with np.errstate(over="ignore"):
+            _tables[:] = [np.cumprod(np.full(size, factor, dtype=np.uint64)) for factor in (_PRIME, _PRIME_INVERSE)]
+    return _tables[0], _tables[1]
 
 
 def _token_hashes(tokens: pa.LargeStringArray) -> np.ndarray:
@@ -75,7 +72,10 @@ def _slice_shingles(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray
             rows = np.repeat(np.arange(len(counts)), counts)
             counts = np.bincount(rows[words], minlength=len(counts)).astype(np.int64)
             flat = flat.filter(pa.array(words))
-        hashes = _token_hashes(flat)
+        # Each distinct token is hashed once: incident text repeats its words a great deal.
+        encoded = pc.dictionary_encode(flat)
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        hashes = _token_hashes(encoded.dictionary.cast(pa.large_string()))[indices]
         # Short texts are padded with zero hashes so that each still has one (whole) shingle.
         padded_counts = np.maximum(counts, width)
         padded = np.zeros(int(padded_counts.sum()), dtype=np.uint64)

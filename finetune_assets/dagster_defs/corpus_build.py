@@ -1,9 +1,11 @@
 """Building a corpus version from the registered weeks: read what is registered, sign each week once,
 plan, write the version folder, and register its files in one transaction."""
 
+import multiprocessing
 import posixpath
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,10 +28,10 @@ from ..db.corpus_registry import (
 from ..db.registry import AuditRow, record_exports
 from ..io.corpus_writer import WeekSelection, write_corpus
 from ..io.store import Store
-from ..io.week_signatures import week_signatures
+from ..io.week_signatures import ensure_signatures, read_signatures, signature_path
 
 CORPUS_FOLDER = "corpus"
-SIGNING_THREADS = 2
+SIGNING_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,18 @@ class CorpusBuild:
     preview: list[dict] = field(default_factory=list)
     signed_now: list[str] = field(default_factory=list)  # weeks whose signatures this build computed
     audit_row_ids: list[int] = field(default_factory=list)
+
+
+class Clock:
+    """Seconds since the last lap: each phase's time goes to the run's log."""
+
+    def __init__(self):
+        self._last = time.perf_counter()
+
+    def lap(self) -> float:
+        now = time.perf_counter()
+        seconds, self._last = now - self._last, now
+        return seconds
 
 
 def policy_record(policy: CorpusPolicy, banding: Banding | None) -> dict:
@@ -118,14 +132,13 @@ def _build(
         )
     paths = [_input_path(exports, item) for item in inputs]
 
-    def sign(position: int):
-        return week_signatures(exports, paths[position], staging, inputs[position], banding)
-
-    with ThreadPoolExecutor(SIGNING_THREADS) as pool:
-        signed = list(pool.map(sign, range(len(inputs))))
-    signed_now = [item.week for item, (_, computed) in zip(inputs, signed, strict=True) if computed]
-    log(f"signatures: {len(signed_now)} week(s) hashed now, {len(inputs) - len(signed_now)} read from earlier runs")
-    tables = [table for table, _ in signed]
+    clock = Clock()
+    signed_now = _sign(exports, paths, staging, inputs, banding)
+    log(
+        f"signatures: {len(signed_now)} week(s) hashed now, {len(inputs) - len(signed_now)} read from earlier runs, "
+        f"in {clock.lap():.2f} s"
+    )
+    tables = [read_signatures(staging, item, banding) for item in inputs]
     week_of_row = np.concatenate([np.full(t.num_rows, i, dtype=np.int32) for i, t in enumerate(tables)])
     evidence_ids = pa.concat_arrays([t.column("evidence_id").combine_chunks() for t in tables])
     exact = np.concatenate([_fixed(t.column("exact")) for t in tables])
@@ -134,6 +147,7 @@ def _build(
     plan = plan_corpus(exact, bands, weekly, _prior_sides(evidence_ids, predecessor), policy.cluster_keep)
     counts = week_counts(plan, week_of_row, [item.week for item in inputs])
     clusters = len(np.unique(plan.cluster[plan.cluster >= 0]))
+    log(f"planned {len(plan.outcome):,} pairs in {clock.lap():.2f} s")
 
     starts = np.concatenate([[0], np.cumsum([t.num_rows for t in tables])])
     selections = [
@@ -155,10 +169,12 @@ def _build(
 
     ids_path = staging.path(CORPUS_FOLDER, "runs", run_id, f"{version}.ids.parquet")
     written = write_corpus(exports, folder, list(policy.formats), selections, staging, ids_path, describe)
+    log(f"wrote {len(written.files)} file(s) in {clock.lap():.2f} s")
     try:
         rows = _audit_rows(staging, ids_path, written.files, version, inputs_digest, predecessor_version, inputs,
                            policy_dict, run_id)  # fmt: skip
         registered = record_exports(database, rows)
+        log(f"registered {len(rows)} audit row(s) in {clock.lap():.2f} s")
     except BaseException:
         # Unregistered, the folder would block this version for good: it goes, and a retry writes it again.
         exports.remove_tree(folder)
@@ -178,6 +194,19 @@ def _build(
         signed_now=signed_now,
         audit_row_ids=[row_id for _, row_id, _ in registered],
     )
+
+
+def _sign(exports: Store, paths: list[str], staging: Store, inputs: list[CorpusInput], banding) -> list[str]:
+    """Computes the signatures no earlier build kept; the weeks signed now. Several weeks go to worker
+    processes, one per core: rensa hands its signatures to Python as lists, which holds the GIL."""
+    jobs = [(exports, path, staging, item, banding) for path, item in zip(paths, inputs, strict=True)]
+    if sum(not staging.exists(signature_path(staging, item, banding)) for item in inputs) < 2:
+        done = [ensure_signatures(*job) for job in jobs]
+    else:
+        spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of this process
+        with ProcessPoolExecutor(SIGNING_WORKERS, mp_context=spawn) as pool:
+            done = list(pool.map(ensure_signatures, *zip(*jobs, strict=True)))
+    return [item.week for item, computed in zip(inputs, done, strict=True) if computed]
 
 
 def _fixed(column: pa.ChunkedArray) -> np.ndarray:

@@ -40,8 +40,7 @@ def line_pieces(handle, piece_bytes: int = PIECE_BYTES, digest=None) -> Iterator
         yield rest
 
 
-def _parse(piece: bytes, schema: pa.Schema | None) -> pa.Table:
-    longest = max(map(len, piece.split(b"\n")))
+def _parse(piece: bytes, schema: pa.Schema | None, longest: int) -> pa.Table:
     read = pj.ReadOptions(block_size=max(PARSE_BLOCK_BYTES, longest + 1))
     parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error") if schema else None
     return pj.read_json(pa.py_buffer(piece), read_options=read, parse_options=parse)
@@ -61,15 +60,15 @@ def read_json_lines(
     """The file's lines as batches of ``schema``: a value of another type, or a key outside it, fails
     here rather than in training. ``reading`` (when given) gets the schema a loader that infers types
     would see in the first piece, and the sha256 of every byte read."""
-    for _, batch in read_lines(store, path, schema, reading):
+    for _, batch in read_lines(store, path, schema, reading, stored=False):
         yield batch
 
 
 def read_lines(
-    store: Store, path: str, schema: pa.Schema | None, reading: Reading | None = None
-) -> Iterator[tuple[pa.LargeStringArray, pa.RecordBatch | None]]:
-    """The file a piece at a time: its lines as stored (each with its newline), and, given a
-    ``schema``, the same lines parsed, row for row.
+    store: Store, path: str, schema: pa.Schema | None, reading: Reading | None = None, stored: bool = True
+) -> Iterator[tuple[pa.LargeStringArray | None, pa.RecordBatch | None]]:
+    """The file a piece at a time: its lines as stored (each with its newline; None unless ``stored``),
+    and, given a ``schema``, the same lines parsed, row for row.
 
     Each piece is parsed on its own: Arrow's streaming reader reads ahead without bound."""
     digest = hashlib.sha256()
@@ -77,19 +76,21 @@ def read_lines(
     def parsed() -> Iterator[tuple[pa.LargeStringArray, pa.RecordBatch | None]]:
         with store.open(path) as handle:
             for piece in line_pieces(handle, digest=digest):
-                lines = _stored_lines(piece)
+                offsets = _line_offsets(piece)
+                lines = _stored_lines(piece, offsets) if stored else None
                 if schema is None:
                     yield lines, None
                     continue
+                longest = int(np.diff(offsets).max()) if len(offsets) > 1 else 0
                 try:
                     if reading is not None and reading.inferred is None:
-                        reading.inferred = _parse(piece, None).schema
-                    table = _parse(piece, schema)
+                        reading.inferred = _parse(piece, None, longest).schema
+                    table = _parse(piece, schema, longest)
                 except pa.ArrowInvalid as error:
                     raise UnreadableExport(
                         f"{store.url(path)} does not load with pyarrow's JSON reader: {error}"
                     ) from None
-                if table.num_rows != len(lines):
+                if table.num_rows != len(offsets) - 1:
                     raise UnreadableExport(f"{store.url(path)} has lines that hold no JSON object (a blank line?)")
                 # One batch a piece: fewer, larger steps.
                 yield lines, table.combine_chunks().to_batches()[0] if table.num_rows else None
@@ -102,16 +103,18 @@ def read_lines(
             yield lines, batch
 
 
-def _stored_lines(piece: bytes) -> pa.LargeStringArray:
-    """The piece's lines as a string column over its own bytes (no copy); a last line without a
-    newline is kept as it is."""
-    data = np.frombuffer(piece, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10) + 1
-    if len(ends) == 0 or ends[-1] != len(data):
-        ends = np.append(ends, len(data))
-    offsets = np.concatenate([[0], ends]).astype(np.int64)
-    if len(piece) == 0:
-        offsets = np.zeros(1, dtype=np.int64)
+def _line_offsets(piece: bytes) -> np.ndarray:
+    """Where each line of the piece starts, and its end; a last line without a newline counts."""
+    if not piece:
+        return np.zeros(1, dtype=np.int64)
+    ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10) + 1
+    if len(ends) == 0 or ends[-1] != len(piece):
+        ends = np.append(ends, len(piece))
+    return np.concatenate([[0], ends]).astype(np.int64)
+
+
+def _stored_lines(piece: bytes, offsets: np.ndarray) -> pa.LargeStringArray:
+    """The piece's lines as a string column over its own bytes (no copy)."""
     return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(piece))
 
 

@@ -79,15 +79,18 @@ def compute_signatures(exports: Store, path: str, item: CorpusInput, banding: Ba
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
-def week_signatures(
-    exports: Store, path: str, staging: Store, item: CorpusInput, banding: Banding | None
-) -> tuple[pa.Table, bool]:
-    """The week's signatures and whether they were computed now (False: read from an earlier run)."""
+def ensure_signatures(exports: Store, path: str, staging: Store, item: CorpusInput, banding: Banding | None) -> bool:
+    """Computes and keeps the week's signatures unless an earlier run did; True when computed now.
+    A plain function of picklable values, so a worker process can run it."""
     stored = signature_path(staging, item, banding)
     if staging.exists(stored):
-        with staging.open(stored) as handle:
-            return pq.read_table(handle), False
+        return False
     table = compute_signatures(exports, path, item, banding)
     with staging.writing(stored, replace=True) as handle:
         pq.write_table(table, handle, compression="lz4")
-    return table, True
+    return True
+
+
+def read_signatures(staging: Store, item: CorpusInput, banding: Banding | None) -> pa.Table:
+    with staging.open(signature_path(staging, item, banding)) as handle:
+        return pq.read_table(handle)
