@@ -64,22 +64,23 @@ class WeekCounts:
     clusters: int  # near-duplicate clusters with a pair of this week
 
 
-def week_counts(plan: CorpusPlan, week_of_row: np.ndarray, weeks: list[str]) -> list[WeekCounts]:
+def week_counts(plan: CorpusPlan, week_starts: np.ndarray, weeks: list[str]) -> list[WeekCounts]:
+    """``week_starts``: the first row of each week and, last, the row count (a week's rows are contiguous)."""
     counts = []
     for index, week in enumerate(weeks):
-        rows = week_of_row == index
-        outcome, kept = plan.outcome[rows], plan.outcome[rows] == KEPT
-        clusters = plan.cluster[rows]
+        rows = slice(int(week_starts[index]), int(week_starts[index + 1]))
+        outcome, validation, clusters = plan.outcome[rows], plan.validation[rows], plan.cluster[rows]
+        kept = outcome == KEPT
         counts.append(
             WeekCounts(
                 week,
-                int(rows.sum()),
+                len(outcome),
                 int((outcome == EXACT_DUPLICATE).sum()),
                 int((outcome == NEAR_DUPLICATE).sum()),
                 int((outcome == WITHHELD).sum()),
                 int(kept.sum()),
-                int((kept & ~plan.validation[rows]).sum()),
-                int((kept & plan.validation[rows]).sum()),
+                int((kept & ~validation).sum()),
+                int((kept & validation).sum()),
                 len(np.unique(clusters[clusters >= 0])),
             )
         )

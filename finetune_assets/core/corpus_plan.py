@@ -40,7 +40,7 @@ def _run_edges(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Edges from the first row of each run of equal keys to every other row of the run."""
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)  # which row of a run heads it does not matter: only the components do
     ordered = keys[order]
     starts = np.concatenate([[True], ordered[1:] != ordered[:-1]])
     heads = order[np.flatnonzero(starts)[np.cumsum(starts) - 1]]

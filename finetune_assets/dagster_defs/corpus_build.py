@@ -5,7 +5,7 @@ import multiprocessing
 import posixpath
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,18 +138,18 @@ def _build(
         f"signatures: {len(signed_now)} week(s) hashed now, {len(inputs) - len(signed_now)} read from earlier runs, "
         f"in {clock.lap():.2f} s"
     )
-    tables = [read_signatures(staging, item, banding) for item in inputs]
-    week_of_row = np.concatenate([np.full(t.num_rows, i, dtype=np.int32) for i, t in enumerate(tables)])
+    with ThreadPoolExecutor(SIGNING_WORKERS) as pool:  # Parquet decoding releases the GIL
+        tables = list(pool.map(lambda item: read_signatures(staging, item, banding), inputs))
     evidence_ids = pa.concat_arrays([t.column("evidence_id").combine_chunks() for t in tables])
     exact = np.concatenate([_fixed(t.column("exact")) for t in tables])
     bands = np.concatenate([_bands(t, banding.bands) for t in tables]) if banding else None
     weekly = np.concatenate([t.column("validation").to_numpy() for t in tables]).astype(bool)
     plan = plan_corpus(exact, bands, weekly, _prior_sides(evidence_ids, predecessor), policy.cluster_keep)
-    counts = week_counts(plan, week_of_row, [item.week for item in inputs])
+    starts = np.concatenate([[0], np.cumsum([t.num_rows for t in tables])])
+    counts = week_counts(plan, starts, [item.week for item in inputs])
     clusters = len(np.unique(plan.cluster[plan.cluster >= 0]))
     log(f"planned {len(plan.outcome):,} pairs in {clock.lap():.2f} s")
 
-    starts = np.concatenate([[0], np.cumsum([t.num_rows for t in tables])])
     selections = [
         WeekSelection(
             paths[i],
