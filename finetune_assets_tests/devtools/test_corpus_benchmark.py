@@ -1,0 +1,63 @@
+"""The corpus benchmark: a floor that does what the issue says (DuckDB, one statement, the latest of
+each exact duplicate), registered weeks the corpus reads as it reads real ones, and honest verdicts."""
+
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from finetune_assets.devtools.benchmark.corpus_floor import corpus_floor
+from finetune_assets.devtools.benchmark.corpus_report import CorpusResult, table
+from finetune_assets.devtools.benchmark.corpus_runs import CorpusRun
+from finetune_assets.devtools.benchmark.corpus_weeks import register_weeks, week_tables, weeks_ending
+from finetune_assets.devtools.benchmark.process_tree import Measured
+
+from ..corpus_weeks import build_corpus
+from ..seed import materialization_metadata
+
+
+def test_the_floor_keeps_the_latest_of_each_exact_duplicate_as_the_exact_only_corpus_does(postgres_server, tmp_path):
+    url = postgres_server.create_database(f"corpus_bench_{uuid.uuid4().hex[:8]}")
+    weeks = weeks_ending("2026-11-16", 4)
+    register_weeks(url, tmp_path / "exports", tmp_path / "staging", week_tables(weeks, 400))
+    files = sorted((tmp_path / "exports").glob("*/finetune-*.jsonl"))
+    assert [path.parent.name for path in files] == weeks
+    floor = corpus_floor(files, tmp_path / "floor.jsonl", runs=1)
+
+    from finetune_assets.dagster_defs.resources import CorpusPolicy
+
+    result = build_corpus(url, tmp_path / "exports", corpus_policy=CorpusPolicy(cluster_keep=0))
+    metadata = materialization_metadata(result, "training_corpus")
+    assert metadata["exact_duplicates"] > 0  # one pair in twenty repeats an earlier week's
+    assert floor.lines == metadata["kept"] == 1600 - metadata["exact_duplicates"]
+
+    near = build_corpus(url, tmp_path / "exports")
+    assert materialization_metadata(near, "training_corpus")["near_duplicates"] > 0  # the templates recur
+
+
+def _run(seconds: float, peak_mib: int = 500) -> CorpusRun:
+    return CorpusRun(Measured(seconds, peak_mib * 2**20, 0, ""), "corpus-x", 10)
+
+
+def test_each_corpus_target_is_judged_from_the_figures():
+    from finetune_assets.devtools.benchmark.corpus_floor import CorpusFloor
+
+    met = CorpusResult(52, 20_000, CorpusFloor(10.0, 9), _run(29.9), _run(14.9), _run(7.4), 900 * 2**20)
+    assert [ok for _, ok in met.verdicts()] == [True] * 4
+    missed = CorpusResult(52, 20_000, CorpusFloor(10.0, 9), _run(30.1), _run(15.1), _run(7.6), 1000 * 2**20)
+    assert [ok for _, ok in missed.verdicts()] == [False] * 4
+    assert "| full build, near duplicates on | 30.10 | 3.01 |" in table(missed)
+
+
+@pytest.mark.e2e
+def test_the_documented_corpus_command_prints_the_table_and_the_verdicts():
+    command = [sys.executable, "-m", "finetune_assets.devtools.benchmark", "--corpus", "--weeks", "3"]
+    output = subprocess.run([*command, "--pairs", "300", "--runs", "1"], capture_output=True, text=True, timeout=900)
+    assert output.returncode in (0, 1), output.stderr[-3000:]
+    lines = output.stdout.splitlines()
+    assert lines[0].startswith("3 registered weeks x 300 pairs")
+    assert any(line.startswith("| one week added to the corpus |") for line in lines)
+    verdict_lines = lines[lines.index("targets:") + 1 :]
+    assert len(verdict_lines) == 4
+    assert output.returncode == (1 if any("MISSED" in line for line in verdict_lines) else 0)
