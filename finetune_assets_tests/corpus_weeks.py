@@ -7,7 +7,7 @@ from pathlib import Path
 from dagster import DagsterInstance, materialize
 
 from finetune_assets.dagster_defs.definitions import corpus
-from finetune_assets.dagster_defs.resources import CorpusPolicy, DatasetPolicy
+from finetune_assets.dagster_defs.resources import CorpusPolicy, DatasetPolicy, ExportStorage
 
 from .seed import Week, at, local_storage, materialize_week, resources
 
@@ -61,7 +61,7 @@ def build_corpus(url: str, exports: Path, policy: DatasetPolicy | None = None, c
                  raise_on_error=True):  # fmt: skip
     given = resources(url, exports, policy)
     given["corpus_policy"] = corpus_policy or CorpusPolicy()
-    given["export_storage"] = local_storage(exports)
+    given["export_storage"] = exports if isinstance(exports, ExportStorage) else local_storage(exports)
     return materialize(
         [*CORPUS_ASSETS, *CORPUS_CHECKS[:1]],
         resources=given,

@@ -18,8 +18,6 @@ Invariants:
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 KEPT, EXACT_DUPLICATE, NEAR_DUPLICATE, WITHHELD = 0, 1, 2, 3
 NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION = -1, 0, 1
@@ -57,6 +55,10 @@ def plan_corpus(
 ) -> CorpusPlan:
     """``exact_keys``: one fixed-size bytes key per row; ``band_keys``: rows x bands, or None when near
     duplicates are not looked for; ``prior_side``: NO_PRIOR or the side in the previous version."""
+    # Imported here: the worker processes that sign weeks import this package and never plan.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n = len(exact_keys)
     exact_ids = np.unique(exact_keys, return_inverse=True)[1].reshape(-1) if n else np.zeros(0, dtype=np.int64)
     label = np.arange(n)

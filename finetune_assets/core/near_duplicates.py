@@ -10,7 +10,6 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-from datasketch import MinHashLSH
 from rensa import RMinHash
 
 from .shingles import SLICE_ROWS, WIDTH, shingle_hashes
@@ -47,6 +46,8 @@ class Banding:
 
 @lru_cache(maxsize=8)
 def _shape(threshold: float) -> tuple[int, int]:
+    from datasketch import MinHashLSH  # only where the banding is chosen, not in the signing workers
+
     index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return index.b, index.r
 

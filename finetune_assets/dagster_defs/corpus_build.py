@@ -31,7 +31,7 @@ from ..io.store import Store
 from ..io.week_signatures import ensure_signatures, read_signatures, signature_path
 
 CORPUS_FOLDER = "corpus"
-SIGNING_WORKERS = 2
+READ_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def _build(
         f"signatures: {len(signed_now)} week(s) hashed now, {len(inputs) - len(signed_now)} read from earlier runs, "
         f"in {clock.lap():.2f} s"
     )
-    with ThreadPoolExecutor(SIGNING_WORKERS) as pool:  # Parquet decoding releases the GIL
+    with ThreadPoolExecutor(READ_THREADS) as pool:  # Parquet decoding releases the GIL
         tables = list(pool.map(lambda item: read_signatures(staging, item, banding), inputs))
     evidence_ids = pa.concat_arrays([t.column("evidence_id").combine_chunks() for t in tables])
     exact = np.concatenate([_fixed(t.column("exact")) for t in tables])
@@ -197,16 +197,25 @@ def _build(
 
 
 def _sign(exports: Store, paths: list[str], staging: Store, inputs: list[CorpusInput], banding) -> list[str]:
-    """Computes the signatures no earlier build kept; the weeks signed now. Several weeks go to worker
-    processes, one per core: rensa hands its signatures to Python as lists, which holds the GIL."""
+    """Computes the signatures no earlier build kept; the weeks signed now. With several weeks to sign,
+    a worker process takes every other one while this process signs the rest: rensa hands signatures
+    to Python as lists, which holds the GIL, and one worker (not two) keeps the memory of the process
+    tree low."""
     jobs = [(exports, path, staging, item, banding) for path, item in zip(paths, inputs, strict=True)]
-    if sum(not staging.exists(signature_path(staging, item, banding)) for item in inputs) < 2:
-        done = [ensure_signatures(*job) for job in jobs]
+    missing = [job for job in jobs if not staging.exists(signature_path(staging, job[3], banding))]
+    if len(missing) < 2:
+        for job in missing:
+            ensure_signatures(*job)
     else:
         spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of this process
-        with ProcessPoolExecutor(SIGNING_WORKERS, mp_context=spawn) as pool:
-            done = list(pool.map(ensure_signatures, *zip(*jobs, strict=True)))
-    return [item.week for item, computed in zip(inputs, done, strict=True) if computed]
+        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+            elsewhere = [pool.submit(ensure_signatures, *job) for job in missing[1::2]]
+            for job in missing[::2]:
+                ensure_signatures(*job)
+            for future in elsewhere:
+                future.result()
+    signed = {id(job[3]) for job in missing}
+    return [item.week for item in inputs if id(item) in signed]
 
 
 def _fixed(column: pa.ChunkedArray) -> np.ndarray:

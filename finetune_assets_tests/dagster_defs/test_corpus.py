@@ -258,10 +258,14 @@ def test_a_bad_corpus_policy_fails_before_any_work(postgres_url, tmp_path, thres
 def test_two_builds_at_once_take_turns_and_write_one_version(postgres_url, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
+    from dagster import DagsterInstance
+
     _templated(postgres_url)
     register_weeks(postgres_url, tmp_path, [W0, W1, W2])
+    folders = [tmp_path / f"instance-{n}" for n in range(2)]
+    instances = [DagsterInstance.local_temp(str(folder)) for folder in folders if not folder.mkdir()]
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda _: build_corpus(postgres_url, tmp_path), range(2)))
+        results = list(pool.map(lambda instance: build_corpus(postgres_url, tmp_path, instance=instance), instances))
     assert all(result.success for result in results)
     versions = {materialization_metadata(result, "training_corpus")["version"] for result in results}
     notes = [materialization_metadata(result, "training_corpus").get("note", "") for result in results]

@@ -111,3 +111,29 @@ def test_wrong_credentials_fail_with_a_clear_message_and_no_secret(postgres_url)
         assert wrong not in message and wrong not in str(result.all_events)
         assert s3.keys(bucket) == []
     assert audit_rows(postgres_url, export_type=None) == []
+
+
+def test_the_corpus_is_built_from_the_bucket_and_written_to_it(s3_server, s3_bucket, postgres_url):
+    from ..corpus_weeks import DISK, Weeks, build_corpus, register_weeks
+
+    weeks = Weeks(postgres_url)
+    weeks.add("2026-11-02", "disk-1", DISK.format(host="worker-1"))
+    weeks.add("2026-11-09", "disk-2", DISK.format(host="worker-2"))
+    weeks.add("2026-11-09", "cpu", "HighCPU on search-7: a runaway regex", alertname="HighCPU")
+    storage = storage_on(s3_server, s3_bucket)
+    register_weeks(postgres_url, storage, ["2026-11-02", "2026-11-09"])
+    result = build_corpus(postgres_url, storage)
+
+    metadata = materialization_metadata(result, "training_corpus")
+    assert metadata["path"] == f"s3://{s3_bucket}/exports/corpus/{metadata['version']}"
+    assert (metadata["pairs_in"], metadata["kept"]) == (3, 3)
+    rows = [row for row in audit_rows(postgres_url, export_type=None) if row["export_type"].startswith("corpus_")]
+    assert rows and all(row["file_path"].startswith(metadata["path"] + "/") for row in rows)
+    for row in rows:
+        stored = _object(s3_server, row["file_path"])
+        assert row["checksum_sha256"] == hashlib.sha256(stored).hexdigest()
+    train = next(row for row in rows if row["export_type"] == "corpus_alpaca_train")
+    assert read_like_a_trainer(s3_server, train["file_path"]).num_rows == train["record_count"]
+    keys = s3_server.keys(s3_bucket)
+    assert any(key.startswith("staging/corpus/signatures/2026-11-09/") for key in keys)
+    assert [check.passed for check in result.get_asset_check_evaluations()] == [True]

@@ -1,9 +1,12 @@
 """The corpus benchmark: one run's measurements, its table and its verdict on each target."""
 
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
 
 from ..local_postgres import LocalPostgres
 from .corpus_floor import CorpusFloor, corpus_floor
@@ -65,6 +68,13 @@ def table(result: CorpusResult) -> str:
 
 def measure_corpus(weeks: int, pairs: int, runs: int, log) -> CorpusResult:
     workdir = Path(tempfile.mkdtemp(prefix="finetune-corpus-bench-"))
+    try:
+        return _measure(workdir, weeks, pairs, runs, log)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _measure(workdir: Path, weeks: int, pairs: int, runs: int, log) -> CorpusResult:
     exports, staging = workdir / "exports", workdir / "staging"
     every = weeks_ending(LAST_WEEK, weeks + 1)
     with LocalPostgres() as server:
@@ -100,10 +110,6 @@ def measure_corpus(weeks: int, pairs: int, runs: int, log) -> CorpusResult:
 
 def _forget_after(dsn: str, exports: Path, staging: Path, base: str, week: str) -> None:
     """Back to the moment the week was registered: the versions after ``base`` and the week's signatures go."""
-    import shutil
-
-    import psycopg
-
     with psycopg.connect(dsn, autocommit=True) as connection:
         newer = connection.execute(
             "SELECT DISTINCT metadata->>'corpus_version' FROM finetune_exports WHERE export_type LIKE 'corpus_%%' "
