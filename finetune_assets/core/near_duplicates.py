@@ -40,7 +40,8 @@ class Banding:
             "num_perm": self.num_perm,
             "seed": self.seed,
             "shingle_width": self.shingle_width,
-            "minhash": "rensa RMinHash",
+            # Another rensa algorithm would give other signatures: kept signatures and version ids change.
+            "minhash": f"rensa RMinHash v{RMinHash.ALGORITHM_VERSION}",
         }
 
 
