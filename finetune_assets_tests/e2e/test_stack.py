@@ -285,6 +285,12 @@ def test_the_readme_directions_lead_to_the_lineage_its_checks_and_the_export_che
             page.goto(f"{base}/assets/export_registry?view=checks", wait_until="networkidle")
             page.get_by_text("freshness_check").first.wait_for(timeout=60_000)
             page.get_by_text("week_is_usual").first.wait_for(timeout=60_000)
+
+            # The README's way to a backfill: the weekly job under *Jobs*, then *Materialize all…*.
+            page.goto(base, wait_until="networkidle")
+            page.locator("a", has_text="Jobs").first.click()
+            page.locator("a", has_text="weekly_finetune_export").first.click()
+            page.get_by_text("Materialize all").first.wait_for(timeout=60_000)
         finally:
             browser.close()
     assert screenshot.stat().st_size > 10_000

@@ -53,7 +53,7 @@ def test_the_demo_command_prints_what_a_user_needs_and_nothing_else(clone):
         r"output, \d+ duplicates, \d+ secrets redacted\)",
         rf"train/validation files, dataset card and dataset_info\.json: {re.escape(str(export.with_suffix('')))}/",
         "checks passed: records_are_well_formed, no_secrets_survive, no_duplicates, loads_with_pyarrow, "
-        "token_lengths, audit_rows_match_files",
+        "token_lengths, audit_rows_match_files, week_is_usual, freshness_check",
         r"registered in finetune_exports: [2-9] audit rows",
     ]
     lines = done.stdout.splitlines()
@@ -64,7 +64,7 @@ def test_the_demo_command_prints_what_a_user_needs_and_nothing_else(clone):
 
 
 def test_the_readme_cli_line_works_without_dagster_home(clone):
-    command = readme_command("dagster asset materialize")
+    command = readme_command("dagster asset materialize -m finetune_assets --select 'successful_evidence*'")
     week = command.split("--partition")[1].split()[0]
     done = _run(shlex.split(command), clone)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -83,6 +83,15 @@ def test_the_readme_cli_line_works_without_dagster_home(clone):
     )
     assert len(output.strip().splitlines()) <= 8, output
     assert not list(clone.glob(".tmp_dagster_home_*"))  # the CLI removed its temporary instance
+    assert git_status(clone) == ""
+
+    # The README's corpus line, after it: the weeks exported so far, in a corpus version.
+    corpus = readme_command("dagster asset materialize -m finetune_assets --select training_corpus")
+    built = _run(shlex.split(corpus), clone)
+    assert built.returncode == 0, built.stderr[-3000:]
+    [folder] = (clone / ".finetune_demo" / "exports" / "corpus").iterdir()
+    assert re.search(rf"pairs from \d week\(s\) written to {re.escape(str(folder))}", built.stdout + built.stderr)
+    assert (folder / "README.md").exists() and (folder / "alpaca.train.jsonl").exists()
     assert git_status(clone) == ""
 
 
