@@ -51,6 +51,16 @@ def _rows(database: Database, action: str, query) -> list[dict]:
         return [dict(row) for row in connection.execute(query).mappings()]
 
 
+def _latest_per_week(snapshots) -> dict[str, dict]:
+    """Of each week's snapshot rows, the one registered last (a week exported twice has two)."""
+    latest: dict[str, dict] = {}
+    for row in snapshots:
+        week = row["metadata"]["partition_key"]
+        if week not in latest or row["id"] > latest[week]["id"]:
+            latest[week] = row
+    return latest
+
+
 def registered_inputs(database: Database, last_weeks: int | None) -> list[CorpusInput]:
     """Per week, its latest registered snapshot (weeks oldest first), with the split its trainer files
     were cut by; only the last ``last_weeks`` weeks when given. A week whose export failed its checks
@@ -65,12 +75,7 @@ def registered_inputs(database: Database, last_weeks: int | None) -> list[Corpus
         for row in rows
         if row["export_type"] != EXPORT_TYPE and row["metadata"]
     }
-    latest: dict[str, dict] = {}
-    for row in rows:
-        if row["export_type"] == EXPORT_TYPE:
-            week = row["metadata"]["partition_key"]
-            if week not in latest or row["id"] > latest[week]["id"]:
-                latest[week] = row
+    latest = _latest_per_week(row for row in rows if row["export_type"] == EXPORT_TYPE)
     weeks = sorted(latest)[-last_weeks:] if last_weeks else sorted(latest)
     inputs = []
     for week in weeks:
@@ -92,14 +97,9 @@ def registered_inputs(database: Database, last_weeks: int | None) -> list[Corpus
 
 def latest_corpus(database: Database) -> CorpusRecord | None:
     """The most recently registered corpus version, or None before the first."""
-    columns = [finetune_exports.c[name] for name in ("id", "export_type")]
-    query = select(*columns, finetune_exports.c.metadata).where(
-        finetune_exports.c.export_type.like(f"{CORPUS_PREFIX}%")
-    )
-    rows = _rows(database, "reading the latest corpus version from finetune_exports", query)
-    if not rows:
+    newest = _newest_corpus_metadata(database)
+    if newest is None:
         return None
-    newest = max(rows, key=lambda row: row["id"])["metadata"]
     version, primary = newest["corpus_version"], newest["primary_format"]
     sides = {}
     for split in ("train", "validation"):
@@ -125,12 +125,18 @@ def version_rows(database: Database, version: str) -> list[dict]:
     return _rows(database, f"reading the audit rows of corpus {version}", query)
 
 
-def latest_version(database: Database) -> str | None:
+def _newest_corpus_metadata(database: Database) -> dict | None:
+    """The metadata of the corpus audit row registered last: it names the latest version."""
     query = select(finetune_exports.c.id, finetune_exports.c.metadata).where(
         finetune_exports.c.export_type.like(f"{CORPUS_PREFIX}%")
     )
     rows = _rows(database, "reading the latest corpus version from finetune_exports", query)
-    return max(rows, key=lambda row: row["id"])["metadata"]["corpus_version"] if rows else None
+    return max(rows, key=lambda row: row["id"])["metadata"] if rows else None
+
+
+def latest_version(database: Database) -> str | None:
+    newest = _newest_corpus_metadata(database)
+    return newest["corpus_version"] if newest else None
 
 
 def week_figures(database: Database) -> dict[str, dict]:
@@ -138,9 +144,5 @@ def week_figures(database: Database) -> dict[str, dict]:
     query = select(finetune_exports.c.id, finetune_exports.c.metadata).where(
         finetune_exports.c.export_type == EXPORT_TYPE
     )
-    latest: dict[str, tuple[int, dict]] = {}
-    for row in _rows(database, "reading the weeks' counts from finetune_exports", query):
-        week = row["metadata"]["partition_key"]
-        if week not in latest or row["id"] > latest[week][0]:
-            latest[week] = (row["id"], row["metadata"])
-    return {week: metadata for week, (_, metadata) in latest.items()}
+    latest = _latest_per_week(_rows(database, "reading the weeks' counts from finetune_exports", query))
+    return {week: row["metadata"] for week, row in latest.items()}
