@@ -28,7 +28,7 @@ from ..db.corpus_registry import (
 from ..db.registry import AuditRow, record_exports
 from ..io.corpus_writer import WeekSelection, write_corpus
 from ..io.store import Store
-from ..io.week_signatures import ensure_signatures, read_signatures, signature_path
+from ..io.week_signatures import has_signatures, read_signatures, store_signatures
 
 CORPUS_FOLDER = "corpus"
 READ_THREADS = 2
@@ -201,21 +201,23 @@ def _sign(exports: Store, paths: list[str], staging: Store, inputs: list[CorpusI
     a worker process takes every other one while this process signs the rest: rensa hands signatures
     to Python as lists, which holds the GIL, and one worker (not two) keeps the memory of the process
     tree low."""
-    jobs = [(exports, path, staging, item, banding) for path, item in zip(paths, inputs, strict=True)]
-    missing = [job for job in jobs if not staging.exists(signature_path(staging, job[3], banding))]
+    missing = [
+        (exports, path, staging, item, banding)
+        for path, item in zip(paths, inputs, strict=True)
+        if not has_signatures(staging, item, banding)
+    ]
     if len(missing) < 2:
         for job in missing:
-            ensure_signatures(*job)
+            store_signatures(*job)
     else:
         spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of this process
         with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-            elsewhere = [pool.submit(ensure_signatures, *job) for job in missing[1::2]]
+            elsewhere = [pool.submit(store_signatures, *job) for job in missing[1::2]]
             for job in missing[::2]:
-                ensure_signatures(*job)
+                store_signatures(*job)
             for future in elsewhere:
                 future.result()
-    signed = {id(job[3]) for job in missing}
-    return [item.week for item in inputs if id(item) in signed]
+    return [item.week for _, _, _, item, _ in missing]
 
 
 def _fixed(column: pa.ChunkedArray) -> np.ndarray:

@@ -79,16 +79,16 @@ def compute_signatures(exports: Store, path: str, item: CorpusInput, banding: Ba
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
-def ensure_signatures(exports: Store, path: str, staging: Store, item: CorpusInput, banding: Banding | None) -> bool:
-    """Computes and keeps the week's signatures unless an earlier run did; True when computed now.
-    A plain function of picklable values, so a worker process can run it."""
-    stored = signature_path(staging, item, banding)
-    if staging.exists(stored):
-        return False
+def has_signatures(staging: Store, item: CorpusInput, banding: Banding | None) -> bool:
+    return staging.exists(signature_path(staging, item, banding))
+
+
+def store_signatures(exports: Store, path: str, staging: Store, item: CorpusInput, banding: Banding | None) -> None:
+    """Computes the week's signatures and keeps them. A plain function of picklable values, so a
+    worker process can run it."""
     table = compute_signatures(exports, path, item, banding)
-    with staging.writing(stored, replace=True) as handle:
+    with staging.writing(signature_path(staging, item, banding), replace=True) as handle:
         pq.write_table(table, handle, compression="lz4")
-    return True
 
 
 def read_signatures(staging: Store, item: CorpusInput, banding: Banding | None) -> pa.Table:
