@@ -25,7 +25,7 @@ from ..db.corpus_registry import (
     one_build_at_a_time,
     registered_inputs,
 )
-from ..db.registry import AuditRow, record_exports
+from ..db.registry import record_exports, trainer_file_row
 from ..io.corpus_writer import WeekSelection, write_corpus
 from ..io.store import Store
 from ..io.week_signatures import has_signatures, read_signatures, store_signatures
@@ -245,16 +245,12 @@ def _audit_rows(staging, ids_path, files, version, inputs_digest, predecessor, i
         "run_id": run_id,
     }
     return [
-        AuditRow(
+        trainer_file_row(
             staging,
             ids_path,
-            file.url,
-            file.records,
-            file.size_bytes,
-            file.sha256,
+            file,
             {**common, "format": file.trainer_format, "split": file.split, "folder": posixpath.dirname(file.url)},
-            export_type=corpus_export_type(file.trainer_format, file.split),
-            split=file.split,
+            corpus_export_type(file.trainer_format, file.split),
         )
         for file in files
     ]

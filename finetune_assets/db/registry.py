@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.schema import CreateTable
 
-from ..core.records import ExportManifest
+from ..core.records import ExportManifest, TrainerFile
 from ..io.staging import read_batches
 from ..io.store import Store
 from .connection import Database
@@ -73,20 +73,23 @@ def audit_rows_of(manifest: ExportManifest, staging: Store, run_id: str, source:
             "validation_fraction": manifest.validation_fraction,
             "snapshot_file_path": snapshot.url,
         }
-        rows.append(
-            AuditRow(
-                staging,
-                ids_path,
-                file.url,
-                file.records,
-                file.size_bytes,
-                file.sha256,
-                {**common, **split_metadata},
-                export_type=file.export_type,
-                split=file.split,
-            )
-        )
+        rows.append(trainer_file_row(staging, ids_path, file, {**common, **split_metadata}, file.export_type))
     return rows
+
+
+def trainer_file_row(ids_store: Store, ids_path: str, file: TrainerFile, metadata: dict, export_type: str) -> AuditRow:
+    """The row of one side's file: its ids are those of that side, in the order of the ids file."""
+    return AuditRow(
+        ids_store,
+        ids_path,
+        file.url,
+        file.records,
+        file.size_bytes,
+        file.sha256,
+        metadata,
+        export_type=export_type,
+        split=file.split,
+    )
 
 
 def record_exports(database: Database, rows: list[AuditRow]) -> list[tuple[AuditRow, int, bool]]:
