@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .corpus_plan import EXACT_DUPLICATE, KEPT, NEAR_DUPLICATE, WITHHELD, CorpusPlan
-from .dataset_card import front_matter, lines_of, llama_factory_entries
+from .dataset_card import files_section, front_matter, lines_of, llama_factory_entries
 from .records import TrainerFile
 
 # Bumped when the same inputs and policy would give other bytes: the id then changes too.
@@ -110,7 +110,6 @@ def corpus_card(
     total = {name: sum(getattr(c, name) for c in counts) for name in ("pairs_in", "kept", "train", "validation")}
     # By content only (no path, no row id): the same inputs give the same card wherever it is built.
     input_rows = [f"| {i.week} | {i.records} | `{i.sha256}` |" for i in inputs]
-    file_rows = [f"| `{f.name}` | {f.trainer_format} | {f.split} | {f.records} | `{f.sha256}` |" for f in files]
     near = (
         f"MinHash ({banding['num_perm']} permutations, {banding['shingle_width']}-token shingles of input + output), "
         f"LSH {banding['bands']} bands x {banding['rows']} rows for Jaccard >= {policy.near_duplicate_threshold}; "
@@ -151,11 +150,7 @@ def corpus_card(
             "|---|---|---|",
             *input_rows,
             "",
-            "## Files",
-            "",
-            "| file | format | split | lines | sha256 |",
-            "|---|---|---|---|---|",
-            *file_rows,
+            *files_section(files),
             "",
         ]
     )

@@ -64,14 +64,16 @@ def front_matter(formats: list[str], files: list[TrainerFile]) -> list[str]:
     return [*lines, "---", ""]
 
 
+def files_section(files: list[TrainerFile]) -> list[str]:
+    """The card's table of its files, each with its sha256."""
+    rows = [f"| `{f.name}` | {f.trainer_format} | {f.split} | {f.records} | `{f.sha256}` |" for f in files]
+    return ["## Files", "", "| file | format | split | lines | sha256 |", "|---|---|---|---|---|", *rows]
+
+
 def dataset_card(summary: ExportSummary) -> str:
     stats = summary.stats
     redactions = stats.get("redactions", {})
     redaction_lines = [f"| {kind} | {count} |" for kind, count in sorted(redactions.items())] or ["| (none) | 0 |"]
-    file_lines = [
-        f"| `{file.name}` | {file.trainer_format} | {file.split} | {file.records} | `{file.sha256}` |"
-        for file in summary.files
-    ]
     split_counts = {split: 0 for split in ("train", "validation")}
     for file in summary.files:
         if file.trainer_format == summary.formats[0]:
@@ -94,11 +96,7 @@ def dataset_card(summary: ExportSummary) -> str:
             f"- Formats: {', '.join(summary.formats)}",
             f"- Split from the week's snapshot of {summary.snapshot_records} lines, sha256 `{summary.snapshot_sha256}`",
             "",
-            "## Files",
-            "",
-            "| file | format | split | lines | sha256 |",
-            "|---|---|---|---|---|",
-            *file_lines,
+            *files_section(summary.files),
             "",
             "## Redactions",
             "",
