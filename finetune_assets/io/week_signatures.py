@@ -56,7 +56,7 @@ def signature_path(staging: Store, item: CorpusInput, banding: Banding | None) -
 def compute_signatures(exports: Store, path: str, item: CorpusInput, banding: Banding | None) -> pa.Table:
     """Reads the export as trainers would, checking its bytes against the audit row as it goes."""
     reading, parts = Reading(), []
-    group = split_column(item.split_key)
+    group, schema = split_column(item.split_key), signature_schema(banding.bands if banding else 0)
     for batch in read_json_lines(exports, path, ALPACA_SCHEMA, reading):
         metadata = batch.column("metadata")
         inputs, outputs = batch.column("input"), batch.column("output")
@@ -69,13 +69,12 @@ def compute_signatures(exports: Store, path: str, item: CorpusInput, banding: Ba
             texts = pc.binary_join_element_wise(inputs, outputs, "\n")
             keys = band_keys(texts, banding)
             columns.append(pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1)), banding.bands))
-        parts.append(pa.Table.from_arrays(columns, schema=signature_schema(banding.bands if banding else 0)))
+        parts.append(pa.Table.from_arrays(columns, schema=schema))
     if reading.sha256 != item.sha256:
         raise ChangedExport(
             f"{exports.url(path)} (audit row {item.audit_row_id} of week {item.week}) no longer holds the registered "
             f"bytes: sha256 {reading.sha256}, registered {item.sha256}"
         )
-    schema = signature_schema(banding.bands if banding else 0)
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 

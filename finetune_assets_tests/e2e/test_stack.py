@@ -114,19 +114,9 @@ def test_a_three_week_backfill_through_the_webserver_exports_each_week(stack, ba
     rows = audit_rows(stack["aiops_url"])
     assert sorted(row["metadata"]["partition_key"] for row in rows) == sorted([*WEEKS, WEEKS[-1]])
 
+    runs = _statuses_tagged(stack, "dagster/backfill", backfill_id)
     engine = create_engine(stack["instance_url"])
     with engine.connect() as connection:
-        runs = (
-            connection.execute(
-                text(
-                    "SELECT r.status FROM runs r JOIN run_tags t ON t.run_id = r.run_id "
-                    "WHERE t.key = 'dagster/backfill' AND t.value = :id"
-                ),
-                {"id": backfill_id},
-            )
-            .scalars()
-            .all()
-        )
         single_weeks = (
             connection.execute(
                 text(
@@ -191,22 +181,28 @@ def test_a_week_is_exported_by_one_run_at_a_time_each_registering_its_own(stack,
 UNFINISHED = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED")
 
 
-def _sensor_runs(stack, statuses: tuple[str, ...] | None = None) -> list[str]:
-    """The statuses of the runs the corpus sensor started (only those in ``statuses``, when given)."""
+def _statuses_tagged(stack, key: str, value: str) -> list[str]:
+    """The statuses of the instance's runs that carry the tag ``key=value``."""
     engine = create_engine(stack["instance_url"])
     with engine.connect() as connection:
         found = (
             connection.execute(
                 text(
                     "SELECT r.status FROM runs r JOIN run_tags t ON t.run_id = r.run_id "
-                    "WHERE t.key = 'dagster/sensor_name' AND t.value = :sensor"
+                    "WHERE t.key = :key AND t.value = :value"
                 ),
-                {"sensor": CORPUS_SENSOR},
+                {"key": key, "value": value},
             )
             .scalars()
             .all()
         )
     engine.dispose()
+    return list(found)
+
+
+def _sensor_runs(stack, statuses: tuple[str, ...] | None = None) -> list[str]:
+    """The statuses of the runs the corpus sensor started (only those in ``statuses``, when given)."""
+    found = _statuses_tagged(stack, "dagster/sensor_name", CORPUS_SENSOR)
     return [status for status in found if statuses is None or status in statuses]
 
 
