@@ -7,8 +7,8 @@ import pyarrow as pa
 from finetune_assets.core.staged_tables import EVIDENCE, STAGED_ACTIONS, STAGED_DECISIONS
 
 
-def evidence_batch(rows):
-    """rows: (ordinal, evidence id, incident id, summary)"""
+def evidence_batch(rows, labels: str = '{"alertname": "HighCPU"}'):
+    """rows: (ordinal, evidence id, incident id, summary); every row's incident has ``labels``."""
     count = len(rows)
     return pa.RecordBatch.from_pydict(
         {
@@ -21,6 +21,7 @@ def evidence_batch(rows):
             "schema_version": ["v1"] * count,
             "matched_playbook_id": [None] * count,
             "alertname": ["HighCPU"] * count,
+            "labels": [labels] * count,
         },
         schema=EVIDENCE,
     )

@@ -209,6 +209,16 @@ def _clean() -> list[str]:
             f"節點 worker-{n} 磁碟使用率 93%，/var/log 佔 41 GB，logrotate 未執行，已清理 {version} 之前的日誌",
             f"password reset link sent to the user; passwordless login enabled for {pod}",
             f"LLM call used tokens: {rng.randint(100, 9000)}, max_tokens 4096, temperature 0.2",
+            f"helm values for {pod.rsplit('-', 2)[0]}:\nsecurity:\n  auth:\n    enabled: true\n    type: oidc\n"
+            f"  tls:\n    secretName: tls-cert-{n}\nimage: registry.internal/app:{version}",
+            f"auth: oauth2-proxy/{version}; tokenizer=bert-base-uncased; AUTH_TYPE=ldap-v3; session_timeout={n}m",
+            f"pwd=/var/lib/app-{n}; token_expiry=2026-11-{n % 28 + 1:02d}T09:00:00Z; passwordPolicy: min12chars",
+            f"Passing: https://ci.internal/job/{rng.randint(1000, 9999)} took {n}m; "
+            f"sha256:{_chars('0123456789abcdef', 64)}",
+            f"db:\n  host: pg-{n}.prod\n  port: {port}\n  password_file: /run/secrets/db-{n}\n  pool_size: 20",
+            f"export DB_PASSWORD=${{DB_PASSWORD}}; export API_KEY_FILE=/etc/app/key-{n}.pem; ulimit -n 65535",
+            f"[auth]\nenabled = true\nprovider = ldap\nsecret_ref = vault:kv/app-{n}\nmax_tokens = 4096",
+            f"redis-cli -h cache-{n} --latency; ssh -p 2222 ops@bastion-{n}; docker run -p {port}:80 nginx:{version}",
         ]
     texts += [
         "mysql -u root -p orders   (asked for the password at the prompt, nothing typed into history)",

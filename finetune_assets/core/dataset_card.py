@@ -89,6 +89,7 @@ def dataset_card(summary: ExportSummary) -> str:
             f"- Source query window: `collected_at` in [{summary.window_start}, {summary.window_end})",
             f"- Evidence selected: {stats['selected']}; "
             f"skipped (no reasoning, no repair): {stats['skipped_no_output']};"
+            f" withheld (the scanner found something after redaction): {len(stats.get('withheld', []))};"
             f" duplicates collapsed: {stats['duplicates']}; exported: {stats['exported']}",
             f"- Split: by `{summary.split_key}`, {summary.validation_fraction:.0%} of groups to validation "
             f"(train {lines_of(split_counts['train'])}, validation {lines_of(split_counts['validation'])}); "
@@ -100,7 +101,8 @@ def dataset_card(summary: ExportSummary) -> str:
             "",
             "## Redactions",
             "",
-            "Secrets were replaced with `[REDACTED:<type>]` before anything was written.",
+            "Secrets were replaced with `[REDACTED:<type>]` before anything was written: every value in a",
+            "credential position, and each such value wherever else it appears in the same incident.",
             "",
             "| type | replaced |",
             "|---|---|",

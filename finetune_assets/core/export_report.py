@@ -66,6 +66,9 @@ def inference_problem(inferred: pa.Schema, expected: pa.Schema) -> str | None:
     return f"a loader that infers types reads {'; '.join(wrong)}" if wrong else None
 
 
+SCANNED_METADATA = ("incident_id", "alertname", "schema_version", "matched_playbook_id")
+
+
 @dataclass
 class ExportReport:
     lines: int = 0
@@ -93,8 +96,11 @@ class ExportReport:
         first_line = self.lines + 1
         self._check_structure(batch, first_line)
         inputs, outputs = batch.column("input"), batch.column("output")
-        evidence_ids = pc.struct_field(batch.column("metadata"), "evidence_id")
-        for column in (inputs, outputs):
+        metadata = batch.column("metadata")
+        evidence_ids = pc.struct_field(metadata, "evidence_id")
+        # Every text a trainer reads: a label or a playbook id can hold a secret as well as the summary.
+        texts = [inputs, outputs, *(pc.struct_field(metadata, key) for key in SCANNED_METADATA)]
+        for column in texts:
             scan_column(column, first_line, self.secrets, evidence_ids)
         self._ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").cast(pa.large_string()))
         self._digests += pair_digests(inputs, outputs)  # a null is reported above

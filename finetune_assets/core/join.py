@@ -1,12 +1,14 @@
 """A week's evidence joined with its decisions and repairs into pairs, in bounded memory.
 
 All three inputs arrive sorted by incident id (byte order), so the join walks them side by side one
-batch at a time. Pairs come out grouped by incident, each with its ordinal in export order
-(collected_at, id), for ``io.spill`` to put them back in that order.
+batch at a time, each batch holding whole incidents (their texts are redacted together). Pairs come
+out grouped by incident, each with its ordinal in export order (collected_at, id), for ``io.spill``
+to put them back in that order.
 """
 
 from collections.abc import Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -15,6 +17,7 @@ from .pair_columns import alertname_column, input_column, output_column, taipei_
 from .pairs import INSTRUCTION
 from .records import PairStats
 from .redaction import Redactor
+from .secret_scan import scan_rows
 from .staged_tables import ORDERED_PAIRS
 
 
@@ -60,19 +63,38 @@ class SortedLookup:
 
 
 def decision_lookup(batches: Iterable[pa.RecordBatch]) -> SortedLookup:
-    """incident id -> the coordinator's reasoning text (null: no reasoning part)."""
-    return SortedLookup(batches, ["reasoning"])
+    """incident id -> the coordinator's reasoning text (null: no reasoning part) and its raw output."""
+    return SortedLookup(batches, ["reasoning", "output_json"])
 
 
 def repair_lookup(batches: Iterable[pa.RecordBatch]) -> SortedLookup:
-    """incident id -> the action text and success of its latest execution."""
-    return SortedLookup(batches, ["action", "success"])
+    """incident id -> the action text and success of its latest execution, and its raw steps."""
+    return SortedLookup(batches, ["action", "success", "executed_steps", "playbook_name"])
 
 
 def looked_up(incident_ids: pa.Array, rows: pa.Table, column: str) -> pa.Array:
     """``column`` of each incident's row in ``rows``, null where it has none."""
     positions = pc.index_in(incident_ids, value_set=rows.column("incident_id").combine_chunks())
     return rows.column(column).combine_chunks().take(positions)
+
+
+def whole_incidents(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The evidence batches re-cut so that an incident never goes on into the next batch: its rows
+    are redacted together, whatever the batch size."""
+    held: pa.RecordBatch | None = None
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        if held is not None:
+            batch = pa.Table.from_batches([held, batch]).combine_chunks().to_batches()[0]
+        ids = batch.column("incident_id")
+        # Byte order, as the database sorted them: the last incident's rows are at the end.
+        before_last = pc.sum(pc.less(ids, ids[len(ids) - 1])).as_py() or 0
+        if before_last:
+            yield batch.slice(0, before_last)
+        held = batch.slice(before_last)
+    if held is not None and held.num_rows:
+        yield held
 
 
 def assemble_pairs(
@@ -83,11 +105,10 @@ def assemble_pairs(
     digests: Digests,
     redactor: Redactor,
 ) -> Iterator[pa.RecordBatch]:
-    """Pairs with their ordinals, grouped by incident as the evidence arrives, secrets redacted
-    before anything else (duplicates included) sees the text."""
-    for batch in evidence_batches:
-        if not batch.num_rows:
-            continue
+    """Pairs with their ordinals, grouped by incident as the evidence arrives. Secrets are redacted
+    an incident at a time before anything else (duplicates included) sees the text; a pair in which
+    the scanner still finds something is withheld, named in ``stats`` by its evidence id."""
+    for batch in whole_incidents(evidence_batches):
         incident_ids = batch.column("incident_id")
         last = incident_ids[len(incident_ids) - 1].as_py()
         reasons, actions = decisions.through(last), repairs.through(last)
@@ -96,31 +117,55 @@ def assemble_pairs(
             looked_up(incident_ids, actions, "action"),
             looked_up(incident_ids, actions, "success"),
         )
-        has_output = pc.is_valid(outputs)
         stats.selected += batch.num_rows
-        batch, outputs = batch.filter(has_output), outputs.filter(has_output)
-        stats.skipped_no_output += len(has_output) - batch.num_rows
-        if not batch.num_rows:
-            continue
-        # Together: a secret named in the summary is also redacted where the reasoning repeats it.
-        inputs, outputs = redactor.redact_pairs(
-            input_column(batch.column("evidence_summary")), outputs, stats.redactions
-        )
-        digests.add(batch.column("ordinal").to_numpy(), pair_digests(inputs, outputs))
-        columns = {
-            "ordinal": batch.column("ordinal"),
-            "instruction": pa.array([INSTRUCTION] * batch.num_rows, pa.string()),
-            "input": inputs,
+        texts = {
+            "input": input_column(batch.column("evidence_summary")),
             "output": outputs,
-            "evidence_id": batch.column("id"),
-            "incident_id": batch.column("incident_id"),
-            "alertname": alertname_column(batch.column("alertname"), batch.column("incident_id")),
-            "verification_result": batch.column("verification_result"),
-            "collected_at": taipei_iso_column(batch.column("collected_at")),
+            "incident_id": incident_ids,
+            "alertname": alertname_column(batch.column("alertname"), incident_ids),
             "schema_version": batch.column("schema_version").fill_null(""),
             "matched_playbook_id": batch.column("matched_playbook_id").fill_null(""),
+        }
+        # What else the incident's rows hold: a secret there is redacted wherever it appears in them.
+        context = {
+            "labels": batch.column("labels"),
+            "output_json": looked_up(incident_ids, reasons, "output_json"),
+            "executed_steps": looked_up(incident_ids, actions, "executed_steps"),
+            "playbook_name": looked_up(incident_ids, actions, "playbook_name"),
+        }
+        texts = redactor.redact_incidents(incident_ids, texts, context, stats.redactions)
+        has_output = pc.is_valid(outputs)
+        stats.skipped_no_output += len(has_output) - (pc.sum(has_output).as_py() or 0)
+        keep = pc.and_(has_output, _not_withheld(texts, batch.column("id"), has_output, stats))
+        batch, texts = batch.filter(keep), {name: column.filter(keep) for name, column in texts.items()}
+        if not batch.num_rows:
+            continue
+        digests.add(batch.column("ordinal").to_numpy(), pair_digests(texts["input"], texts["output"]))
+        columns = {
+            **texts,
+            "ordinal": batch.column("ordinal"),
+            "instruction": pa.array([INSTRUCTION] * batch.num_rows, pa.string()),
+            "evidence_id": batch.column("id"),
+            "verification_result": batch.column("verification_result"),
+            "collected_at": taipei_iso_column(batch.column("collected_at")),
         }
         yield pa.RecordBatch.from_arrays(
             [columns[name].cast(field.type) for name, field in zip(ORDERED_PAIRS.names, ORDERED_PAIRS, strict=True)],
             schema=ORDERED_PAIRS,
         )
+
+
+def _not_withheld(
+    texts: dict[str, pa.Array], evidence_ids: pa.Array, has_output: pa.Array, stats: PairStats
+) -> pa.Array:
+    """False for the pairs in which the scanner finds a secret after redaction; each is recorded."""
+    found: dict[int, list[str]] = {}
+    for column in texts.values():
+        for row, kinds in scan_rows(column).items():
+            found.setdefault(row, []).extend(kinds)
+    withheld = np.zeros(len(evidence_ids), dtype=bool)
+    for row, kinds in sorted(found.items()):
+        if has_output[row].as_py():
+            withheld[row] = True
+            stats.withhold(evidence_ids[row].as_py(), kinds)
+    return pa.array(~withheld)

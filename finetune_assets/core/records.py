@@ -9,20 +9,37 @@ from dataclasses import asdict, dataclass, field, fields
 
 @dataclass
 class PairStats:
-    """What became of a week's selected evidence; redactions are counted per type, never shown."""
+    """What became of a week's selected evidence; redactions are counted per type, never shown.
+    ``withheld`` names each pair held back because the scanner still found something after redaction:
+    its evidence id and the kinds found, never the text."""
 
     selected: int = 0
     skipped_no_output: int = 0
     duplicates: int = 0
     exported: int = 0
     redactions: Counter = field(default_factory=Counter)
+    withheld: list[dict] = field(default_factory=list)
+
+    def withhold(self, evidence_id: str, kinds: list[str]) -> None:
+        self.withheld.append({"evidence_id": evidence_id, "findings": sorted(set(kinds))})
+
+    @property
+    def quarantined(self) -> int:
+        return len(self.withheld)
+
+    def withheld_share(self) -> float:
+        """Withheld pairs among the pairs that had an output (what would have been exported)."""
+        candidates = self.selected - self.skipped_no_output
+        return self.quarantined / candidates if candidates else 0.0
 
     def as_dict(self) -> dict:
         return {**asdict(self), "redactions": dict(sorted(self.redactions.items()))}
 
     @classmethod
     def from_dict(cls, values: dict) -> "PairStats":
-        return cls(**{**values, "redactions": Counter(values.get("redactions", {}))})
+        return cls(
+            **{**values, "redactions": Counter(values.get("redactions", {})), "withheld": values.get("withheld", [])}
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict())

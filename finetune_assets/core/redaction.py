@@ -1,30 +1,46 @@
-"""Secrets out of training text: typed placeholders, and every value found redacted wherever else it
-appears in the same pair.
+"""Secrets out of training text: every secret found anywhere in an incident becomes a typed
+placeholder, in every text of that incident, and the text around it stays.
 
-One RE2 pass over a whole column (Arrow's regex engine) finds the rows that hold anything at all, so
-clean rows cost a single scan. Only those rows are then redacted, one at a time, by the same engine
-(the ``re2`` module): each rule's secret becomes ``[REDACTED:<type>]`` while the text it matched around
-the secret stays, and each secret value of six characters or more is also replaced where it appears
-again in the pair without its key (a password given in a log line, then repeated in the reasoning).
+Two kinds of rules find secrets. Pattern rules know a secret by its own shape (vendor tokens, private
+keys, password hashes, JWTs; ``secret_rules``). Context rules know it by where it stands: a value in
+a credential position, in any syntax (``credentials``). Both read the text folded by NFKC with
+invisible characters dropped (``credentials.text_view``), and every span they find maps back to the
+characters as written.
+
+Then by value: each secret found (six characters or more) is replaced wherever else it appears in
+any text of the same incident (its evidences, the coordinator's output, the executed steps, the
+labels, the metadata), compared case-insensitively through the same folding. A password named in a
+log line of one evidence is gone from the reasoning of every pair of that incident.
+
+One RE2 pass a column finds the rows that may hold anything, so clean rows cost a single scan; the
+rules run only on the incidents those rows belong to. Every rule is RE2 or reads forward through
+what it finds, so the time is linear in the text.
 """
 
+import bisect
 import functools
+import html
 import math
-import re
+import urllib.parse
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import ahocorasick
 import pyarrow as pa
 import pyarrow.compute as pc
 import re2
 
+from .credentials.commands import command_findings
+from .credentials.embedded import embedded_texts, escaped
+from .credentials.finding import Finding
+from .credentials.keyed import keyed_findings
+from .credentials.structures import kubernetes_findings, pgpass_findings, url_findings
+from .credentials.text_view import TextView
 from .secret_rules import (
     BARE_AWS_SECRET,
-    CJK,
-    COMMAND_LINES,
+    CONTEXT_ANCHORS,
     EMAIL,
-    KEYED,
     NETWORK,
     PASSWORD_HASHES,
     STRUCTURAL,
@@ -35,14 +51,14 @@ from .secret_rules import (
 from .slices import on_slices
 
 PLACEHOLDER = "[REDACTED:{}]"
+_BACKSLASH_ESCAPE = re2.compile(r"\\(.)")
 # A shorter value is not distinctive: propagating password=admin would blank every "admin".
 MIN_PROPAGATED = 6
-# Kubernetes Secret manifests: every value under data: or stringData: is a secret, whatever its key.
-K8S_SECRET_KIND = re.compile(r"(?m)^\s*kind:\s*Secret\s*$")
-K8S_DATA_LINE = re.compile(r"^(?P<indent>[ \t]*)(?:data|stringData):[ \t]*$")
-K8S_ENTRY = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[\w.-]+):[ \t]*(?P<value>\S.*?)[ \t]*$")
-K8S_BLOCK = r"(?m)^[ \t]*(?:data|stringData):[ \t]*$"
-WORD = "A-Za-z0-9_"
+# Longer spans are redacted where found but not searched for elsewhere: a real credential is
+# shorter, and a run of keys ("password=password=...") would otherwise yield values whose total
+# length grows with the square of the text.
+MAX_PROPAGATED = 512
+WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 class RedactionPatternError(ValueError):
@@ -51,7 +67,7 @@ class RedactionPatternError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    """A compiled rule: where its secret is in a match, and what to keep around it."""
+    """A compiled pattern rule: where its secret is in a match."""
 
     kind: str
     pattern: str
@@ -119,15 +135,12 @@ CHECKS = {BARE_AWS_SECRET.pattern: looks_like_aws_secret}
 
 
 def built_in_rules(mask_network: bool = False) -> list[SecretRule]:
-    """This project's rules and the maintained vendor patterns, in the order they run."""
+    """The pattern rules, most specific first: where two overlap, the earlier names the secret."""
     return [
         *STRUCTURAL,
         *PASSWORD_HASHES,
         *VENDOR_TOKENS,
         *maintained_rules(),
-        *COMMAND_LINES,
-        *CJK,
-        *KEYED,
         BARE_AWS_SECRET,
         EMAIL,
         *(NETWORK if mask_network else ()),
@@ -146,80 +159,158 @@ def compiled_built_in_rules() -> tuple[Rule, ...]:
     return tuple(_compiled(r.kind, r.pattern, r.source, shape=r.shape) for r in built_in_rules(False))
 
 
+def context_findings(view: TextView) -> list[Finding]:
+    """Secrets found by where they stand, in any syntax."""
+    return [
+        *kubernetes_findings(view),
+        *url_findings(view),
+        *pgpass_findings(view),
+        *keyed_findings(view),
+        *command_findings(view),
+    ]
+
+
 class Redactor:
-    """Replaces secrets with typed placeholders and counts them per type."""
+    """Replaces secrets with typed placeholders, an incident at a time, and counts them per type."""
 
     def __init__(self, extra_patterns: Mapping[str, str] | None = None, mask_network: bool = False):
         built_in = compiled_built_in_rules()
         extra = configured_rules(extra_patterns or {})
         network = [_compiled(rule.kind, rule.pattern, rule.source) for rule in (NETWORK if mask_network else ())]
         self.rules: tuple[Rule, ...] = (*built_in, *extra, *network)
-        anchored = [rule.pattern for rule in self.rules if not rule.shape] + [K8S_BLOCK]
+        anchored = [rule.pattern for rule in self.rules if not rule.shape]
         shapes = [rule.pattern for rule in self.rules if rule.shape]
-        self._unions = ["|".join(f"(?:{pattern})" for pattern in group) for group in (anchored, shapes) if group]
+        self._pattern_unions = [_union(group) for group in (anchored, shapes) if group]
+        # The column scan also looks for where a context rule could find something.
+        self._unions = [_union([*anchored, *CONTEXT_ANCHORS]), *([_union(shapes)] if shapes else [])]
         self._which = _rule_set(self.rules)
 
     def hits(self, column: pa.Array) -> pa.Array:
         """True for the rows that may hold a secret: a pass over the column per union of rules."""
+        if pa.types.is_null(column.type):  # nothing was looked up: no text at all
+            return pa.repeat(pa.scalar(False), len(column))
         return on_slices(self._hits, column)
 
     def _hits(self, column: pa.Array) -> pa.Array:
         found = [pc.match_substring_regex(column, pattern=union).fill_null(False) for union in self._unions]
         return found[0] if len(found) == 1 else pc.or_(*found)
 
-    def redact_pairs(self, inputs: pa.Array, outputs: pa.Array, counts: Counter) -> tuple[pa.Array, pa.Array]:
-        """Both columns redacted, a pair's values propagated between its input and its output."""
-        hit = pc.or_(self.hits(inputs), self.hits(outputs))
-        if not pc.any(hit).as_py():
-            return inputs, outputs
-        pairs = zip(inputs.filter(hit).to_pylist(), outputs.filter(hit).to_pylist(), strict=True)
-        redacted = [self.redact_texts(pair, counts) for pair in pairs]
-        return (
-            pc.replace_with_mask(inputs, hit, pa.array([pair[0] for pair in redacted], inputs.type)),
-            pc.replace_with_mask(outputs, hit, pa.array([pair[1] for pair in redacted], outputs.type)),
-        )
-
-    def redact_column(self, column: pa.Array, counts: Counter) -> pa.Array:
-        """The column with every secret replaced, each row on its own; ``counts`` gains the number per type."""
-        hit = self.hits(column)
-        if not pc.any(hit).as_py():
-            return column
-        rows = [self.redact_texts([text], counts)[0] for text in column.filter(hit).to_pylist()]
-        return pc.replace_with_mask(column, hit, pa.array(rows, column.type))
-
     def redact(self, text: str, counts: Counter | None = None) -> str:
-        return self.redact_texts([text], Counter() if counts is None else counts)[0]
+        return self.redact_incident([text], Counter() if counts is None else counts)[0]
 
-    def redact_texts(self, texts: Sequence[str | None], counts: Counter) -> list[str | None]:
-        """The texts of one pair, redacted together: a value found in one is replaced in all."""
-        values: dict[str, str] = {}
-        redacted = [None if text is None else self._apply_rules(text, values, counts) for text in texts]
-        propagated = {value: kind for value, kind in values.items() if len(value) >= MIN_PROPAGATED}
-        if propagated:
-            redacted = [None if text is None else _by_value(text, propagated, counts) for text in redacted]
-        return redacted
+    def redact_incident(
+        self, texts: Sequence[str | None], counts: Counter, context: Iterable[str | None] = ()
+    ) -> list[str | None]:
+        """The texts of one incident, redacted together: a secret found in any of them, or in the
+        ``context`` texts (raw documents, labels: read, not returned), is replaced in all."""
+        views = {text: TextView.of(text) for text in (*texts, *context) if text}
+        for text in list(views):
+            for inner in embedded_texts(text):
+                views.setdefault(inner, TextView.of(inner))
+        found = {text: self._findings(view) for text, view in views.items()}
+        values = _values(views, found)
+        redacted, per_text = {}, {}
+        for text in dict.fromkeys(texts):
+            if text:
+                per_text[text] = Counter()
+                redacted[text] = _replaced(views[text], found[text], values, per_text[text])
+        for text in texts:
+            if text:
+                counts.update(per_text[text])  # a text repeated in the incident counts each time
+        return [redacted.get(text, text) if text else text for text in texts]
 
-    def _apply_rules(self, text: str, values: dict[str, str], counts: Counter) -> str:
-        text = _kubernetes_secret_blocks(text, values, counts)
-        # One pass tells which rules match at all; the others are not run. A placeholder a rule leaves
-        # matches no other rule, so the set found before any substitution is the set that would act.
-        matching = self._which.Match(text)
-        for rule in (self.rules[index] for index in sorted(matching)) if matching else self._unmatched(text):
-            text = _substitute(rule, text, values, counts)
-        return text
+    def redact_incidents(
+        self,
+        incident_ids: pa.Array,
+        columns: Mapping[str, pa.Array],
+        context: Mapping[str, pa.Array],
+        counts: Counter,
+    ) -> dict[str, pa.Array]:
+        """Text columns of a batch whose incidents are whole (no incident goes on in another batch),
+        each incident's texts redacted together with what its ``context`` columns name."""
+        everything = [*columns.values(), *context.values()]
+        row_hit = functools.reduce(pc.or_, (self.hits(column) for column in everything))
+        if not pc.any(row_hit).as_py():
+            return dict(columns)
+        # Every row of an incident with a hit: a value named in one row is redacted in all of them.
+        touched = pc.is_in(incident_ids, value_set=pc.unique(incident_ids.filter(row_hit)))
+        rows = pc.indices_nonzero(touched)
+        ids = incident_ids.take(rows).to_pylist()
+        texts = {name: column.take(rows).to_pylist() for name, column in columns.items()}
+        read = {name: column.take(rows).to_pylist() for name, column in context.items()}
+        groups: dict[str, list[int]] = {}
+        for row, incident in enumerate(ids):
+            groups.setdefault(incident, []).append(row)
+        for members in groups.values():
+            names = list(texts)
+            flat = [texts[name][row] for row in members for name in names]
+            known = [read[name][row] for row in members for name in read]
+            redacted = iter(self.redact_incident(flat, counts, known))
+            for row in members:
+                for name in names:
+                    texts[name][row] = next(redacted)
+        return {
+            name: pc.replace_with_mask(column, touched, pa.array(texts[name], column.type))
+            for name, column in columns.items()
+        }
+
+    def _findings(self, view: TextView) -> list[tuple[int, int, str]]:
+        """(start, end, type) in the view, pattern rules first so a token is named by its vendor."""
+        matching = self._which.Match(view.text)
+        rules = (self.rules[index] for index in sorted(matching)) if matching else self._unmatched(view.text)
+        found = []
+        for rule in rules:
+            check = CHECKS.get(rule.pattern)
+            for match in rule.compiled.finditer(view.text):
+                start, end = rule.secret_span(match)
+                if start < end and (check is None or check(view.text[start:end])):
+                    found.append((start, end, rule.kind))
+        context = [(f.start, f.end, f.kind) for f in context_findings(view) if f.start < f.end]
+        # An address inside a URL's user information is part of its password, and the host after it stays.
+        urls = sorted((start, end) for start, end, kind in context if kind == "url_credentials")
+        found = [span for span in found if span[2] != "email" or not _inside_any(span, urls)]
+        return found + context
 
     def _unmatched(self, text: str) -> tuple[Rule, ...]:
         """RE2::Set answers nothing both for no match and for running out of memory: the first is
         confirmed with the unions, else every rule runs."""
-        union_hit = any(re2.search(union, text) for union in self._unions)
+        union_hit = any(re2.search(union, text) for union in self._pattern_unions)
         return self.rules if union_hit else ()
 
     def sources(self) -> dict[str, list[str]]:
-        """Which rule set each type comes from, for the README and the card."""
+        """Which rule set each pattern type comes from."""
         found: dict[str, list[str]] = {}
         for rule in self.rules:
             found.setdefault(rule.source, []).append(rule.kind)
         return {source: sorted(set(kinds)) for source, kinds in found.items()}
+
+
+def _inside_any(span: tuple, sorted_spans: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` overlaps one of the sorted, non-overlapping ``sorted_spans``."""
+    index = bisect.bisect_right(sorted_spans, (span[0], float("inf"))) - 1
+    nearby = sorted_spans[max(0, index) : index + 2]
+    return any(span[0] < end and start < span[1] for start, end in nearby)
+
+
+def unescaped(value: str) -> list[str]:
+    """The value as another text would mention it: without the escapes its syntax needed (JSON and
+    C backslashes, YAML's doubled quote, XML entities, a shell's ``'\\''``, URL percent-encoding)."""
+    variants = []
+    if "\\" in value:
+        variants.append(_BACKSLASH_ESCAPE.sub(lambda match: match.group(1), value))
+    if "''" in value:
+        variants.append(value.replace("''", "'"))
+    if "'\\''" in value:
+        variants.append(value.replace("'\\''", "'"))
+    if "&" in value and ";" in value:
+        variants.append(html.unescape(value))
+    if "%" in value:
+        variants.append(urllib.parse.unquote(value))
+    return [TextView.of(variant).text for variant in variants if variant != value]
+
+
+def _union(patterns: Sequence[str]) -> str:
+    return "|".join(f"(?:{pattern})" for pattern in patterns)
 
 
 def _rule_set(rules: Sequence[Rule]) -> "re2.Set":
@@ -230,68 +321,73 @@ def _rule_set(rules: Sequence[Rule]) -> "re2.Set":
     return which
 
 
-def _substitute(rule: Rule, text: str, values: dict[str, str], counts: Counter) -> str:
-    check = CHECKS.get(rule.pattern)
+def _values(views: Mapping[str, TextView], found: Mapping[str, list[tuple[int, int, str]]]) -> dict[str, str]:
+    """Each secret's value as read (lower case) -> its type; a value with quotes or trailing
+    punctuation is also kept without them."""
+    values: dict[str, str] = {}
+    for text, spans in found.items():
+        view = views[text]
+        for start, end, kind in spans:
+            if end - start > MAX_PROPAGATED:
+                continue
+            value = view.text[start:end].strip()
+            read = (value, value.strip("\"'`"), value.rstrip(".,;:!?)]}\"'"), *unescaped(value))
+            for variant in (*read, *(inside for item in read for inside in escaped(item))):
+                if len(variant) >= MIN_PROPAGATED and not variant.startswith("[REDACTED:"):
+                    values.setdefault(variant.lower(), kind)
+    return values
+
+
+def _replaced(view: TextView, spans: list[tuple[int, int, str]], values: Mapping[str, str], counts: Counter) -> str:
+    """The original text with each span found in it, and each occurrence of a value, replaced."""
+    everything = [*spans, *_occurrences(view, values)]
+    if not everything:
+        return view.original
+    original = [(*view.span(start, end), kind) for start, end, kind in everything]
     pieces, position = [], 0
-    for match in rule.compiled.finditer(text):
-        start, end = rule.secret_span(match)
-        secret = text[start:end]
-        if start == end or (check is not None and not check(secret)):
-            continue
-        pieces += [text[position:start], PLACEHOLDER.format(rule.kind)]
+    for start, end, kind in _merged(original):
+        pieces += [view.original[position:start], PLACEHOLDER.format(kind)]
         position = end
-        counts[rule.kind] += 1
-        values.setdefault(_unquoted(secret), rule.kind)
-    return "".join(pieces) + text[position:] if pieces else text
+        counts[kind] += 1
+    return "".join(pieces) + view.original[position:]
 
 
-def _unquoted(value: str) -> str:
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
+def _occurrences(view: TextView, values: Mapping[str, str]) -> list[tuple[int, int, str]]:
+    """Where each value appears in the text (case-insensitively), not inside a longer word. One
+    Aho-Corasick pass finds every value at once, however many an incident holds."""
+    if not values:
+        return []
+    lowered = view.text.lower()
+    if len(lowered) != len(view.text):  # a character whose lower case is longer: compare as written
+        lowered = view.text
+    automaton = ahocorasick.Automaton()
+    for value, kind in values.items():
+        automaton.add_word(value, (len(value), kind))
+    automaton.make_automaton()
+    found = []
+    for last, (length, kind) in automaton.iter(lowered):
+        start, end = last + 1 - length, last + 1
+        value_start, value_end = lowered[start], lowered[end - 1]
+        before = lowered[start - 1] if start else ""
+        after = lowered[end] if end < len(lowered) else ""
+        if not (value_start in WORD_CHARS and before in WORD_CHARS) and not (
+            value_end in WORD_CHARS and after in WORD_CHARS
+        ):
+            found.append((start, end, kind))
+    return found
 
 
-def _kubernetes_secret_blocks(text: str, values: dict[str, str], counts: Counter) -> str:
-    """Every value under ``data:`` or ``stringData:`` of a Secret manifest in the text, including the
-    lines of a multi-line value (``key: |``)."""
-    if not K8S_SECRET_KIND.search(text):
-        return text
-    lines = text.split("\n")
-    block, multiline = None, None  # indentation of the data: line, of a key whose value spans lines
-    for number, line in enumerate(lines):
-        indent = len(line) - len(line.lstrip(" \t"))
-        if not line.strip():
+def _merged(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Overlapping spans become one, named by the one found first (pattern rules come first)."""
+    order = {id(span): rank for rank, span in enumerate(spans)}
+    merged: list[list] = []
+    for span in sorted(spans, key=lambda item: (item[0], -item[1])):
+        start, end, _ = span
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            last[1] = max(last[1], end)
+            if order[id(span)] < last[3]:
+                last[2], last[3] = span[2], order[id(span)]
             continue
-        if multiline is not None and indent > multiline:
-            lines[number] = line[:indent] + PLACEHOLDER.format("kubernetes_secret")
-            counts["kubernetes_secret"] += 1
-            continue
-        multiline = None
-        if (start := K8S_DATA_LINE.match(line)) is not None:
-            block = len(start["indent"])
-            continue
-        if block is None or indent <= block:
-            block = None
-            continue
-        entry = K8S_ENTRY.match(line)
-        if entry is None or entry["value"].startswith("[REDACTED:"):
-            continue
-        if entry["value"] in ("|", ">", "|-", ">-", "|+", ">+"):
-            multiline = indent
-            continue
-        lines[number] = f"{entry['indent']}{entry['key']}: {PLACEHOLDER.format('kubernetes_secret')}"
-        counts["kubernetes_secret"] += 1
-        values.setdefault(_unquoted(entry["value"]), "kubernetes_secret")
-    return "\n".join(lines)
-
-
-def _by_value(text: str, values: Mapping[str, str], counts: Counter) -> str:
-    """Each value, wherever it appears again, becomes its placeholder; a value that begins (or ends)
-    with a letter or digit must not be part of a longer word there."""
-    for value in sorted(values, key=len, reverse=True):
-        if value not in text:  # the common case: found once, where it is already a placeholder
-            continue
-        before = f"(?<![{WORD}])" if value[0] in WORD or value[0].isalnum() else ""
-        after = f"(?![{WORD}])" if value[-1] in WORD or value[-1].isalnum() else ""
-        pattern = re.compile(before + re.escape(value) + after)
-        text, replaced = pattern.subn(PLACEHOLDER.format(values[value]).replace("\\", "\\\\"), text)
-        counts[values[value]] += replaced
-    return text
+        merged.append([start, end, span[2], order[id(span)]])
+    return [(start, end, kind) for start, end, kind, _ in merged]

@@ -1,26 +1,20 @@
-"""The secrets the redactor knows, as RE2 patterns, each with where it comes from.
+"""The secrets the redactor knows by their own shape, as RE2 patterns, each with where it comes from;
+and what the column scan looks for to find where a context rule (``credentials``) may find one.
 
 Each rule's pattern names the secret with a group ``(?P<secret>…)``; what it matched around the
-secret (a key name, ``-p``, ``://user:``) is kept in front of or after the placeholder. Vendor token
-formats come from detect-secrets, a maintained scanner, read from its plugins when the redactor is
-built, so an upgrade brings new formats; this project adds what that scanner does not know (command
-lines, CJK key words, password hashes, keyed assignments, Kubernetes Secret blocks, and some vendors).
-Rules run in the order below: the most specific first, so a token is named by its vendor, not by the
-key it was assigned to.
+secret (``Bearer``, a key name) stays in front of or after the placeholder. Vendor token formats come
+from detect-secrets, a maintained scanner, read from its plugins when the redactor is built, so an
+upgrade brings new formats; this project adds password hashes, private keys, JWTs and vendors it does
+not know. Where two rules find the same secret, the earlier one names it: a token is named by its
+vendor, not by the key it was assigned to.
 """
 
 from dataclasses import dataclass
 
-OURS = "finetune_assets"
+from .credentials.command_table import STDIN_TOOLS, TOOLS
+from .credentials.keyed import CJK_KEYS
 
-# A value after a key: quoted, or up to white space or a separator. It never starts with "[", so a
-# placeholder an earlier rule wrote is not redacted twice.
-_VALUE = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s"'\[\]{}<>,;&]+)"""
-# ASCII or full-width colon or equals sign, with the quotes of a JSON or YAML key.
-_ASSIGN = r"""["']?[ \t]*[:=：＝][ \t]*"""
-# An option's value on a command line: quoted, or a word not starting with "-" (the next option).
-_ARGUMENT = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s"'\[\-][^\s"'\[]*)"""
-_CLI_PREFIX = r"[^\n|;&]*?[ \t]"  # the rest of the same command, up to the option
+OURS = "finetune_assets"
 
 
 @dataclass(frozen=True)
@@ -34,24 +28,11 @@ class SecretRule:
     shape: bool = False
 
 
-def _keyed(keys: str) -> str:
-    # The keyword anywhere in a key (DB_PASSWORD, dbPassword, SecretAccessKey, api_key_id), but a
-    # lower-case tail makes another word: "tokens: 4096" and "passwordless: true" stay.
-    return rf"\b[A-Za-z0-9_.-]*(?i:{keys})(?:[_.-][A-Za-z0-9_.-]*|[A-Z][A-Za-z0-9_.-]*)?{_ASSIGN}(?P<secret>{_VALUE})"
-
-
-def _segment_keyed(keys: str) -> str:
-    # A short keyword only as a whole segment of the key (DB_PASS, db-pass, pass), never inside a
-    # word (bypass, passed, compass).
-    return rf"(?:^|[^A-Za-z0-9])(?:[A-Za-z0-9]+[_.-])*(?i:{keys}){_ASSIGN}(?P<secret>{_VALUE})"
-
-
 STRUCTURAL = (
     SecretRule(
         "private_key",
         r"(?s)(?P<secret>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*))",
     ),
-    SecretRule("url_credentials", r"[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@\[\]]*:(?P<secret>[^\s/?#@\[\]]+)@"),
     SecretRule(
         "authorization",
         r"(?i:authorization)[\"']?[ \t]*[:=][ \t]*[\"']?(?i:bearer|basic|token|digest)[ \t]+"
@@ -93,48 +74,8 @@ VENDOR_TOKENS = (
     ),
     SecretRule(
         "aws_secret_access_key",
-        r"(?i:aws_?secret_?(?:access_?)?key)" + _ASSIGN + r"[\"']?(?P<secret>[A-Za-z0-9/+]{40})",
+        r"(?i:aws_?secret_?(?:access_?)?key)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<secret>[A-Za-z0-9/+]{40})",
     ),
-)
-COMMAND_LINES = (
-    SecretRule(
-        "password",
-        r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb)\b"
-        + _CLI_PREFIX
-        + r"""-p(?P<secret>[^\s'"-][^\s'"]*|'[^'\n]+'|"[^"\n]+")""",
-    ),
-    SecretRule("password", rf"\bredis-cli\b{_CLI_PREFIX}-a[ \t]*(?P<secret>{_ARGUMENT})"),
-    SecretRule("password", rf"\bsshpass[ \t]+-p[ \t]*(?P<secret>{_ARGUMENT})"),
-    SecretRule("password", rf"\bdocker[ \t]+login\b{_CLI_PREFIX}-p[ \t]*(?P<secret>{_ARGUMENT})"),
-    SecretRule("password", rf"\bcurl\b{_CLI_PREFIX}(?:-u|--user)[ \t]*['\"]?[^\s:'\"]+:(?P<secret>[^\s'\"@]+)"),
-    SecretRule(
-        "password",
-        r"(?:^|[\s'\"])--(?i:password|passwd|pass|token|secret|api-key|apikey|access-token|auth-token|client-secret)"
-        rf"(?:=|[ \t]+)(?P<secret>{_ARGUMENT})",
-    ),
-)
-# Key words for a password or key in Chinese, Japanese and Korean, then a colon, an equals sign (ASCII
-# or full-width), "is" (是, 为, 為, は), or a space before a value written in ASCII.
-_CJK_KEYS = (
-    "密碼|密码|口令|密鑰|密钥|金鑰|金钥|秘鑰|秘钥|私鑰|私钥|令牌|憑證|凭证|憑據|凭据|通行碼|通行码|"
-    "パスワード|暗証番号|秘密鍵|トークン|비밀번호|암호|토큰|인증키"
-)
-CJK = (
-    SecretRule(
-        "password",
-        rf"(?:{_CJK_KEYS})[ \t]*(?:[:=：＝]|是|为|為|は|는|은)[ \t]*(?P<secret>[^\s，。；、,;'\"「」『』（）()\[]+)",
-    ),
-    SecretRule("password", rf"(?:{_CJK_KEYS})[ \t]+(?P<secret>[!-Z\\^-~][!-~]{{3,}})"),
-)
-KEYED = (
-    SecretRule("password", _keyed("password|passwd|passphrase|pwd")),
-    SecretRule("password", _segment_keyed("pass")),
-    SecretRule("credentials", _keyed("credentials|credential")),
-    SecretRule("secret", _keyed("secret|client_secret|secret_key|private_key")),
-    SecretRule("token", _keyed("token|access_token|refresh_token|auth_token")),
-    SecretRule("api_key", _keyed("api_key|apikey|api-key|access_key|access_key_id")),
-    # Environment assignments of any *_KEY (STRIPE_KEY=…, export DEPLOY_KEY=…).
-    SecretRule("api_key", rf"(?:^|[^A-Za-z0-9_])[A-Z][A-Z0-9_]*_KEY[ \t]*=[ \t]*(?P<secret>{_VALUE})"),
 )
 # A bare 40-character key in AWS's alphabet; it is redacted only if it also looks random
 # (``looks_like_aws_secret``), so base64 fingerprints and hashes in prose stay.
@@ -142,6 +83,21 @@ BARE_AWS_SECRET = SecretRule(
     "aws_secret_access_key", r"(?:^|[^A-Za-z0-9/+=])(?P<secret>[A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])", shape=True
 )
 EMAIL = SecretRule("email", r"(?P<secret>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+# Where a context rule may find something: a credential word (inside any key), a URL with user
+# information, a .pgpass line, a CJK key word, a tool with secret options, and characters that fold
+# to ASCII (full-width or styled letters, invisible characters) that may hide any of these.
+CONTEXT_ANCHORS = (
+    r"(?i:pass|pwd|\bpw|pw\b|secret|token|key|auth|cred|cookie|sess|\bsid\b|communit|psk|\bsig\b|signature"
+    r"|identified)",
+    r"://\S*@",
+    r"[A-Za-z0-9*\]]:(?:\d{1,5}|\*):[A-Za-z0-9_*][A-Za-z0-9_.\-*]*:[A-Za-z0-9_*]",
+    CJK_KEYS,
+    r"\b(?:" + "|".join(sorted({*TOOLS, *STDIN_TOOLS}, key=len, reverse=True)).replace(".", "\\.") + r")\b",
+    r"[\x{ff10}-\x{ff19}\x{ff21}-\x{ff3a}\x{ff41}-\x{ff5a}\x{1d400}-\x{1d7ff}\x{2460}-\x{24ff}\x{1f130}-\x{1f189}"
+    r"\x{2100}-\x{214f}\x{2070}-\x{209f}\x{fb00}-\x{fb06}\x{fe50}-\x{fe6b}\x{200b}-\x{200f}\x{2060}-\x{2064}"
+    r"\x{feff}\x{00ad}\x{180e}]",
+    r"\\u[0-9a-fA-F]{4}",  # a JSON escape may spell a key word
+)
 # Kept by default: the model needs addresses and host names to reason about an incident.
 NETWORK = (
     SecretRule("ip_address", r"\b(?P<secret>(?:\d{1,3}\.){3}\d{1,3})\b"),

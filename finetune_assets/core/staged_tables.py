@@ -18,6 +18,7 @@ EVIDENCE = pa.schema(
         ("schema_version", pa.string()),
         ("matched_playbook_id", pa.string()),
         ("alertname", pa.string()),
+        ("labels", pa.large_string()),
     ]
 )
 DECISIONS = pa.schema(

@@ -1,14 +1,16 @@
 """What a materialization shows: small, readable previews, and one set of metadata for a range run."""
 
-from collections import Counter
 from collections.abc import Iterator
 
 import pyarrow as pa
-
-from ..core.redaction import Redactor
+import pyarrow.compute as pc
 
 PREVIEW_ROWS = 5
 PREVIEW_TEXT = 80
+# Columns of a staged extract that cannot hold source text: database ids (UUIDs), times, flags.
+STRUCTURAL_COLUMNS = frozenset(
+    {"ordinal", "id", "session_id", "execution_id", "collected_at", "created_at", "success", "verification_result"}
+)
 
 
 def _shorten(value) -> str:
@@ -30,20 +32,27 @@ def preview_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def batch_preview(batch: pa.RecordBatch | None, redactor: Redactor | None = None) -> str:
-    """The first rows; with a redactor, every text cell is redacted first (raw source text holds secrets)."""
+def batch_preview(batch: pa.RecordBatch | None) -> str:
+    """The first rows, as they are: for text that has been redacted (the training pairs)."""
+    if batch is None:
+        return preview_markdown([])
+    return preview_markdown(batch.slice(0, PREVIEW_ROWS).to_pylist())
+
+
+def extract_preview(batch: pa.RecordBatch | None) -> str:
+    """The first rows of a staged extract, its source text shown only by its length: the text is
+    redacted an incident at a time when the pairs are built, and the event log keeps no raw text."""
     if batch is None:
         return preview_markdown([])
     batch = batch.slice(0, PREVIEW_ROWS)
-    if redactor is not None:
-        columns = [
-            redactor.redact_column(column, Counter())
-            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-            else column
-            for column in batch.columns
-        ]
-        batch = pa.RecordBatch.from_arrays(columns, schema=batch.schema)
-    return preview_markdown(batch.to_pylist())
+    columns = []
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if name in STRUCTURAL_COLUMNS or not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            columns.append(column)
+            continue
+        lengths = pc.utf8_length(column).to_pylist()
+        columns.append(pa.array([None if n is None else f"<{n} chars>" for n in lengths], pa.string()))
+    return preview_markdown(pa.RecordBatch.from_arrays(columns, names=batch.schema.names).to_pylist())
 
 
 class BatchTap:

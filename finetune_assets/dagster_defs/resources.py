@@ -149,6 +149,11 @@ class DatasetPolicy(ConfigurableResource):
     )
     validation_fraction: float = Field(default=0.1, description="Share of groups in validation, 0 to 1.")
     token_limit: int = Field(default=16_385, description="Estimated tokens per line above which the check warns.")
+    quarantine_limit: float = Field(
+        default=0.01,
+        description="FINETUNE_QUARANTINE_LIMIT: share of a week's pairs the scanner may withhold (0 to 1) before "
+        "the week is blocked.",
+    )
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         # Before any work: the launchpad may have set what the environment did not (settings checks that).
@@ -173,6 +178,8 @@ class DatasetPolicy(ConfigurableResource):
             problems.append(("validation_fraction", f"{self.validation_fraction} is not between 0 and 1"))
         if self.token_limit <= 0:
             problems.append(("token_limit", f"{self.token_limit} is not a positive number of tokens"))
+        if not 0 <= self.quarantine_limit <= 1:
+            problems.append(("quarantine_limit", f"{self.quarantine_limit} is not between 0 and 1"))
         try:
             # Only what configuration adds: the built-in rules are tested, and compiling them would cost
             # every process that loads the code location a third of a second.

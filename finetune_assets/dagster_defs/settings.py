@@ -113,6 +113,7 @@ POLICY_ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "token_limit": ("FINETUNE_TOKEN_LIMIT", _positive_int),
     "mask_network": ("FINETUNE_MASK_NETWORK", _boolean),
     "extra_redaction_patterns": ("FINETUNE_REDACTION_PATTERNS", _patterns),
+    "quarantine_limit": ("FINETUNE_QUARANTINE_LIMIT", _fraction),
 }
 DATABASE_ENVIRONMENT = {
     "connect_timeout": ("FINETUNE_DB_CONNECT_TIMEOUT", _seconds),

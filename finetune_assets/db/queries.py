@@ -47,6 +47,8 @@ def successful_evidence_query(start: datetime, end: datetime, dialect: Dialect) 
             evidence.schema_version,
             evidence.matched_playbook_id,
             incidents.c.signal_labels["alertname"].as_string().label("alertname"),
+            # Every label, for the redactor: a secret named in any label is redacted wherever it appears.
+            cast(incidents.c.signal_labels, Text).label("labels"),
         )
         .select_from(incident_evidence.outerjoin(incidents, incidents.c.id == evidence.incident_id))
         .where(_week_filter(start, end))

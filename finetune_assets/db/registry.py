@@ -61,6 +61,8 @@ def audit_rows_of(manifest: ExportManifest, staging: Store, run_id: str, source:
         "duplicates": stats.duplicates,
         "exported": stats.exported,
         "redactions": stats.as_dict()["redactions"],
+        # Held back by the scanner: evidence ids and the kinds found, never the text.
+        "withheld": stats.withheld,
         "source": source,
     }
     ids_path = manifest.source_ids_path

@@ -1,5 +1,6 @@
 """The redactor: each kind of secret becomes a typed placeholder, the text around it stays."""
 
+import time
 from collections import Counter
 
 import pyarrow as pa
@@ -14,8 +15,8 @@ PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq\nq83Nn0R3xk=\n-----E
 # (text, secret that must disappear, expected result, type counted)
 CASES = [
     ("db password=hunter2 on db-1", "hunter2", "db password=[REDACTED:password] on db-1", "password"),
-    ("DB_PASSWORD: 'pa ss'", "pa ss", "DB_PASSWORD: [REDACTED:password]", "password"),
-    ('{"passwd": "s3cr3t!", "user": "ops"}', "s3cr3t!", '{"passwd": [REDACTED:password], "user": "ops"}', "password"),
+    ("DB_PASSWORD: 'pa ss'", "pa ss", "DB_PASSWORD: '[REDACTED:password]'", "password"),
+    ('{"passwd": "s3cr3t!", "user": "ops"}', "s3cr3t!", '{"passwd": "[REDACTED:password]", "user": "ops"}', "password"),
     ("pwd=abc123 next", "abc123", "pwd=[REDACTED:password] next", "password"),
     ("client_secret=9f8e7d6c", "9f8e7d6c", "client_secret=[REDACTED:secret]", "secret"),
     ("secret: topsecretvalue", "topsecretvalue", "secret: [REDACTED:secret]", "secret"),
@@ -25,7 +26,7 @@ CASES = [
     (
         '{"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG"}',
         "wJalrXUtnFEMI/K7MDENG",
-        '{"SecretAccessKey": [REDACTED:secret]}',
+        '{"SecretAccessKey": "[REDACTED:secret]"}',
         "secret",
     ),
     ("dbPassword=hunter2;", "hunter2", "dbPassword=[REDACTED:password];", "password"),
@@ -147,11 +148,29 @@ def test_an_invalid_extra_pattern_fails_with_its_type_named():
         Redactor({"broken": "(unclosed"})
 
 
-def test_a_column_keeps_nulls_and_untouched_rows():
-    column = pa.array(["clean", None, "password=x1"], pa.large_string())
+def test_columns_keep_nulls_and_untouched_rows_and_redact_an_incident_together():
+    ids = pa.array(["INC-1", "INC-2", "INC-3", "INC-3"])
+    inputs = pa.array(["clean", None, "password=x1y2z3", "rotated"], pa.large_string())
+    outputs = pa.array(["ok", "ok", "done", "the leaked x1y2z3 was rotated"], pa.large_string())
     counts = Counter()
-    assert Redactor().redact_column(column, counts).to_pylist() == ["clean", None, "password=[REDACTED:password]"]
-    assert counts == {"password": 1}
+    got = Redactor().redact_incidents(ids, {"input": inputs, "output": outputs}, {}, counts)
+    assert got["input"].to_pylist() == ["clean", None, "password=[REDACTED:password]", "rotated"]
+    assert got["output"].to_pylist() == ["ok", "ok", "done", "the leaked [REDACTED:password] was rotated"]
+    assert got["input"].type == pa.large_string()
+    assert counts == {"password": 2}
+
+
+def test_a_value_named_only_in_a_context_column_is_redacted_in_the_returned_ones():
+    ids = pa.array(["INC-1", "INC-2"])
+    outputs = pa.array(["rotate Qm7-Vault-Seed now", "rotate Qm7-Vault-Seed now"])
+    labels = pa.array(['{"alertname": "x", "note": "token=Qm7-Vault-Seed"}', None])
+    got = Redactor().redact_incidents(ids, {"output": outputs}, {"labels": labels}, Counter())
+    # The label belongs to INC-1 only: INC-2 has no sign that the word is a secret.
+    assert got["output"].to_pylist() == ["rotate [REDACTED:token] now", "rotate Qm7-Vault-Seed now"]
+
+
+def test_a_null_typed_column_is_no_hit():
+    assert Redactor().hits(pa.nulls(3)).to_pylist() == [False, False, False]
 
 
 # What the issue found in registered files, each now a placeholder: (text, secret, expected, type).
@@ -164,7 +183,7 @@ ISSUE_CASES = [
         "password",
     ),
     ("run --password Tr0ub4dor3x --yes", "Tr0ub4dor3x", "run --password [REDACTED:password] --yes", "password"),
-    ("sshpass -p 'Sup3r!pw' ssh ops@h", "Sup3r!pw", "sshpass -p [REDACTED:password] ssh ops@h", "password"),
+    ("sshpass -p 'Sup3r!pw' ssh ops@h", "Sup3r!pw", "sshpass -p '[REDACTED:password]' ssh ops@h", "password"),
     ("curl -u admin:Adm1nPass! https://h", "Adm1nPass!", "curl -u admin:[REDACTED:password] https://h", "password"),
     ("docker login -u ci -p D0ckerPw9 reg", "D0ckerPw9", "docker login -u ci -p [REDACTED:password] reg", "password"),
     ("PGPASSWORD=pgS3cret psql", "pgS3cret", "PGPASSWORD=[REDACTED:password] psql", "password"),
@@ -230,30 +249,39 @@ def test_look_alikes_without_a_secret_are_left_alone(text):
     assert Redactor().redact(text, counts) == text and not counts
 
 
-@pytest.mark.parametrize("keyed_in", ["input", "output"])
-def test_a_value_found_keyed_on_one_side_is_redacted_bare_on_the_other(keyed_in):
-    keyed = "db login failed: password=Winter2026!x for app"
-    bare = "[AI 決策]\nrotate the credential Winter2026!x on all replicas"
-    inputs, outputs = (keyed, bare) if keyed_in == "input" else (bare, keyed)
+@pytest.mark.parametrize("keyed_at", [0, 1, 2])
+def test_a_value_found_keyed_in_one_text_of_an_incident_is_redacted_bare_in_the_others(keyed_at):
+    texts = ["the leaked Winter2026!x was rotated on all replicas"] * 3
+    texts[keyed_at] = "db login failed: password=Winter2026!x for app"
     counts = Counter()
-    got_in, got_out = Redactor().redact_pairs(pa.array([inputs]), pa.array([outputs]), counts)
-    assert "Winter2026!x" not in got_in[0].as_py() + got_out[0].as_py()
-    bare_side = (got_out if keyed_in == "input" else got_in)[0].as_py()
-    assert "rotate the credential [REDACTED:password] on all replicas" in bare_side
-    assert counts["password"] == 2
+    got = Redactor().redact_incident(texts, counts)
+    assert all("Winter2026!x" not in text for text in got)
+    bare = [text for n, text in enumerate(got) if n != keyed_at]
+    assert bare == ["the leaked [REDACTED:password] was rotated on all replicas"] * 2
+    assert counts["password"] == 3
 
 
-def test_values_are_propagated_only_within_their_own_pair_and_only_when_distinctive():
+def test_a_value_is_found_again_through_case_and_the_same_normalisation():
+    texts = ["ｐａｓｓｗｏｒｄ＝Hunter2-Pa55", "HUNTER2-PA55 leaked", "pass\u200bword=x"]
+    got = Redactor().redact_incident(texts, Counter())
+    assert got[1] == "[REDACTED:password] leaked"
+    assert got[0].startswith("ｐａｓｓｗｏｒｄ＝[REDACTED:") and "Hunter2" not in got[0]
+
+
+def test_values_are_propagated_only_within_their_incident_and_only_when_distinctive():
     redactor = Redactor()
-    counts = Counter()
-    inputs = pa.array(["password=admin then admin logged in", "password=Hunter2-Pa55 ok", "Hunter2-Pa55 elsewhere"])
-    outputs = pa.array(["admin restarted it", "use Hunter2-Pa55x and xHunter2-Pa55", "nothing"])
-    got_in, got_out = redactor.redact_pairs(inputs, outputs, counts)
-    assert got_in[0].as_py() == "password=[REDACTED:password] then admin logged in"  # "admin": too short to follow
-    assert got_out[0].as_py() == "admin restarted it"
+    one = redactor.redact_incident(["password=admin then admin logged in", "admin restarted it"], Counter())
+    assert one == ["password=[REDACTED:password] then admin logged in", "admin restarted it"]  # too short to follow
+    two = redactor.redact_incident(["password=Hunter2-Pa55 ok", "use Hunter2-Pa55x and xHunter2-Pa55"], Counter())
     # Word boundaries as the value's own characters require: a longer word holding it stays.
-    assert got_out[1].as_py() == "use Hunter2-Pa55x and xHunter2-Pa55"
-    assert got_in[2].as_py() == "Hunter2-Pa55 elsewhere"  # another pair: nothing tells it is a secret
+    assert two[1] == "use Hunter2-Pa55x and xHunter2-Pa55"
+    assert redactor.redact("Hunter2-Pa55 elsewhere") == "Hunter2-Pa55 elsewhere"  # another incident
+
+
+def test_a_run_of_keys_is_redacted_without_following_each_long_value_elsewhere():
+    text = "password=" * 20_000
+    got = Redactor().redact_incident([text, "password=" * 3], Counter())
+    assert "password=password" not in got[0]
 
 
 def test_every_rule_says_where_it_comes_from():
@@ -281,7 +309,33 @@ def test_a_rule_set_that_answers_nothing_falls_back_to_every_rule(text, secret, 
 
 def test_the_rule_set_runs_only_the_rules_that_match():
     redactor = Redactor()
-    text = "login failed: password=Hunter2Hunter2 from 10.0.0.8"
+    token = "ghp_" + "A1b2" * 9
+    text = f"login with {token} from 10.0.0.8"
     matching = redactor._which.Match(text)
     assert matching and len(matching) < len(redactor.rules) / 4
-    assert "Hunter2Hunter2" not in redactor.redact(text)
+    assert token not in redactor.redact(text)
+
+
+def test_a_ten_megabyte_line_goes_through_both_engines_in_seconds():
+    """Linear time, not a speed target: a quadratic engine takes hours on this line (the bound is
+    generous so a slow machine passes; the benchmark measures speed)."""
+    from finetune_assets.core.secret_scan import text_findings
+
+    from ..secrets_corpus import CLEAN
+
+    secret = "Lq7-Zx9-Vault-2026"
+    unit = " | ".join(text.replace("\n", " ") for text in CLEAN[:40])
+    pieces, size = [], 0
+    while size < 10_000_000:
+        pieces.append(unit)
+        size += len(unit)
+        if len(pieces) % 50 == 0:
+            pieces.append(f' {{"password": "{secret}", "retries": 3}} mysql -u app -p{secret} db ')
+    line = "".join(pieces)
+    assert "\n" not in line and len(line) >= 10_000_000
+    started = time.perf_counter()
+    redacted = Redactor().redact(line)
+    findings = text_findings(redacted)
+    elapsed = time.perf_counter() - started
+    assert secret not in redacted and findings == []
+    assert elapsed < 60, f"{elapsed:.1f} s for 10 MB"

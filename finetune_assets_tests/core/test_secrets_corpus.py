@@ -10,20 +10,21 @@ from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 
 from finetune_assets.core.redaction import Redactor
-from finetune_assets.core.secret_scan import text_findings
+from finetune_assets.core.secret_scan import scan_rows, text_findings
 
 from ..secrets_corpus import CLEAN, GENERATORS, SECRETS
 
 
 def test_the_corpus_is_large_and_varied():
     assert len({secret.value for secret in SECRETS}) == len(SECRETS) >= 150
-    assert len(GENERATORS) >= 40 and len(CLEAN) >= 150
+    assert len(GENERATORS) >= 40 and len(CLEAN) >= 300
 
 
 def test_every_secret_in_the_corpus_is_redacted_and_nothing_is_found_afterwards(tmp_path):
     counts = Counter()
+    ids = pa.array([f"INC-{n}" for n in range(len(SECRETS))])
     texts = pa.array([secret.text for secret in SECRETS])
-    redacted, _ = Redactor().redact_pairs(texts, pa.array([""] * len(SECRETS)), counts)
+    redacted = Redactor().redact_incidents(ids, {"input": texts}, {}, counts)["input"]
     survived = [(s.kind, s.value) for s, text in zip(SECRETS, redacted.to_pylist(), strict=True) if s.value in text]
     assert survived == []
     assert [
@@ -59,3 +60,7 @@ def test_secret_free_incident_text_keeps_at_least_98_percent_of_its_characters()
     print(f"\nclean corpus: {len(CLEAN)} texts, {total} characters, {share:.2%} kept")
     assert share >= 0.98
     assert [text for text in CLEAN if text_findings(text)] == []  # the scanner would not block them either
+    assert scan_rows(pa.array(CLEAN)) == {}
+    untouched = sum(redactor.redact(text) == text for text in CLEAN)
+    print(f"clean corpus: {untouched} of {len(CLEAN)} texts untouched")
+    assert untouched >= 0.95 * len(CLEAN)

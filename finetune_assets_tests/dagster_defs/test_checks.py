@@ -98,7 +98,9 @@ def test_a_week_full_of_secrets_exports_none_of_them(database_url, tmp_path):
 
     written = _everything_written(exports, database_url, instance, result.run_id)
     assert re.search(r"redacted \d+ secret\(s\)", written)  # the transform's log line was scanned too
-    assert "[REDACTED:password]" in materialization_metadata(result, "successful_evidence")["preview"]
+    # The extract's preview shows its source text only by its length; the pairs' preview shows it redacted.
+    assert "chars> |" in materialization_metadata(result, "successful_evidence")["preview"]
+    assert "[REDACTED:" in materialization_metadata(result, "training_pairs")["preview"]
     assert "[REDACTED:password]" in written and "[REDACTED:private_key]" in written
     assert independent_scan(written) == []
     # Host names and addresses stay: the model needs them.

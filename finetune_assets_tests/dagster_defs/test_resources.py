@@ -62,13 +62,16 @@ def test_staging_defaults_to_a_folder_of_the_users_own_outside_the_export_tree(t
 
 
 def test_a_dataset_policy_no_file_can_be_built_from_fails_with_every_reason():
-    policy = DatasetPolicy(formats=["alpaca", "parquet"], split_key="severity", validation_fraction=1.5)
+    policy = DatasetPolicy(
+        formats=["alpaca", "parquet"], split_key="severity", validation_fraction=1.5, quarantine_limit=-0.1
+    )
     with pytest.raises(Failure) as failure:
         policy.validated()
     message = failure.value.description
     assert "unknown format(s) ['parquet']" in message
     assert "split_key: 'severity' is not one of alertname, incident_id, matched_playbook" in message
     assert "validation_fraction: 1.5 is not between 0 and 1" in message
+    assert "quarantine_limit: -0.1 is not between 0 and 1" in message
     with pytest.raises(Failure, match="at least one|unknown format"):
         DatasetPolicy(formats=[]).validated()
 

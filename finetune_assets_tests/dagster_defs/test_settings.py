@@ -32,6 +32,12 @@ WRONG = [
         "1.5",
         "FINETUNE_VALIDATION_FRACTION='1.5' is not valid: accepted: a number from 0 to 1",
     ),
+    (
+        "FINETUNE_QUARANTINE_LIMIT",
+        "5%",
+        "FINETUNE_QUARANTINE_LIMIT='5%' is not valid: accepted: a number from 0 to 1",
+    ),
+    ("FINETUNE_QUARANTINE_LIMIT", "2", "FINETUNE_QUARANTINE_LIMIT='2' is not valid"),
     ("FINETUNE_TOKEN_LIMIT", "lots", "FINETUNE_TOKEN_LIMIT='lots' is not valid: accepted: a whole number above 0"),
     ("FINETUNE_TOKEN_LIMIT", "0", "FINETUNE_TOKEN_LIMIT='0' is not valid"),
     (
@@ -125,9 +131,15 @@ def test_staging_inside_the_export_tree_is_refused(tmp_path):
 
 def test_good_settings_reach_the_resources():
     settings = Settings.from_environment(
-        {"FINETUNE_MASK_NETWORK": "Yes", "FINETUNE_DB_LOCK_TIMEOUT": "5", "FINETUNE_VALIDATION_FRACTION": "0.25"}
+        {
+            "FINETUNE_MASK_NETWORK": "Yes",
+            "FINETUNE_DB_LOCK_TIMEOUT": "5",
+            "FINETUNE_VALIDATION_FRACTION": "0.25",
+            "FINETUNE_QUARANTINE_LIMIT": "0.05",
+        }
     )
     resources = settings.resources()
+    assert resources["dataset_policy"].quarantine_limit == 0.05
     assert resources["dataset_policy"].mask_network is True
     assert resources["dataset_policy"].validation_fraction == 0.25
     assert resources["aiops_db"].lock_timeout == 5 and settings.uses_demo_database

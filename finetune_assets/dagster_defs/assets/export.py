@@ -145,6 +145,14 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
             )
         manifest = records.read_manifest(week, export)
     if manifest.snapshot is None:
+        verdict = records.read_verdict(week, export)
+        if verdict is not None and (failed := verdict.failed_blocking):
+            # Every pair withheld, say: nothing to register, but the week is blocked, and says so.
+            raise Failure(
+                f"export {export} of week {week} failed its blocking check(s) {', '.join(failed)}: nothing "
+                "registered. Export the week again once the data or the policy is fixed.",
+                allow_retries=False,
+            )
         release(context, staging, "export_registry")
         return {
             "dagster/row_count": 0,

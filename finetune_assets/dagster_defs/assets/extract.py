@@ -23,7 +23,7 @@ from ...db.source_stream import stream_query
 from ...io.staging import write_batches
 from ..catalog import COLUMN_SCHEMA, arrow_schema
 from ..failures import fail_without_retry_unless_transient
-from ..previews import BatchTap, batch_preview, combine_weeks
+from ..previews import BatchTap, combine_weeks, extract_preview
 from ..resources import AiopsDatabase, DatasetPolicy, ExportStorage
 from ..run_files import release, run_key
 from .sources import OWNERS
@@ -74,21 +74,12 @@ def _extract_week(
     release(context, staging, asset_name)
     metadata = {
         "dagster/row_count": rows,
-        "preview": MetadataValue.md(batch_preview(_without_raw_json(tap.first), dataset_policy.redactor())),
+        "preview": MetadataValue.md(extract_preview(tap.first)),
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
         "source": aiops_db.source,
     }
     return {**metadata, **counts}
-
-
-# Shown as the rules read them (the reasoning, the action), not as stored: inside JSON text a YAML block's
-# line breaks are escapes, and a preview must be redacted as the pairs are.
-RAW_JSON = ("output_json", "executed_steps")
-
-
-def _without_raw_json(batch: pa.RecordBatch | None) -> pa.RecordBatch | None:
-    return None if batch is None else batch.drop_columns([name for name in RAW_JSON if name in batch.schema.names])
 
 
 def successful_evidence(

@@ -28,6 +28,7 @@ from ..run_files import release, run_key
 from .sources import OWNERS
 
 TRANSFORM_GROUP = "transform"
+WITHHELD_SHOWN = 10
 # The week's counts travel inside the staged file, so they can never describe other rows.
 STATS_KEY = b"finetune_stats"
 
@@ -56,8 +57,10 @@ def _pairs_of_week(
     with fail_without_retry_unless_transient(f"reading the staged extracts of week {week}"):
         extracts = ("successful_evidence", "coordinator_decisions", "repair_actions")
         inputs = {name: staging.require(name) for name in extracts}
-    decisions = decision_lookup(read_batches(store, inputs["coordinator_decisions"], ["incident_id", "reasoning"]))
-    repairs = repair_lookup(read_batches(store, inputs["repair_actions"], ["incident_id", "action", "success"]))
+    decision_columns = ["incident_id", "reasoning", "output_json"]
+    repair_columns = ["incident_id", "action", "success", "executed_steps", "playbook_name"]
+    decisions = decision_lookup(read_batches(store, inputs["coordinator_decisions"], decision_columns))
+    repairs = repair_lookup(read_batches(store, inputs["repair_actions"], repair_columns))
     evidence = read_batches(store, inputs["successful_evidence"])
     path = staging.path("training_pairs")
     # The spill files live and die within this step, so they stay on the local disk.
@@ -72,7 +75,7 @@ def _pairs_of_week(
             # read back in export order.
             keep = digests.keep_mask()
             stats.exported = int(keep.sum())
-            stats.duplicates = stats.selected - stats.skipped_no_output - stats.exported
+            stats.duplicates = stats.selected - stats.skipped_no_output - stats.quarantined - stats.exported
             schema = PAIRS.with_metadata({STATS_KEY: stats.to_json()})
             # The next bucket is read and sorted while this one is written.
             tap = BatchTap(prefetched(lambda: buckets.in_order(keep)))
@@ -88,15 +91,22 @@ def _pairs_of_week(
             "nor a repair: skipped"
         )
     counts = stats.as_dict()
-    redactions = counts.pop("redactions")
+    redactions, withheld = counts.pop("redactions"), counts.pop("withheld")
     if redactions:
         context.log.info(
             f"week {week}: redacted {sum(redactions.values())} secret(s): "
             + ", ".join(f"{k} {v}" for k, v in redactions.items())
         )
+    if withheld:
+        context.log.warning(
+            f"week {week}: {len(withheld)} pair(s) withheld: the scanner still found something after redaction "
+            f"(evidence {', '.join(item['evidence_id'] for item in withheld[:WITHHELD_SHOWN])}"
+            f"{', …' if len(withheld) > WITHHELD_SHOWN else ''}); see no_secrets_survive"
+        )
     return {
         "dagster/row_count": stats.exported,
         **{f"count_{name}": value for name, value in counts.items()},
+        "count_withheld": len(withheld),
         "redacted_total": sum(redactions.values()),
         **{f"redacted_{kind}": count for kind, count in redactions.items()},
         "preview": MetadataValue.md(batch_preview(tap.first)),

@@ -17,7 +17,7 @@ from dagster import (
 
 from ...core.export_report import ExportReport, inference_problem
 from ...core.line_formats import LINE_SCHEMAS
-from ...core.records import CheckVerdict, ExportManifest, TrainerFile
+from ...core.records import CheckVerdict, ExportManifest, PairStats, TrainerFile
 from ...io.export_reader import Reading, UnreadableExport, count_records, validate_alpaca_export
 from ...io.export_writer import trainer_folder
 from ...io.store import Store
@@ -32,8 +32,9 @@ EXPORT_CHECKS = {
         True,
     ),
     "no_secrets_survive": (
-        "A scanner independent of the redactor (other rules and an entropy test) finds "
-        "no secret-like string in input or output.",
+        "A scanner independent of the redactor (its own reading and an entropy test) finds no secret-like "
+        "string in any text of the written files; pairs it flagged before writing were withheld (a warning), "
+        "and more than FINETUNE_QUARANTINE_LIMIT of the week withheld blocks it.",
         True,
     ),
     "no_duplicates": ("No evidence_id twice, no (input, output) pair twice.", True),
@@ -47,13 +48,19 @@ EXPORT_CHECKS = {
 EXAMPLE_IDS = 50
 BLOCKING = tuple(name for name, (_, blocking) in EXPORT_CHECKS.items() if blocking)
 Results = dict[str, tuple[bool, dict]]
+# Checks whose failure is only a warning this time: the week goes on to the registry.
+WARNED = "warned"
 
 
-def results_for_week(exports: Store, manifest: ExportManifest, token_limit: int) -> tuple[Results, dict[str, str]]:
+def results_for_week(
+    exports: Store, manifest: ExportManifest, token_limit: int, quarantine_limit: float
+) -> tuple[Results, dict[str, str]]:
     """Each check's outcome and metadata, and the sha256 of each file as the checks read it."""
     if manifest.snapshot is None:
         note = {"note": "no training pairs this week: no file to check"}
-        return {name: (True, note) for name in EXPORT_CHECKS}, {}
+        results = {name: (True, dict(note)) for name in EXPORT_CHECKS}
+        results["no_secrets_survive"] = _secrets(None, manifest.stats, quarantine_limit)
+        return results, {}
     # The trainer files are parsed (which releases the GIL) beside the snapshot's Python checks.
     with ThreadPoolExecutor(max_workers=1) as pool:
         loading = pool.submit(_load_trainer_files, exports, manifest.trainer_files)
@@ -66,15 +73,7 @@ def results_for_week(exports: Store, manifest: ExportManifest, token_limit: int)
     sha256.update({name: result[1].sha256 for name, result in loaded.items() if not isinstance(result, str)})
     return {
         "records_are_well_formed": _well_formed(report),
-        "no_secrets_survive": (
-            report.secrets.found == 0,
-            {
-                "found": report.secrets.found,
-                **{f"found_{k}": v for k, v in report.secrets.counts.items()},
-                "evidence_ids": MetadataValue.md(bullets(report.secrets.evidence_ids[:EXAMPLE_IDS])),
-                "where": MetadataValue.md(bullets(report.secrets.examples)),
-            },
-        ),
+        "no_secrets_survive": _secrets(report, manifest.stats, quarantine_limit),
         "no_duplicates": (
             not (report.duplicate_evidence_ids or report.duplicate_pairs),
             {"duplicate_evidence_ids": report.duplicate_evidence_ids, "duplicate_pairs": report.duplicate_pairs},
@@ -82,6 +81,53 @@ def results_for_week(exports: Store, manifest: ExportManifest, token_limit: int)
         "loads_with_pyarrow": _round_trip(manifest, report, loaded),
         "token_lengths": _token_lengths(report, token_limit),
     }, sha256
+
+
+def _secrets(report: ExportReport | None, stats: PairStats, limit: float) -> tuple[bool, dict]:
+    """Nothing found in the written files, and no more of the week withheld than the limit allows;
+    pairs withheld within the limit make a warning (``WARNED`` in the metadata)."""
+    found = report.secrets.found if report is not None else 0
+    share = stats.withheld_share()
+    metadata = {
+        "found": found,
+        "withheld": stats.quarantined,
+        "withheld_share": round(share, 6),
+        "quarantine_limit": limit,
+        "withheld_pairs": MetadataValue.md(withheld_table(stats.withheld)),
+    }
+    if report is not None:
+        metadata.update({f"found_{k}": v for k, v in report.secrets.counts.items()})
+        metadata["evidence_ids"] = MetadataValue.md(bullets(report.secrets.evidence_ids[:EXAMPLE_IDS]))
+        metadata["where"] = MetadataValue.md(bullets(report.secrets.examples))
+    if found:
+        metadata["reason"] = f"the scanner found {found} secret-like string(s) in the written files"
+        return False, metadata
+    if share > limit:
+        metadata["reason"] = (
+            f"{stats.quarantined} of {stats.selected - stats.skipped_no_output} pairs withheld ({share:.2%}), more "
+            f"than FINETUNE_QUARANTINE_LIMIT ({limit:.2%}): the week is blocked; look at the withheld evidence ids"
+        )
+        return False, metadata
+    if stats.quarantined:
+        metadata[WARNED] = True
+        metadata["reason"] = (
+            f"{stats.quarantined} pair(s) withheld ({share:.2%}, within FINETUNE_QUARANTINE_LIMIT {limit:.2%}): "
+            "the files hold every other pair"
+        )
+        return False, metadata
+    return True, metadata
+
+
+def withheld_table(withheld: list[dict]) -> str:
+    if not withheld:
+        return "_none_"
+    rows = [f"| {item['evidence_id']} | {', '.join(item['findings'])} |" for item in withheld[:EXAMPLE_IDS]]
+    more = (
+        [f"| … {len(withheld) - EXAMPLE_IDS} more (all in the audit row's metadata) | |"]
+        if len(withheld) > EXAMPLE_IDS
+        else []
+    )
+    return "\n".join(["| evidence_id | found |", "|---|---|", *rows, *more])
 
 
 def _well_formed(report: ExportReport) -> tuple[bool, dict]:
@@ -164,19 +210,24 @@ def _combined(per_week: dict[str, Results], name: str) -> tuple[bool, dict]:
     """One week as it is; a range run passes only if every week passes, metadata keyed by week."""
     if len(per_week) == 1:
         return next(iter(per_week.values()))[name]
-    passed, metadata = True, {}
+    passed, warned, metadata = True, True, {}
     for week, results in per_week.items():
         week_passed, week_metadata = results[name]
         passed &= week_passed
+        warned &= week_passed or bool(week_metadata.get(WARNED))
         metadata.update({f"{week} {key}": value for key, value in week_metadata.items()})
         metadata[f"{week} passed"] = week_passed
+    if not passed and warned:
+        metadata[WARNED] = True
     return passed, metadata
 
 
 def verdict_line(weeks: list[str], outcomes: Results) -> str:
     passed = [name for name, (ok, _) in outcomes.items() if ok]
-    failed = [name for name, (ok, _) in outcomes.items() if not ok]
+    warned = [name for name, (ok, metadata) in outcomes.items() if not ok and metadata.get(WARNED)]
+    failed = [name for name, (ok, metadata) in outcomes.items() if not ok and not metadata.get(WARNED)]
     line = f"week {', '.join(weeks)}: checks passed: {', '.join(passed) or 'none'}"
+    line += f"; warned: {', '.join(warned)}" if warned else ""
     return line + (f"; FAILED: {', '.join(failed)}" if failed else "")
 
 
@@ -201,8 +252,11 @@ def export_file_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
                         f"week {week} has no export to check: materialize jsonl_export first", allow_retries=False
                     )
                 manifest = records.read_manifest(week, export)
-            results, sha256 = results_for_week(exports, manifest, dataset_policy.token_limit)
-            passed = {name: ok for name, (ok, _) in results.items()}
+            results, sha256 = results_for_week(
+                exports, manifest, dataset_policy.token_limit, dataset_policy.quarantine_limit
+            )
+            # A warning does not keep the week out of the registry.
+            passed = {name: ok or bool(metadata.get(WARNED)) for name, (ok, metadata) in results.items()}
             if not passed["no_secrets_survive"] and manifest.snapshot is not None:
                 removed = remove_export(exports, manifest)
                 results["no_secrets_survive"][1]["removed"] = MetadataValue.md(bullets(removed))
@@ -217,7 +271,8 @@ def export_file_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
         context.log.info(verdict_line(context.partition_keys, outcomes))
         for spec in specs:
             passed, metadata = outcomes[spec.name]
-            severity = AssetCheckSeverity.ERROR if spec.blocking else AssetCheckSeverity.WARN
+            warned = metadata.get(WARNED) is True
+            severity = AssetCheckSeverity.ERROR if spec.blocking and not warned else AssetCheckSeverity.WARN
             yield AssetCheckResult(
                 asset_key=spec.asset_key, check_name=spec.name, passed=passed, severity=severity, metadata=metadata
             )
