@@ -9,6 +9,7 @@ not know. Where two rules find the same secret, the earlier one names it: a toke
 vendor, not by the key it was assigned to.
 """
 
+import re
 from dataclasses import dataclass
 
 from .credentials.command_table import STDIN_TOOLS, TOOLS
@@ -83,6 +84,21 @@ BARE_AWS_SECRET = SecretRule(
     "aws_secret_access_key", r"(?:^|[^A-Za-z0-9/+=])(?P<secret>[A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])", shape=True
 )
 EMAIL = SecretRule("email", r"(?P<secret>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+def _alternatives(words) -> str:
+    return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
+
+
+# A tool followed on its line by one of the options or subcommands that can carry a secret: a tool's
+# name alone (``kubectl rollout restart …`` in every executed step) sends no row to be read one by one.
+_CLUES = {option for tool in TOOLS.values() for option in tool.options} | {
+    words[0] for tool in TOOLS.values() for words in tool.positional if words
+}
+TOOL_ANCHORS = (
+    rf"\b(?:{_alternatives(TOOLS)})\b[^\n]*?\s(?:{_alternatives(_CLUES)}|set\b|SET\b)",
+    # Tools whose secret is a positional argument whatever follows, and secrets given on standard input.
+    rf"\b(?:htpasswd|sqlplus|wpa_passphrase)\b",
+    rf"\|[ \t]*(?:sudo[ \t]+)?\S*\b(?:{_alternatives(STDIN_TOOLS)})\b|<<<",
+)
 # Where a context rule may find something: a credential word (inside any key), a URL with user
 # information, a .pgpass line, a CJK key word, a tool with secret options, and characters that fold
 # to ASCII (full-width or styled letters, invisible characters) that may hide any of these.
@@ -92,7 +108,7 @@ CONTEXT_ANCHORS = (
     r"://\S*@",
     r"[A-Za-z0-9*\]]:(?:\d{1,5}|\*):[A-Za-z0-9_*][A-Za-z0-9_.\-*]*:[A-Za-z0-9_*]",
     CJK_KEYS,
-    r"\b(?:" + "|".join(sorted({*TOOLS, *STDIN_TOOLS}, key=len, reverse=True)).replace(".", "\\.") + r")\b",
+    *TOOL_ANCHORS,
     r"[\x{ff10}-\x{ff19}\x{ff21}-\x{ff3a}\x{ff41}-\x{ff5a}\x{1d400}-\x{1d7ff}\x{2460}-\x{24ff}\x{1f130}-\x{1f189}"
     r"\x{2100}-\x{214f}\x{2070}-\x{209f}\x{fb00}-\x{fb06}\x{fe50}-\x{fe6b}\x{200b}-\x{200f}\x{2060}-\x{2064}"
     r"\x{feff}\x{00ad}\x{180e}]",

@@ -1,6 +1,6 @@
 """Generated credentials and the hand forms, batched into two weeks of a PostgreSQL source and run
-through the documented CLI: no value reaches the export tree, an audit row, the instance's event log
-or the command's output, and both weeks are registered."""
+through the documented CLI, then the corpus: no value reaches the export tree (the corpus included),
+an audit row, the instance's event log or the command's output, and both weeks are registered."""
 
 import json
 import os
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 
 GENERATED_PER_WEEK = 300
 SECOND_WEEK = "2026-11-16"
+CORPUS_COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets", "--select", "training_corpus"]
 COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets", "--select", "successful_evidence*"]
 
 
@@ -65,6 +66,10 @@ def test_no_generated_or_hand_written_credential_reaches_anything_a_run_leaves(p
         )
         assert run.returncode == 0, run.stderr[-3000:]
         outputs.append(run.stdout + run.stderr)
+    corpus = subprocess.run(CORPUS_COMMAND, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert corpus.returncode == 0, corpus.stderr[-3000:]
+    outputs.append(corpus.stdout + corpus.stderr)
+    assert list((exports / "corpus").glob("corpus-*/alpaca.train.jsonl"))
 
     rows = audit_rows(postgres_url, export_type=None)
     assert {row["metadata"]["partition_key"] for row in rows} == {WEEK, SECOND_WEEK}
