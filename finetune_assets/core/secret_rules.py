@@ -84,6 +84,8 @@ BARE_AWS_SECRET = SecretRule(
     "aws_secret_access_key", r"(?:^|[^A-Za-z0-9/+=])(?P<secret>[A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])", shape=True
 )
 EMAIL = SecretRule("email", r"(?P<secret>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+
+
 def _alternatives(words) -> str:
     return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
 
@@ -96,7 +98,7 @@ _CLUES = {option for tool in TOOLS.values() for option in tool.options} | {
 TOOL_ANCHORS = (
     rf"\b(?:{_alternatives(TOOLS)})\b[^\n]*?\s(?:{_alternatives(_CLUES)}|set\b|SET\b)",
     # Tools whose secret is a positional argument whatever follows, and secrets given on standard input.
-    rf"\b(?:htpasswd|sqlplus|wpa_passphrase)\b",
+    r"\b(?:htpasswd|sqlplus|wpa_passphrase)\b",
     rf"\|[ \t]*(?:sudo[ \t]+)?\S*\b(?:{_alternatives(STDIN_TOOLS)})\b|<<<",
 )
 # Where a context rule may find something: a credential word (inside any key), a URL with user
