@@ -199,21 +199,31 @@ class Redactor:
         return self.redact_incident([text], Counter() if counts is None else counts)[0]
 
     def redact_incident(
-        self, texts: Sequence[str | None], counts: Counter, context: Iterable[str | None] = ()
+        self,
+        texts: Sequence[str | None],
+        counts: Counter,
+        context: Iterable[str | None] = (),
+        unread: frozenset[str] = frozenset(),
     ) -> list[str | None]:
         """The texts of one incident, redacted together: a secret found in any of them, or in the
-        ``context`` texts (raw documents, labels: read, not returned), is replaced in all."""
-        views = {text: TextView.of(text) for text in (*texts, *context) if text}
-        for text in list(views):
+        ``context`` texts (raw documents, labels: read, not returned), is replaced in all. Texts in
+        ``unread`` hold nothing any rule could find (the column prefilter says so): only values found
+        elsewhere are looked for in them."""
+        read = {text: TextView.of(text) for text in (*texts, *context) if text and text not in unread}
+        for text in list(read):
             for inner in embedded_texts(text):
-                views.setdefault(inner, TextView.of(inner))
-        found = {text: self._findings(view) for text, view in views.items()}
-        values = _values(views, found)
+                read.setdefault(inner, TextView.of(inner))
+        found = {text: self._findings(view) for text, view in read.items()}
+        values = _values(read, found)
         redacted, per_text = {}, {}
         for text in dict.fromkeys(texts):
-            if text:
-                per_text[text] = Counter()
-                redacted[text] = _replaced(views[text], found[text], values, per_text[text])
+            if not text:
+                continue
+            per_text[text] = Counter()
+            if text in read:
+                redacted[text] = _replaced(read[text], found[text], values, per_text[text])
+            elif values:
+                redacted[text] = _replaced(TextView.of(text), [], values, per_text[text])
         for text in texts:
             if text:
                 counts.update(per_text[text])  # a text repeated in the incident counts each time
@@ -228,8 +238,12 @@ class Redactor:
     ) -> dict[str, pa.Array]:
         """Text columns of a batch whose incidents are whole (no incident goes on in another batch),
         each incident's texts redacted together with what its ``context`` columns name."""
-        everything = [*columns.values(), *context.values()]
-        row_hit = functools.reduce(pc.or_, (self.hits(column) for column in everything))
+        everything = {
+            **{f"text:{name}": column for name, column in columns.items()},
+            **{f"context:{name}": column for name, column in context.items()},
+        }
+        column_hits = {name: self.hits(column) for name, column in everything.items()}
+        row_hit = functools.reduce(pc.or_, column_hits.values())
         if not pc.any(row_hit).as_py():
             return dict(columns)
         # Every row of an incident with a hit: a value named in one row is redacted in all of them.
@@ -238,6 +252,7 @@ class Redactor:
         ids = incident_ids.take(rows).to_pylist()
         texts = {name: column.take(rows).to_pylist() for name, column in columns.items()}
         read = {name: column.take(rows).to_pylist() for name, column in context.items()}
+        hit = {name: flags.take(rows).to_pylist() for name, flags in column_hits.items()}
         groups: dict[str, list[int]] = {}
         for row, incident in enumerate(ids):
             groups.setdefault(incident, []).append(row)
@@ -245,7 +260,11 @@ class Redactor:
             names = list(texts)
             flat = [texts[name][row] for row in members for name in names]
             known = [read[name][row] for row in members for name in read]
-            redacted = iter(self.redact_incident(flat, counts, known))
+            unread = frozenset(
+                [texts[name][row] for row in members for name in names if not hit[f"text:{name}"][row]]
+                + [read[name][row] for row in members for name in read if not hit[f"context:{name}"][row]]
+            )
+            redacted = iter(self.redact_incident(flat, counts, known, unread))
             for row in members:
                 for name in names:
                     texts[name][row] = next(redacted)

@@ -20,7 +20,7 @@ INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2
 KEPT_AS_WRITTEN = frozenset("，；（）！？")
 # What may read differently from how it is written: a non-ASCII character, or a JSON escape of one.
 # (Python's engine is fine here: one character or a fixed-length escape, nothing to backtrack over.)
-_SPECIAL = re.compile(r"[^\x00-\x7f]|\\u[0-9a-fA-F]{4}")
+_SPECIAL = re.compile(r"[^\x00-\x7f，；（）！？]+|\\u[0-9a-fA-F]{4}")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -60,16 +60,15 @@ class TextView:
             view_position += position - copied
             copied = special.end()
             written = special.group()
-            folded = _fold(_decoded(written) if len(written) == 6 else written)
-            pieces.append(folded)
-            if len(folded) == 1 and len(written) == 1:
-                view_position += 1
-                continue
-            # From here on the view and the original stop moving in step: every view position inside
-            # the fold maps to this character, and the one after it to the next character.
-            anchors.extend((view_position + inside, position) for inside in range(len(folded)))
-            view_position += len(folded)
-            anchors.append((view_position, copied))
+            if written.startswith("\\u"):
+                view_position = _folded_into(_decoded(written), position, copied, view_position, pieces, anchors)
+            elif unicodedata.is_normalized("NFKC", written) and INVISIBLE.isdisjoint(written):
+                pieces.append(written)  # CJK text, accented letters: read as written
+                view_position += len(written)
+            else:
+                for offset, char in enumerate(written):
+                    at = position + offset
+                    view_position = _folded_into(char, at, at + 1, view_position, pieces, anchors)
         pieces.append(original[copied:])
         text = "".join(pieces)
         return cls(text, original, tuple(anchors), _newlines(text))
@@ -101,6 +100,21 @@ class TextView:
     def line_start(self, position: int) -> int:
         index = bisect.bisect_left(self.newlines, position) - 1
         return self.newlines[index] + 1 if index >= 0 else 0
+
+
+def _folded_into(
+    char: str, start: int, end: int, view_position: int, pieces: list[str], anchors: list[tuple[int, int]]
+) -> int:
+    """Appends the fold of the character written at ``start:end``; returns the next view position."""
+    folded = _fold(char)
+    pieces.append(folded)
+    if len(folded) == 1 and end - start == 1:
+        return view_position + 1
+    # From here on the view and the original stop moving in step: every view position inside the
+    # fold maps to this character, and the one after it to the next character.
+    anchors.extend((view_position + inside, start) for inside in range(len(folded)))
+    anchors.append((view_position + len(folded), end))
+    return view_position + len(folded)
 
 
 def _decoded(escape: str) -> str:
