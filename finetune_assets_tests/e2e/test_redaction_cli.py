@@ -71,9 +71,11 @@ def test_no_generated_or_hand_written_credential_reaches_anything_a_run_leaves(p
     outputs.append(corpus.stdout + corpus.stderr)
     assert list((exports / "corpus").glob("corpus-*/alpaca.train.jsonl"))
 
-    rows = audit_rows(postgres_url, export_type=None)
-    assert {row["metadata"]["partition_key"] for row in rows} == {WEEK, SECOND_WEEK}
-    withheld = sum(len(row["metadata"]["withheld"]) for row in rows if row["export_type"] == rows[0]["export_type"])
+    rows = audit_rows(postgres_url, export_type=None)  # the weeks' and the corpus's
+    weekly = [row for row in rows if "partition_key" in row["metadata"]]
+    assert {row["metadata"]["partition_key"] for row in weekly} == {WEEK, SECOND_WEEK}
+    assert len(weekly) < len(rows)  # the corpus registered its files too
+    withheld = sum(len(row["metadata"]["withheld"]) for row in audit_rows(postgres_url))
     assert withheld <= 0.01 * (2 * GENERATED_PER_WEEK + len(forms))  # nothing near the week's limit
 
     written = {str(path): path.read_bytes().decode("utf-8") for path in exports.rglob("*") if path.is_file()}
