@@ -28,12 +28,10 @@ from .finding import Finding
 from .keys import STRONG, read_key
 from .shapes import looks_like_credential, never_a_secret
 from .text_view import TextView
-from .values import value_at
+from .values import SHELL_WORD, value_at
 
 COMMAND_LIMIT = 1024
 ARGUMENT_LIMIT = 32
-# A shell word: quoted parts, escapes and other characters up to white space.
-_WORD_PATTERN = re2_compile(r"""(?:'[^'\n]*'?|"(?:[^"\\\n]|\\.)*"?|\\.|[^\s'"\\])+""")
 _SEPARATORS = frozenset({"|", "||", "&&", ";", "&", ")", "`"})
 _NAMES = "|".join(re2_escape(name) for name in sorted(TOOLS, key=len, reverse=True))
 _TOOL = re2_compile(rf"(?:^|[\s;&|(`'\"/])({_NAMES})(?:\.exe)?[ \t]")
@@ -71,7 +69,7 @@ def arguments(view: TextView, position: int) -> list[Argument]:
     text = view.text
     end = _command_end(text, position)
     found = []
-    for word in _WORD_PATTERN.finditer(text[position:end]):
+    for word in SHELL_WORD.finditer(text[position:end]):
         raw = word.group()
         start, stop = position + word.start(), position + word.end()
         if raw in _SEPARATORS:

@@ -25,7 +25,8 @@ LOOKAHEAD = 80
 _NEXT_ENTRY = re2_compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_.\-]{0,63}[ \t]*[=:]")
 _ASSIGNMENT_WORD = re2_compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}[=:]")
 _SPACE = re2_compile(r"\s")
-_SHELL_WORD = re2_compile(r"""(?:'[^'\n]*'?|"(?:[^"\\\n]|\\.)*"?|\\.|[^\s'"\\])+""")
+# A shell word: quoted parts, escapes and other characters up to white space.
+SHELL_WORD = re2_compile(r"""(?:'[^'\n]*'?|"(?:[^"\\\n]|\\.)*"?|\\.|[^\s'"\\])+""")
 WORD_LIMIT = 4096
 # What a JSON or YAML flow object starts with: a quoted key and a colon, or a key, a colon and a space.
 _STRUCTURE = re2_compile(r"""\s*(?:\{|\[|["'][^"'\n]{1,64}["']\s*:|[\w.-]{1,64}:\s)""")
@@ -115,7 +116,7 @@ def value_at(view: TextView, position: int, line_value: bool = False, url_query:
         close = closing_quote(view, position)
         if close is not None and char in "'\"" and text[close + 1 : close + 2] in ("\\", "'", '"'):
             # The quoted part goes on as one shell word ('it'\''s'): the value is the whole word.
-            word = _SHELL_WORD.match(text[position : position + WORD_LIMIT])
+            word = SHELL_WORD.match(text[position : position + WORD_LIMIT])
             end = position + word.end()
             return _inner(text, position + 1, end - 1 if text[end - 1] in "'\"" else end)
         return _inner(text, position + 1, close if close is not None else view.line_end(position))
