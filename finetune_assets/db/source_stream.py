@@ -6,6 +6,7 @@ come from a server-side cursor in batches. Both read the same SQLAlchemy Core st
 """
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -13,6 +14,18 @@ from sqlalchemy import Connection, Select
 
 BATCH_ROWS = 20_000
 CSV_PIECE_BYTES = 2 << 20
+
+
+@contextmanager
+def streamed(connection: Connection, statement: Select, schema: pa.Schema) -> Iterator[Iterator[pa.RecordBatch]]:
+    """``stream_query``'s batches, closed when the block ends however it ends. A reader that fails
+    mid-stream (a full disk) would otherwise leave the COPY running and the session idle in
+    transaction, holding its locks: closing it has psycopg cancel the query, so the rollback is prompt."""
+    batches = stream_query(connection, statement, schema)
+    try:
+        yield batches
+    finally:
+        batches.close()
 
 
 def stream_query(connection: Connection, statement: Select, schema: pa.Schema) -> Iterator[pa.RecordBatch]:

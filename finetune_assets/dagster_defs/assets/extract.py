@@ -19,7 +19,7 @@ from ...core import staged_tables
 from ...core.pair_columns import drop_blank_summaries, with_action, with_reasoning
 from ...core.weeks import week_window
 from ...db.queries import coordinator_decisions_query, db_timestamp, repair_actions_query, successful_evidence_query
-from ...db.source_stream import stream_query
+from ...db.source_stream import streamed
 from ...io.staging import write_batches
 from ..catalog import COLUMN_SCHEMA, arrow_schema
 from ..failures import fail_without_retry_unless_transient
@@ -69,8 +69,9 @@ def _extract_week(
         dialect = connection.dialect
         statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
         counts = Counter()
-        tap = BatchTap(derive(stream_query(connection, statement, schema), counts))
-        rows = write_batches(staging.store, staging.path(asset_name), staged_schema, tap)
+        with streamed(connection, statement, schema) as batches:
+            tap = BatchTap(derive(batches, counts))
+            rows = write_batches(staging.store, staging.path(asset_name), staged_schema, tap)
     release(context, staging, asset_name)
     metadata = {
         "dagster/row_count": rows,
