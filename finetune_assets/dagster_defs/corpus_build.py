@@ -24,6 +24,7 @@ from ..db.corpus_registry import (
     latest_corpus,
     one_build_at_a_time,
     registered_inputs,
+    registered_versions,
 )
 from ..db.registry import record_exports, trainer_file_row
 from ..io.corpus_writer import WeekSelection, write_corpus
@@ -112,6 +113,9 @@ def _build(
     run_id: str,
     log: Callable[[str], None],
 ) -> CorpusBuild:
+    swept = _sweep_dead_builds(database, exports, staging, run_id)
+    if swept:
+        log(f"removed what builds that stopped part-way left: {', '.join(swept)}")
     inputs = registered_inputs(database, policy.weeks)
     if not inputs:
         return CorpusBuild(None)
@@ -124,12 +128,6 @@ def _build(
         return CorpusBuild(predecessor.version, exports.url(folder), created=False, inputs=inputs)
     version = version_id(inputs, policy_dict, predecessor.version if predecessor else None)
     folder = exports.path(CORPUS_FOLDER, version)
-    if exports.exists(folder):
-        raise Failure(
-            f"{exports.url(folder)} exists but is not registered: another run is writing this version, or one was "
-            "stopped while writing it; remove the folder to build it again",
-            allow_retries=False,
-        )
     paths = [_input_path(exports, item) for item in inputs]
 
     clock = Clock()
@@ -168,15 +166,19 @@ def _build(
         return {"README.md": card, "dataset_info.json": dataset_info(version, files)}
 
     ids_path = staging.path(CORPUS_FOLDER, "runs", run_id, f"{version}.ids.parquet")
-    written = write_corpus(exports, folder, list(policy.formats), selections, staging, ids_path, describe)
-    log(f"wrote {len(written.files)} file(s) in {clock.lap():.2f} s")
     try:
+        try:
+            written = write_corpus(exports, folder, list(policy.formats), selections, staging, ids_path, describe)
+        except OSError as error:
+            raise OSError(error.errno, f"writing corpus {version} to {exports.url(folder)}: {error}") from error
+        log(f"wrote {len(written.files)} file(s) in {clock.lap():.2f} s")
         rows = _audit_rows(staging, ids_path, written.files, version, inputs_digest, predecessor_version, inputs,
                            policy_dict, run_id)  # fmt: skip
         registered = record_exports(database, rows)
         log(f"registered {len(rows)} audit row(s) in {clock.lap():.2f} s")
     except BaseException:
-        # Unregistered, the folder would block this version for good: it goes, and a retry writes it again.
+        # Unregistered, the folder is no version: it goes (a build stopped by kill -9 leaves it to the
+        # next build's sweep), and a retry writes it whole.
         exports.remove_tree(folder)
         raise
     finally:
@@ -194,6 +196,26 @@ def _build(
         signed_now=signed_now,
         audit_row_ids=[row_id for _, row_id, _ in registered],
     )
+
+
+def _sweep_dead_builds(database: Database, exports: Store, staging: Store, run_id: str) -> list[str]:
+    """Removes the version folders no audit row names, and other builds' staged files. Builds take turns
+    (``one_build_at_a_time``), so while this one holds the turn no other is writing: whatever an
+    unregistered folder holds (hidden partial files, nothing at all) was left by a build that stopped."""
+    registered = registered_versions(database)
+    dead = [
+        (exports, folder)
+        for folder in exports.folders(exports.path(CORPUS_FOLDER))
+        if posixpath.basename(folder) not in registered
+    ]
+    dead += [
+        (staging, folder)
+        for folder in staging.folders(staging.path(CORPUS_FOLDER, "runs"))
+        if posixpath.basename(folder) != run_id
+    ]
+    for store, folder in dead:
+        store.remove_tree(folder)
+    return [store.url(folder) for store, folder in dead]
 
 
 def _sign(exports: Store, paths: list[str], staging: Store, inputs: list[CorpusInput], banding) -> list[str]:

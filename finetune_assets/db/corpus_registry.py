@@ -134,6 +134,13 @@ def _newest_corpus_metadata(database: Database) -> dict | None:
     return max(rows, key=lambda row: row["id"])["metadata"] if rows else None
 
 
+def registered_versions(database: Database) -> set[str]:
+    """Every corpus version that has audit rows: only these exist, whatever folders the store holds."""
+    version = finetune_exports.c.metadata["corpus_version"].as_string()
+    query = select(version.label("version")).where(finetune_exports.c.export_type.like(f"{CORPUS_PREFIX}%")).distinct()
+    return {row["version"] for row in _rows(database, "reading the registered corpus versions", query)}
+
+
 def latest_version(database: Database) -> str | None:
     newest = _newest_corpus_metadata(database)
     return newest["corpus_version"] if newest else None

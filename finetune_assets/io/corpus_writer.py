@@ -74,9 +74,11 @@ def write_corpus(
                     if len(preview) < PREVIEW_ROWS:
                         preview += [_preview(line) for line in chosen.slice(0, PREVIEW_ROWS - len(preview)).to_pylist()]
                 if reading.sha256 != week.item.sha256 or position != len(week.keep):
+                    # When it changed is not known: after its registration, at the latest while it was read.
                     raise ChangedExport(
-                        f"{exports.url(week.path)} (audit row {week.item.audit_row_id} of week {week.item.week}) "
-                        "changed while the corpus was written: nothing is published"
+                        f"{exports.url(week.path)} (audit row {week.item.audit_row_id} of week {week.item.week}) no "
+                        f"longer holds the registered bytes: sha256 {reading.sha256}, registered {week.item.sha256}; "
+                        "nothing is published"
                     )
         files = trainer_files.files()
         for name, text in describe(files).items():

@@ -220,19 +220,6 @@ def test_a_failed_registration_leaves_no_version_folder(postgres_url, tmp_path, 
     assert build_corpus(postgres_url, tmp_path).success  # the retry writes it whole
 
 
-def test_a_leftover_version_folder_is_reported_not_overwritten(postgres_url, tmp_path):
-    _templated(postgres_url)
-    register_weeks(postgres_url, tmp_path, [W0])
-    version = materialization_metadata(build_corpus(postgres_url, tmp_path), "training_corpus")["version"]
-    engine = create_engine(postgres_url)
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM finetune_exports WHERE export_type LIKE 'corpus_%'"))
-    engine.dispose()
-    result = build_corpus(postgres_url, tmp_path, raise_on_error=False)
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert f"{version} exists but is not registered" in str(failure.event_specific_data.error)
-
-
 def test_the_check_fails_when_a_corpus_file_is_changed(postgres_url, tmp_path):
     _templated(postgres_url)
     register_weeks(postgres_url, tmp_path, [W0, W1])

@@ -1,0 +1,165 @@
+"""Nothing a failed corpus build leaves blocks the next one: a build killed part-way, one that failed on
+a changed input and one that met a full disk are each followed by a build that succeeds, and only a
+registered version is ever treated as existing."""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from finetune_assets.devtools.benchmark.synthetic import generate
+
+from ..corpus_weeks import Weeks, build_corpus, register_weeks
+from ..seed import WEEK, audit_rows, materialization_metadata
+from .test_full_disk import SmallDisk
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+ROWS = 40_000
+W0, W1 = "2026-10-26", "2026-11-02"
+
+
+def _corpus_rows(url: str) -> list[dict]:
+    return [row for row in audit_rows(url, export_type=None) if row["export_type"].startswith("corpus_")]
+
+
+def _only_registered_versions(url: str, exports: Path) -> None:
+    """Every folder under corpus/ is a registered version holding exactly its registered files."""
+    rows = _corpus_rows(url)
+    versions = {row["metadata"]["corpus_version"] for row in rows}
+    folders = sorted((exports / "corpus").iterdir()) if (exports / "corpus").exists() else []
+    assert {folder.name for folder in folders} == versions
+    for folder in folders:
+        assert not [path.name for path in folder.iterdir() if path.name.startswith(".")], folder
+        registered = {Path(row["file_path"]).name for row in rows if row["metadata"]["corpus_version"] == folder.name}
+        assert registered <= {path.name for path in folder.iterdir()}
+
+
+@pytest.fixture
+def big_registered_week(postgres_server, tmp_path) -> tuple[str, Path]:
+    name = f"aiops_{uuid.uuid4().hex[:12]}"
+    url = postgres_server.create_database(name)
+    generate(postgres_server.dsn(name), ROWS, WEEK)
+    exports = tmp_path / "exports"
+    register_weeks(url, exports, [WEEK])
+    return url, exports
+
+
+def _kill_when(url: str, exports: Path, reached) -> bool:
+    """Starts a build in a process of its own and kills it (SIGKILL) as soon as ``reached(folder)``
+    holds for its version folder; False if the build ended first."""
+    code = (
+        "import sys; from pathlib import Path; from finetune_assets_tests.corpus_weeks import build_corpus; "
+        "build_corpus(sys.argv[1], Path(sys.argv[2]))"
+    )
+    build = subprocess.Popen(
+        [sys.executable, "-c", code, url, str(exports)],
+        cwd=REPOSITORY,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while build.poll() is None:
+            folders = list((exports / "corpus").glob("*")) if (exports / "corpus").exists() else []
+            if any(reached(folder) for folder in folders):
+                os.killpg(build.pid, signal.SIGKILL)
+                build.wait()
+                return True
+            time.sleep(0.001)
+        return False
+    finally:
+        if build.poll() is None:
+            os.killpg(build.pid, signal.SIGKILL)
+            build.wait()
+
+
+KILL_POINTS = {
+    "the version folder appears": lambda folder: True,
+    "a partial file holds lines": lambda folder: any(
+        path.name.endswith(".partial") and path.stat().st_size > 0 for path in folder.glob(".*")
+    ),
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_a_build_killed_part_way_leaves_nothing_the_next_build_trips_on(big_registered_week, point):
+    url, exports = big_registered_week
+    assert _kill_when(url, exports, KILL_POINTS[point]), f"the build ended before {point}"
+    assert list((exports / "corpus").iterdir()) and not _corpus_rows(url)  # a leftover, unregistered
+    result = build_corpus(url, exports)
+    metadata = materialization_metadata(result, "training_corpus")
+    assert metadata["dagster/row_count"] == ROWS - ROWS // 50  # one summary in fifty repeats another
+    _only_registered_versions(url, exports)
+
+
+def test_a_build_that_failed_on_a_changed_input_succeeds_once_it_is_restored(postgres_url, tmp_path):
+    weeks = Weeks(postgres_url)
+    weeks.add(W0, "disk-1", "disk full on worker-1")
+    weeks.add(W1, "disk-2", "disk full on worker-2")
+    register_weeks(postgres_url, tmp_path, [W0, W1])
+    [snapshot] = [row for row in audit_rows(postgres_url) if row["metadata"]["partition_key"] == W1]
+    path = Path(snapshot["file_path"])
+    original = path.read_bytes()
+    path.write_bytes(original.replace(b"worker-2", b"worker-X"))
+    failed = build_corpus(postgres_url, tmp_path, raise_on_error=False)
+    assert not failed.success
+    message = str(next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error)
+    assert "no longer holds the registered bytes" in message and "while" not in message.split(str(path))[1][:40]
+    assert not list((tmp_path / "corpus").iterdir()) if (tmp_path / "corpus").exists() else True
+    path.write_bytes(original)
+    assert build_corpus(postgres_url, tmp_path).success
+    _only_registered_versions(postgres_url, tmp_path)
+
+
+def test_a_full_disk_fails_the_build_naming_the_folder_and_the_next_build_succeeds(postgres_url, tmp_path):
+    weeks = Weeks(postgres_url)
+    for n in range(200):
+        weeks.add(W0 if n % 2 else W1, f"disk-{n}", f"disk full on worker-{n}: " + "log line " * 40)
+    exports = tmp_path / "exports"
+    with SmallDisk(exports, 4 << 20):
+        register_weeks(postgres_url, exports, [W0, W1])
+        filler = exports / "filler"
+        _fill(filler)
+        failed = build_corpus(postgres_url, exports, raise_on_error=False)
+        assert not failed.success
+        failure = next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE")
+        message = str(failure.event_specific_data.error)
+        assert "No space left on device" in message and str(exports / "corpus") in message, message
+        assert not list((exports / "corpus").iterdir())
+        filler.unlink()
+        assert build_corpus(postgres_url, exports).success
+        _only_registered_versions(postgres_url, exports)
+
+
+def _fill(path: Path) -> None:
+    """Writes ``path`` until its disk is full."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(descriptor, b"\0" * 4096)
+    except OSError as error:
+        assert error.errno == errno.ENOSPC
+    finally:
+        os.close(descriptor)
+
+
+def test_an_unregistered_version_folder_is_swept_and_the_version_built_again(postgres_url, tmp_path):
+    weeks = Weeks(postgres_url)
+    weeks.add(W0, "disk-1", "disk full on worker-1")
+    register_weeks(postgres_url, tmp_path, [W0])
+    version = materialization_metadata(build_corpus(postgres_url, tmp_path), "training_corpus")["version"]
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM finetune_exports WHERE export_type LIKE 'corpus_%'"))
+    engine.dispose()
+    (tmp_path / "corpus" / version / ".alpaca.train.jsonl.123-abcd.partial").write_bytes(b"half a line")
+    result = build_corpus(postgres_url, tmp_path)
+    assert materialization_metadata(result, "training_corpus")["version"] == version
+    _only_registered_versions(postgres_url, tmp_path)
