@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from datasets import load_dataset
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from finetune_assets.core.splits import in_validation
 from finetune_assets.dagster_defs import corpus_build
