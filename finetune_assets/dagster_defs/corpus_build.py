@@ -48,6 +48,7 @@ class CorpusBuild:
     preview: list[dict] = field(default_factory=list)
     signed_now: list[str] = field(default_factory=list)  # weeks whose signatures this build computed
     audit_row_ids: list[int] = field(default_factory=list)
+    elsewhere: list[int] = field(default_factory=list)  # audit rows left out: their files are in another store
 
 
 class Clock:
@@ -67,13 +68,7 @@ def policy_record(policy: CorpusPolicy, banding: Banding | None) -> dict:
 
 
 def _input_path(exports: Store, item: CorpusInput) -> str:
-    path = exports.path_of(item.file_url)
-    if path is None:
-        raise Failure(
-            f"audit row {item.audit_row_id} (week {item.week}) names {item.file_url}, outside FINETUNE_EXPORT_PATH "
-            f"({exports.url(exports.root)}): the corpus reads only the configured export store",
-            allow_retries=False,
-        )
+    path = exports.path_of(item.file_url)  # never None: registered_inputs kept only this store's files
     if not exports.exists(path):
         raise Failure(
             f"audit row {item.audit_row_id} (week {item.week}) names {item.file_url}, which is missing: restore it, "
@@ -116,16 +111,22 @@ def _build(
     swept = _sweep_dead_builds(database, exports, staging, run_id)
     if swept:
         log(f"removed what builds that stopped part-way left: {', '.join(swept)}")
-    inputs = registered_inputs(database, policy.weeks)
+    registered = registered_inputs(database, policy.weeks, lambda url: exports.path_of(url) is not None)
+    inputs, elsewhere = registered.inputs, registered.elsewhere
+    if elsewhere:
+        log(
+            f"left out {len(elsewhere)} audit row(s) naming files outside FINETUNE_EXPORT_PATH "
+            f"({exports.url(exports.root)}), exported under another export path: ids {elsewhere}"
+        )
     if not inputs:
-        return CorpusBuild(None)
+        return CorpusBuild(None, elsewhere=elsewhere)
     banding = Banding.for_threshold(policy.near_duplicate_threshold) if policy.cluster_keep else None
     policy_dict = policy_record(policy, banding)
     inputs_digest = version_id(inputs, policy_dict, None)
     predecessor = latest_corpus(database)
     if predecessor is not None and predecessor.inputs_digest == inputs_digest:
         folder = exports.path(CORPUS_FOLDER, predecessor.version)
-        return CorpusBuild(predecessor.version, exports.url(folder), created=False, inputs=inputs)
+        return CorpusBuild(predecessor.version, exports.url(folder), created=False, inputs=inputs, elsewhere=elsewhere)
     version = version_id(inputs, policy_dict, predecessor.version if predecessor else None)
     folder = exports.path(CORPUS_FOLDER, version)
     paths = [_input_path(exports, item) for item in inputs]
@@ -174,7 +175,7 @@ def _build(
         log(f"wrote {len(written.files)} file(s) in {clock.lap():.2f} s")
         rows = _audit_rows(staging, ids_path, written.files, version, inputs_digest, predecessor_version, inputs,
                            policy_dict, run_id)  # fmt: skip
-        registered = record_exports(database, rows)
+        recorded = record_exports(database, rows)
         log(f"registered {len(rows)} audit row(s) in {clock.lap():.2f} s")
     except BaseException:
         # Unregistered, the folder is no version: it goes (a build stopped by kill -9 leaves it to the
@@ -194,7 +195,8 @@ def _build(
         files=written.files,
         preview=written.preview,
         signed_now=signed_now,
-        audit_row_ids=[row_id for _, row_id, _ in registered],
+        audit_row_ids=[row_id for _, row_id, _ in recorded],
+        elsewhere=elsewhere,
     )
 
 

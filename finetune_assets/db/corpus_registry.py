@@ -1,7 +1,7 @@
 """What the corpus reads from ``finetune_exports``: the registered weekly snapshots it is built from,
 and the latest corpus version (whose sides it keeps); and the export types of its own rows."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -61,10 +61,19 @@ def _latest_per_week(snapshots) -> dict[str, dict]:
     return latest
 
 
-def registered_inputs(database: Database, last_weeks: int | None) -> list[CorpusInput]:
-    """Per week, its latest registered snapshot (weeks oldest first), with the split its trainer files
-    were cut by; only the last ``last_weeks`` weeks when given. A week whose export failed its checks
-    has no row, so it is not here."""
+@dataclass(frozen=True)
+class RegisteredInputs:
+    inputs: list[CorpusInput]
+    elsewhere: list[int]  # ids of snapshot rows naming a file outside this store, left out
+
+
+def registered_inputs(
+    database: Database, last_weeks: int | None, in_store: Callable[[str], bool] = lambda url: True
+) -> RegisteredInputs:
+    """Per week, its latest registered snapshot in this store (``in_store`` says which file URLs are),
+    weeks oldest first, with the split its trainer files were cut by; only the last ``last_weeks`` weeks
+    when given. A week whose export failed its checks has no row, so it is not here; a week exported
+    under another FINETUNE_EXPORT_PATH against the same database counts only with its exports here."""
     columns = [finetune_exports.c[name] for name in ("id", "export_type", "file_path", "record_count")]
     query = select(*columns, finetune_exports.c.checksum_sha256, finetune_exports.c.metadata).where(
         finetune_exports.c.export_type.not_like(f"{CORPUS_PREFIX}%")
@@ -75,7 +84,9 @@ def registered_inputs(database: Database, last_weeks: int | None) -> list[Corpus
         for row in rows
         if row["export_type"] != EXPORT_TYPE and row["metadata"]
     }
-    latest = _latest_per_week(row for row in rows if row["export_type"] == EXPORT_TYPE)
+    snapshots = [row for row in rows if row["export_type"] == EXPORT_TYPE]
+    elsewhere = {row["id"] for row in snapshots if not in_store(row["file_path"])}
+    latest = _latest_per_week(row for row in snapshots if row["id"] not in elsewhere)
     weeks = sorted(latest)[-last_weeks:] if last_weeks else sorted(latest)
     inputs = []
     for week in weeks:
@@ -92,7 +103,7 @@ def registered_inputs(database: Database, last_weeks: int | None) -> list[Corpus
                 validation_fraction=float(split.get("validation_fraction", 0.0)),
             )
         )
-    return inputs
+    return RegisteredInputs(inputs, sorted(elsewhere))
 
 
 def latest_corpus(database: Database) -> CorpusRecord | None:

@@ -163,3 +163,19 @@ def test_an_unregistered_version_folder_is_swept_and_the_version_built_again(pos
     result = build_corpus(postgres_url, tmp_path)
     assert materialization_metadata(result, "training_corpus")["version"] == version
     _only_registered_versions(postgres_url, tmp_path)
+
+
+def test_a_week_exported_under_another_export_path_is_left_out_and_counted(postgres_url, tmp_path):
+    weeks = Weeks(postgres_url)
+    weeks.add(W0, "disk-1", "disk full on worker-1")
+    weeks.add(W1, "disk-2", "disk full on worker-2")
+    exports, elsewhere = tmp_path / "exports", tmp_path / "other-exports"
+    register_weeks(postgres_url, exports, [W0, W1])
+    register_weeks(postgres_url, elsewhere, [W1])  # the newest row of W1 now names the other store
+    outside = [row["id"] for row in audit_rows(postgres_url) if str(elsewhere) in row["file_path"]]
+    result = build_corpus(postgres_url, exports)
+    metadata = materialization_metadata(result, "training_corpus")
+    assert metadata["left_out_elsewhere"] == len(outside) == 1
+    assert metadata["weeks"] == 2 and metadata["dagster/row_count"] == 2  # W1 from its export in this store
+    lines = [path.read_text() for path in (exports / "corpus").glob("*/alpaca.*.jsonl")]
+    assert "worker-2" in "".join(lines)

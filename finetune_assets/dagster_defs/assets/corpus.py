@@ -59,9 +59,12 @@ def training_corpus(
             context.run.run_id,
             context.log.info,
         )
+    elsewhere = {"left_out_elsewhere": len(build.elsewhere)}
     if build.version is None:
         context.log.info("no weekly export is registered yet: no corpus version written")
-        return MaterializeResult(metadata={"dagster/row_count": 0, "note": "no registered weekly export yet"})
+        return MaterializeResult(
+            metadata={"dagster/row_count": 0, "note": "no registered weekly export yet", **elsewhere}
+        )
     if not build.created:
         context.log.info(f"corpus {build.version} already covers the registered weeks under this policy")
         return MaterializeResult(
@@ -70,6 +73,7 @@ def training_corpus(
                 "path": MetadataValue.path(build.folder_url),
                 "weeks": len(build.inputs),
                 "note": "up to date: no registered week or policy changed since this version",
+                **elsewhere,
             }
         )
     context.log.info(
@@ -100,6 +104,8 @@ def _metadata(build: CorpusBuild) -> dict:
         "clusters": build.clusters,
         "weeks_signed_now": len(build.signed_now),
         "audit_row_ids": MetadataValue.json(build.audit_row_ids),
+        # Weeks exported under another FINETUNE_EXPORT_PATH against the same database: not read.
+        "left_out_elsewhere": len(build.elsewhere),
         "per_week": MetadataValue.md(
             "\n".join(
                 ["| week | in | exact dup. | near dup. | withheld | kept | train | validation |", "|---" * 8 + "|"]
