@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from ..core.line_formats import FORMATS
 from ..core.redaction import RedactionPatternError, Redactor, configured_rules
 from ..core.splits import SPLIT_KEYS
-from ..db.connection import Database, PermanentDatabaseError, Timeouts, url_problem
+from ..db.connection import Database, PermanentDatabaseError, Timeouts, timeout_problem, url_problem
 from ..db.demo_data import DEMO_DATABASE, DEMO_DIRECTORY
 from ..io import arrow_memory
 from ..io.export_records import ExportRecords
@@ -39,6 +39,9 @@ class AiopsDatabase(ConfigurableResource):
         # Before any work: a URL that does not parse is reported without repeating it.
         if self.url is not None and (problem := url_problem(self.url)):
             raise Failure(f"AIOPS_DATABASE_URL {problem} (its value is not shown)", allow_retries=False)
+        for name in ("connect_timeout", "lock_timeout", "statement_timeout"):
+            if problem := timeout_problem(getattr(self, name)):
+                raise Failure(f"aiops_db {name}={getattr(self, name)!r} is not valid: {problem}", allow_retries=False)
 
     def database(self) -> Database:
         timeouts = Timeouts(self.connect_timeout, self.lock_timeout, self.statement_timeout)

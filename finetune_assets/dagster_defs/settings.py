@@ -7,16 +7,18 @@ time and never shown in the UI.
 """
 
 import json
+import math
 import posixpath
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from dagster import EnvVar
 
 from ..core.weeks import is_monday
-from ..db.connection import url_problem
+from ..db.connection import TIMEOUT_ACCEPTED, timeout_problem, url_problem
 from .executor import EXECUTORS
 from .partitions import DEFAULT_START_DATE
 from .resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
@@ -25,6 +27,9 @@ FEATURE_FLAG = "AIOPS_P3_FINETUNE_EXPORT"
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 SECRETS = {"AIOPS_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"}
+# date.fromisoformat also reads 20260105 and 2026-W02-1; partitions need a start Dagster can count from.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+EARLIEST_START, LATEST_START = date(2000, 1, 3), date(2099, 12, 28)
 
 
 class ConfigurationError(ValueError):
@@ -38,12 +43,17 @@ def _boolean(text: str) -> bool:
     raise ValueError(f"accepted: {', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)}")
 
 
+# ASCII digits only: int() and float() also take "٣", "1_000", "inf" and "nan".
+WHOLE = re.compile(r"[0-9]+")
+DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _number(text: str, kind: type, fits: Callable[[float], bool], accepted: str):
-    try:
-        value = kind(text.strip())
-    except ValueError:
-        raise ValueError(f"accepted: {accepted}") from None
-    if not fits(value):
+    text = text.strip()
+    if not (WHOLE if kind is int else DECIMAL).fullmatch(text):
+        raise ValueError(f"accepted: {accepted}")
+    value = kind(text)
+    if not math.isfinite(value) or not fits(value):
         raise ValueError(f"accepted: {accepted}")
     return value
 
@@ -69,13 +79,17 @@ def _factor(text: str) -> float:
 
 
 def _seconds(text: str) -> float:
-    return _number(text, float, lambda value: value > 0, "a number of seconds above 0, such as 60")
+    return _number(text, float, lambda value: timeout_problem(value) is None, TIMEOUT_ACCEPTED)
 
 
 def _monday(text: str) -> str:
-    if not is_monday(text.strip()):
-        raise ValueError("accepted: a Monday as YYYY-MM-DD, such as 2026-01-05")
-    return date.fromisoformat(text.strip()).isoformat()
+    accepted = f"accepted: a Monday as YYYY-MM-DD from {EARLIEST_START} to {LATEST_START}, such as 2026-01-05"
+    text = text.strip()
+    if not ISO_DATE.fullmatch(text) or not is_monday(text):
+        raise ValueError(accepted)
+    if not EARLIEST_START <= date.fromisoformat(text) <= LATEST_START:
+        raise ValueError(accepted)
+    return text
 
 
 def _formats(text: str) -> list[str]:
@@ -94,9 +108,9 @@ def _patterns(text: str) -> dict[str, str]:
 
 
 def _executor(text: str) -> str:
-    if text not in EXECUTORS:
+    if text.strip() not in EXECUTORS:
         raise ValueError(f"accepted: {', '.join(EXECUTORS)}")
-    return text
+    return text.strip()
 
 
 def _path(text: str) -> str:
@@ -235,7 +249,21 @@ def _storage_problems(environ: Mapping[str, str], executor: str) -> list[str]:
     return problems
 
 
+# Schemes that name the same place: a local file, or an S3 object (Hadoop's s3a/s3n spellings).
+SAME_PLACE = {"file": "local", "local": "local", "s3": "s3", "s3a": "s3", "s3n": "s3"}
+
+
+def _location(text: str) -> tuple[str, PurePosixPath]:
+    """(where, path) with the scheme's spelling, double slashes, '.' and '..' normalised away."""
+    scheme, separator, rest = text.strip().partition("://")
+    if not separator:
+        scheme, rest = "local", text.strip()
+    where = SAME_PLACE.get(scheme.lower(), scheme.lower())
+    if where == "local":
+        return where, PurePosixPath(Path(rest).expanduser().resolve())
+    return where, PurePosixPath(posixpath.normpath("/" + rest))
+
+
 def _inside(path: str, folder: str) -> bool:
-    if "://" in path or "://" in folder:
-        return posixpath.join(path.rstrip("/"), "").startswith(posixpath.join(folder.rstrip("/"), ""))
-    return Path(path).expanduser().resolve().is_relative_to(Path(folder).expanduser().resolve())
+    (path_place, inner), (folder_place, outer) = _location(path), _location(folder)
+    return path_place == folder_place and inner.is_relative_to(outer)

@@ -1,6 +1,7 @@
 """Connections to the AIOps database: read-only transactions for the sources, errors that say what
 failed and where without a secret, and which of them a retry could fix."""
 
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,6 +98,23 @@ class PermanentDatabaseError(Exception):
     """A failure no retry fixes: bad credentials, a missing table, a read-only violation."""
 
 
+# PostgreSQL counts timeouts in whole milliseconds (0 switches one off) and libpq's connect timeout in
+# whole seconds; past a day a timeout no longer bounds anything a user would wait for.
+MAX_TIMEOUT_SECONDS = 86_400
+TIMEOUT_ACCEPTED = f"a number of seconds from 0.001 to {MAX_TIMEOUT_SECONDS} (a day), such as 60"
+
+
+def timeout_problem(seconds: float) -> str | None:
+    """What is wrong with a timeout in seconds, as PostgreSQL and the OS will take it; None when fine."""
+    if not math.isfinite(seconds) or round(seconds * 1000) < 1 or seconds > MAX_TIMEOUT_SECONDS:
+        return f"accepted: {TIMEOUT_ACCEPTED}"
+    return None
+
+
+def milliseconds(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
 @dataclass(frozen=True)
 class Timeouts:
     """Seconds; each bounds one way a step could otherwise wait forever."""
@@ -157,8 +175,8 @@ class Database:
         if read_only:
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
         # SET takes no bound parameters; the values are numbers this code formats itself.
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(self.timeouts.lock * 1000)}ms'")
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{int(self.timeouts.statement * 1000)}ms'")
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{milliseconds(self.timeouts.lock)}ms'")
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{milliseconds(self.timeouts.statement)}ms'")
         quote = connection.dialect.identifier_preparer.quote
         for table in tables:
             # One table at a time, so a lock that cannot be had is named.

@@ -77,8 +77,22 @@ WRONG = [
     (
         "FINETUNE_DB_LOCK_TIMEOUT",
         "-1",
-        "FINETUNE_DB_LOCK_TIMEOUT='-1' is not valid: accepted: a number of seconds above 0",
+        "FINETUNE_DB_LOCK_TIMEOUT='-1' is not valid: accepted: a number of seconds from 0.001 to 86400",
     ),
+    # 0.0001 s is 0 ms to PostgreSQL, which switches the timeout off.
+    ("FINETUNE_DB_LOCK_TIMEOUT", "0.0001", "FINETUNE_DB_LOCK_TIMEOUT='0.0001' is not valid: accepted: a number of"),
+    ("FINETUNE_DB_STATEMENT_TIMEOUT", "inf", "FINETUNE_DB_STATEMENT_TIMEOUT='inf' is not valid"),
+    ("FINETUNE_DB_STATEMENT_TIMEOUT", "nan", "FINETUNE_DB_STATEMENT_TIMEOUT='nan' is not valid"),
+    ("FINETUNE_DB_STATEMENT_TIMEOUT", "1e12", "FINETUNE_DB_STATEMENT_TIMEOUT='1e12' is not valid"),
+    ("FINETUNE_DB_CONNECT_TIMEOUT", "inf", "FINETUNE_DB_CONNECT_TIMEOUT='inf' is not valid"),
+    ("FINETUNE_DB_CONNECT_TIMEOUT", "86401", "FINETUNE_DB_CONNECT_TIMEOUT='86401' is not valid"),
+    ("FINETUNE_TOKEN_LIMIT", "\u0663", "FINETUNE_TOKEN_LIMIT='\u0663' is not valid: accepted: a whole number"),
+    ("FINETUNE_TOKEN_LIMIT", "1_000", "FINETUNE_TOKEN_LIMIT='1_000' is not valid"),
+    ("FINETUNE_VALIDATION_FRACTION", "\uff10.1", "FINETUNE_VALIDATION_FRACTION='\uff10.1' is not valid"),
+    ("FINETUNE_PARTITIONS_START_DATE", "0001-01-01", "FINETUNE_PARTITIONS_START_DATE='0001-01-01' is not valid"),
+    ("FINETUNE_PARTITIONS_START_DATE", "9999-12-27", "FINETUNE_PARTITIONS_START_DATE='9999-12-27' is not valid"),
+    ("FINETUNE_PARTITIONS_START_DATE", "20260105", "FINETUNE_PARTITIONS_START_DATE='20260105' is not valid"),
+    ("FINETUNE_PARTITIONS_START_DATE", "2026-W02-1", "FINETUNE_PARTITIONS_START_DATE='2026-W02-1' is not valid"),
     ("FINETUNE_DB_STATEMENT_TIMEOUT", "soon", "FINETUNE_DB_STATEMENT_TIMEOUT='soon' is not valid"),
     ("FINETUNE_EXPORT_PATH", "", "FINETUNE_EXPORT_PATH is set but empty"),
     ("FINETUNE_CORPUS_WEEKS", "0", "FINETUNE_CORPUS_WEEKS='0' is not valid: accepted: a whole number above 0"),
@@ -127,6 +141,33 @@ def test_staging_inside_the_export_tree_is_refused(tmp_path):
     with pytest.raises(ConfigurationError, match="the tree trainers read"):
         build_definitions(bucket)
     assert Settings.from_environment({**bucket, "FINETUNE_STAGING_PATH": "s3://data/staging"}).storage
+
+
+@pytest.mark.parametrize(
+    "exports, staging",
+    [
+        ("{tmp}/x/exports", "file://{tmp}/x/exports/staging"),
+        ("{tmp}/x/exports", "local://{tmp}/x/exports/staging"),
+        ("file://{tmp}/x/exports", "{tmp}/x/exports/staging"),
+        ("{tmp}/x/exports", "{tmp}/x/./exports//staging"),
+        ("s3://b/p", "s3a://b/p/stg"),
+        ("s3://b/p", "s3://b//p/stg"),
+        ("s3a://b/p/", "S3://b/p/stg"),
+    ],
+)
+def test_staging_written_as_another_url_of_the_export_tree_is_refused(tmp_path, exports, staging):
+    environ = {
+        "FINETUNE_EXPORT_PATH": exports.format(tmp=tmp_path),
+        "FINETUNE_STAGING_PATH": staging.format(tmp=tmp_path),
+    }
+    with pytest.raises(ConfigurationError, match="FINETUNE_STAGING_PATH=.* is inside FINETUNE_EXPORT_PATH"):
+        build_definitions(environ)
+
+
+def test_each_stripped_setting_is_read_as_its_value():
+    environ = {"FINETUNE_EXECUTOR": " multiprocess\n", "FINETUNE_DB_LOCK_TIMEOUT": " 0.001 "}
+    settings = Settings.from_environment(environ)
+    assert settings.executor == "multiprocess" and settings.database == {"lock_timeout": 0.001}
 
 
 def test_good_settings_reach_the_resources():
@@ -190,3 +231,23 @@ def test_a_real_database_is_named_without_its_password(postgres_server, postgres
     source = materialization_metadata(result, "successful_evidence")["source"]
     assert source.startswith("postgresql+psycopg://postgres:***@127.0.0.1:") and postgres_server.password not in source
     assert audit_rows(postgres_url)[0]["metadata"]["source"] == source
+
+
+def test_a_timeout_given_to_the_resource_directly_is_checked_before_any_work(tmp_path):
+    """Run config in the launchpad reaches the resource without the environment's parser."""
+    resources = {
+        "aiops_db": AiopsDatabase(demo_path=str(tmp_path / "demo.sqlite"), lock_timeout=0.0001),
+        "export_storage": local_storage(tmp_path / "exports"),
+        "dataset_policy": DatasetPolicy(),
+        "corpus_policy": CorpusPolicy(),
+    }
+    result = materialize(
+        [*LINEAGE_ASSETS, *ASSET_CHECKS], partition_key=WEEK, instance=DagsterInstance.ephemeral(),
+        resources=resources, raise_on_error=False,
+    )  # fmt: skip
+    assert not result.success
+    failure = next(event for event in result.all_events if event.event_type_value == "RESOURCE_INIT_FAILURE")
+    assert "aiops_db lock_timeout=0.0001 is not valid: accepted: a number of seconds" in str(
+        failure.event_specific_data.error
+    )
+    assert not (tmp_path / "demo.sqlite").exists()
