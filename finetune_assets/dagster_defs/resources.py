@@ -1,6 +1,8 @@
 """Resources: the AIOps database (read-only for sources), where exports are written, and the dataset policy."""
 
+import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,6 +103,10 @@ class ExportStorage(ConfigurableResource):
     def setup_for_execution(self, context: InitResourceContext) -> None:
         # Every step that moves Arrow data uses this resource: its allocator is chosen here, per step process.
         arrow_memory.configure()
+        if self.staging_path is None:
+            ensure_private_folder(default_staging_path(), "the default staging folder", levels=2)
+        elif Store.from_url(self.staging_path).is_local:
+            ensure_private_folder(Path(Store.from_url(self.staging_path).root), "FINETUNE_STAGING_PATH", levels=1)
 
     def _options(self, url: str) -> dict:
         if not url.startswith(("s3://", "s3a://")):
@@ -128,6 +134,36 @@ class ExportStorage(ConfigurableResource):
 
     def run_staging(self, week: str, run: str) -> RunStaging:
         return RunStaging.of(self.staging(), week, run)
+
+
+def ensure_private_folder(folder: Path, named: str, levels: int) -> None:
+    """Creates ``folder`` (mode 0700) if missing. It, and the ``levels - 1`` folders above it that this
+    code creates, must be this user's and writable by no one else: a folder another user controls would
+    let them read the staged source text or swap the export records the registration trusts."""
+    chain = [folder, *folder.parents][:levels]
+    for path in reversed(chain):
+        if not path.exists() and not path.is_symlink():
+            with contextlib.suppress(FileExistsError):
+                path.mkdir(mode=0o700, parents=True)
+        _refuse_unless_private(path, named)
+
+
+def _refuse_unless_private(path: Path, named: str) -> None:
+    status = path.lstat()
+    if stat.S_ISLNK(status.st_mode):
+        what = "is a symbolic link"
+    elif status.st_uid != os.geteuid():
+        what = f"belongs to uid {status.st_uid}, not to this user (uid {os.geteuid()})"
+    elif status.st_mode & 0o022:
+        what = f"is writable by others (mode {stat.S_IMODE(status.st_mode):04o})"
+    else:
+        return
+    raise Failure(
+        f"{named}: {path} {what}, so another user could read the staged files or swap the export records. "
+        "Remove it (this user re-creates it with mode 0700), or set FINETUNE_STAGING_PATH to a folder of this "
+        "user's own, not writable by others",
+        allow_retries=False,
+    )
 
 
 def default_staging_path() -> Path:
