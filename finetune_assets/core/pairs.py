@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from .text import strip_blank
 from .weeks import TAIPEI
 
 INSTRUCTION = "根據以下 AIOps 情報摘要（EvidenceSnapshot），分析告警根因並提出具體的修復建議，說明修復動作的理由。"
@@ -69,7 +70,7 @@ def is_empty(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return not value.strip()
+        return not strip_blank(value)
     if isinstance(value, (dict, list)):
         return not value
     return False
@@ -118,9 +119,9 @@ def action_text(executed_steps: Any, playbook_name: str | None) -> str:
             for key in ACTION_KEYS:
                 if not is_empty(first.get(key)):
                     return as_text(first[key])
-        elif isinstance(first, str) and first.strip():
+        elif isinstance(first, str) and strip_blank(first):
             return first
-    if playbook_name and playbook_name.strip():
+    if playbook_name and strip_blank(playbook_name):
         return playbook_name
     return UNKNOWN_ACTION
 
@@ -143,7 +144,7 @@ def repair_parts(repair: Repair | None) -> tuple[str | None, bool | None]:
 
 
 def alertname_or_incident(alertname: str | None, incident_id: str) -> str:
-    return alertname if alertname and alertname.strip() else incident_id
+    return alertname if alertname and strip_blank(alertname) else incident_id
 
 
 def taipei_iso(moment: datetime) -> str:
@@ -179,7 +180,7 @@ def build_pair(evidence: Evidence, output_json: Any, repair: Repair | None) -> d
         return None
     return {
         "instruction": INSTRUCTION,
-        "input": evidence.summary.strip(),
+        "input": strip_blank(evidence.summary),
         "output": output,
         "metadata": pair_metadata(evidence),
     }

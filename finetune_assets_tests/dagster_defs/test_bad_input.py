@@ -135,3 +135,16 @@ def test_odd_json_and_odd_text_are_exported_or_counted(database_url, tmp_path):
     assert all(check.passed for check in result.get_asset_check_evaluations() if check.check_name != "token_lengths")
     [row] = audit_rows(database_url)
     assert row["metadata"]["skipped"] == 1
+
+
+def test_a_summary_of_invisible_characters_is_blank_and_a_byte_order_mark_is_stripped(database_url, tmp_path):
+    week = Week(database_url)
+    summaries = {"ZW": "\u200b", "ZW-SPACES": " \u200b\u2060 \ufeff ", "BOM": "\ufeffdisk 93% on worker-1\u200b "}
+    for n, (incident, summary) in enumerate(summaries.items()):
+        week.evidence(incident, summary, at(days=1, minutes=n))
+        week.execution(incident, ["rotate_logs"], at(days=1, minutes=n))
+    week.save()
+    result = materialize_week(database_url, tmp_path)
+    [line] = read_lines(export_files(tmp_path)[0])
+    assert line["input"] == "disk 93% on worker-1" and line["metadata"]["incident_id"] == "BOM"
+    assert materialization_metadata(result, "successful_evidence")["blank_summaries_skipped"] == 2
