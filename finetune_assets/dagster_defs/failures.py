@@ -4,9 +4,13 @@ connection deserves it; a bad path or a bad file fails once, with a message that
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dagster import Failure
+from dagster import Backoff, Failure, Jitter, RetryPolicy
 
 from ..db.connection import PermanentDatabaseError, TransientDatabaseError
+
+# For every step and check that touches the database: a restarting server or a dropped link usually
+# passes within seconds; the wrapper below lets only those errors reach the policy.
+DATABASE_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
 @contextmanager

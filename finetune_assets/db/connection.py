@@ -15,20 +15,31 @@ from sqlalchemy.pool import NullPool
 
 from .demo_data import DEMO_DATABASE, ensure_demo_database
 
-# Errors after which the same statement may well succeed: the server went away or refused us for now.
-TRANSIENT_ERRORS = (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)
-# ...except these, which no retry fixes: bad credentials, a name that does not resolve, a database or
-# table that does not exist, a write in a read-only transaction.
-PERMANENT_MARKERS = (
-    "password authentication failed",
-    "no password supplied",
-    "does not exist",
-    "could not translate host name",
-    "Name or service not known",
-    "nodename nor servname",
-    "name resolution",
-    "readonly database",
-    "read-only transaction",
+# Errors after which the same statement may well succeed: the server went away, is restarting, or
+# refused us for now. Anything else (bad credentials, a port out of range, SSL the server lacks, a bad
+# `options` value, a missing table, a read-only violation) fails at once: a retry would only repeat it.
+# By SQLSTATE where the server sent one (08 connection, 53 resources, 57P shutdown/recovery, 40001
+# serialization, 40P01 deadlock); else by what libpq or SQLite said.
+TRANSIENT_SQLSTATES = ("08", "53", "57P", "40001", "40P01")
+TRANSIENT_MARKERS = (
+    "connection refused",
+    "could not connect",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "not yet accepting connections",
+    "timeout expired",
+    "connection timed out",
+    "connection reset",
+    "no route to host",
+    "network is unreachable",
+    "ssl syscall error",
+    "eof detected",
+    "consuming input failed",
+    "connection already closed",
+    "database is locked",
 )
 LOCK_NOT_AVAILABLE = "55P03"
 QUERY_CANCELED = "57014"
@@ -219,7 +230,7 @@ class Database:
                     f"and was cancelled: {detail}"
                 ) from None
             message = f"{where} failed: {detail}"
-            if isinstance(error, TRANSIENT_ERRORS) and not any(marker in str(cause) for marker in PERMANENT_MARKERS):
+            if is_transient(error):
                 raise TransientDatabaseError(message) from None
             raise PermanentDatabaseError(message) from None
 
@@ -228,6 +239,18 @@ class LockWaitTimeout(Exception):
     def __init__(self, table: str):
         super().__init__(table)
         self.table = table
+
+
+def is_transient(error: Exception) -> bool:
+    """Whether a later try of the same work may succeed (see TRANSIENT_SQLSTATES)."""
+    if isinstance(error, exc.TimeoutError):  # no connection free in a pool: a wait, not a fault
+        return True
+    if not isinstance(error, exc.OperationalError | exc.InterfaceError | exc.DisconnectionError):
+        return False
+    if state := _sqlstate(error):
+        return state.startswith(TRANSIENT_SQLSTATES)
+    cause = getattr(error, "orig", None) or error
+    return any(marker in str(cause).lower() for marker in TRANSIENT_MARKERS)
 
 
 def _sqlstate(error: Exception) -> str | None:

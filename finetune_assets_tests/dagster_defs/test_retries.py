@@ -1,11 +1,30 @@
-"""The retry rule, on a real step: a failure a retry could fix is retried (three times, backing off);
-one it could not (bad credentials) fails at once."""
+"""The retry rule, on a real server: a failure a retry could fix is retried (three times, backing off),
+by the steps and by the checks that read the registry, through a real server restart; one it could not
+(bad credentials, a port out of range, SSL the server lacks, a bad `options` value) fails at once."""
 
-from dagster import AssetSelection, DagsterInstance, materialize
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
 
-from finetune_assets.devtools.local_postgres import free_port
+import pytest
+from dagster import (
+    AssetCheckKey,
+    AssetKey,
+    AssetSelection,
+    DagsterInstance,
+    Definitions,
+    materialize,
+)
+from sqlalchemy import create_engine
 
-from ..seed import LINEAGE_ASSETS, WEEK, resources
+from finetune_assets.db.schema import source_ddl
+from finetune_assets.devtools.local_postgres import LocalPostgres, free_port
+
+from ..corpus_weeks import CORPUS_ASSETS, CORPUS_CHECKS, build_corpus
+from ..seed import ASSET_CHECKS, LINEAGE_ASSETS, WEEK, materialize_week, resources, small_week
 
 
 def _events(url: str, tmp_path) -> list[str]:
@@ -26,3 +45,93 @@ def test_bad_credentials_fail_at_once(postgres_server, tmp_path):
     url = postgres_server.url().replace(postgres_server.password, "not-the-password")
     events = _events(url, tmp_path)
     assert events.count("STEP_UP_FOR_RETRY") == 0 and events.count("STEP_FAILURE") == 1
+
+
+# The checks on export_registry that read the registry.
+DATABASE_CHECKS = ("audit_rows_match_files", "week_is_usual")
+PERMANENT = {
+    "a port out of range": lambda url, port: url.replace(f":{port}/", ":99999/"),
+    "SSL the server lacks": lambda url, port: url + "?sslmode=require",
+    "a bad options value": lambda url, port: url + "?options=-c%20statement_timeout%3Dbanana",
+    "an unknown setting in options": lambda url, port: url + "?options=-c%20no_such_setting%3D1",
+}
+
+
+@pytest.mark.parametrize("case", list(PERMANENT))
+def test_a_connection_error_no_retry_fixes_fails_at_once(postgres_server, tmp_path, case):
+    events = _events(PERMANENT[case](postgres_server.url(), postgres_server.port), tmp_path)
+    assert events.count("STEP_UP_FOR_RETRY") == 0 and events.count("STEP_FAILURE") == 1
+
+
+@pytest.fixture
+def restartable():
+    """A server of this test's own, whose cluster survives a restart on the same port (in a folder the
+    cluster's owner can reach, which pytest's private temporary folders are not)."""
+    directory = Path(tempfile.mkdtemp(prefix="finetune-pg-restart-"))
+    server = LocalPostgres(directory=directory, keep=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _restarted_while(server: LocalPostgres, down_seconds: float, run):
+    """Stops the server, starts ``run`` while it is down, and brings the server back after ``down_seconds``."""
+    server.stop()
+    back = threading.Timer(down_seconds, server.start)
+    back.start()
+    try:
+        return run()
+    finally:
+        back.join()
+
+
+def _checks_alone(assets, checks, keys, given):
+    """The checks alone, as the UI launches them: a subset of the assets' job."""
+    definitions = Definitions(assets=assets, asset_checks=checks, resources=given)
+    return definitions.resolve_implicit_global_asset_job_def().get_subset(asset_check_selection=set(keys))
+
+
+def _retried_and_passed(result, steps: set[str]) -> None:
+    retried = {event.step_key for event in result.all_events if event.event_type_value == "STEP_UP_FOR_RETRY"}
+    assert retried == steps, retried
+    assert result.success and all(check.passed for check in result.get_asset_check_evaluations())
+
+
+def test_the_registry_checks_retry_through_a_server_restart(restartable, tmp_path):
+    url = restartable.create_database(f"aiops_{uuid.uuid4().hex[:12]}")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(source_ddl())
+    engine.dispose()
+    small_week(url)
+    materialize_week(url, tmp_path)
+    registry_checks = [AssetCheckKey(AssetKey("export_registry"), name) for name in DATABASE_CHECKS]
+    job = _checks_alone(LINEAGE_ASSETS, ASSET_CHECKS, registry_checks, resources(url, tmp_path))
+    started = time.monotonic()
+    result = _restarted_while(
+        restartable,
+        3,
+        lambda: job.execute_in_process(partition_key=WEEK, instance=DagsterInstance.ephemeral(), raise_on_error=False),
+    )
+    _retried_and_passed(result, {f"export_registry_{name}" for name in DATABASE_CHECKS})
+    assert time.monotonic() - started < 30
+
+
+def test_the_corpus_check_retries_through_a_server_restart(restartable, tmp_path):
+    url = restartable.create_database(f"aiops_{uuid.uuid4().hex[:12]}")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(source_ddl())
+    engine.dispose()
+    small_week(url)
+    materialize_week(url, tmp_path)
+    build_corpus(url, tmp_path)
+    check = AssetCheckKey(AssetKey("training_corpus"), "training_corpus_is_leak_free")
+    job = _checks_alone(CORPUS_ASSETS, CORPUS_CHECKS[:1], [check], resources(url, tmp_path))
+    result = _restarted_while(
+        restartable, 3, lambda: job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    )
+    _retried_and_passed(result, {"training_corpus_training_corpus_is_leak_free"})

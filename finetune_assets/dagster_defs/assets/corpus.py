@@ -19,10 +19,9 @@ from dagster import (
 from ...core.corpus_card import CorpusPolicy as CorpusRules
 from ..catalog import COLUMN_SCHEMA, JSONL_COLUMNS
 from ..corpus_build import CorpusBuild, build_corpus
-from ..failures import fail_without_retry_unless_transient
+from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
 from ..previews import preview_markdown
 from ..resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
-from .extract import DATABASE_RETRY
 from .sources import OWNERS
 
 CORPUS_GROUP = "corpus"

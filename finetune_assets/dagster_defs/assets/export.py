@@ -23,11 +23,10 @@ from ...io.atomic_jsonl import file_digest_and_lines
 from ...io.export_writer import ExportPlan, trainer_folder, write_export
 from ...io.store import Store
 from ..catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
-from ..failures import fail_without_retry_unless_transient
+from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
 from ..previews import combine_weeks, preview_markdown
 from ..resources import AiopsDatabase, DatasetPolicy, ExportStorage
 from ..run_files import export_of_week, release, run_key, sweep_week
-from .extract import DATABASE_RETRY
 from .sources import OWNERS
 from .transform import read_pair_stats
 

@@ -6,12 +6,9 @@ import pyarrow as pa
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
-    Backoff,
-    Jitter,
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
-    RetryPolicy,
     asset,
 )
 
@@ -22,15 +19,13 @@ from ...db.queries import coordinator_decisions_query, db_timestamp, repair_acti
 from ...db.source_stream import streamed
 from ...io.staging import write_batches
 from ..catalog import COLUMN_SCHEMA, arrow_schema
-from ..failures import fail_without_retry_unless_transient
+from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
 from ..previews import BatchTap, combine_weeks, extract_preview
 from ..resources import AiopsDatabase, DatasetPolicy, ExportStorage
 from ..run_files import release, run_key
 from .sources import OWNERS
 
 EXTRACT_GROUP = "extract"
-# Connection-level failures (a restarting server, a dropped link) usually pass within seconds.
-DATABASE_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
 def _extract(

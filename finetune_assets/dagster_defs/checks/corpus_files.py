@@ -9,7 +9,7 @@ from ...core.digests import DIGEST_SIZE, pair_digests
 from ...core.line_formats import LINE_SCHEMAS
 from ...db.corpus_registry import latest_version, version_rows
 from ...io.export_reader import Reading, UnreadableExport, read_json_lines
-from ..failures import fail_without_retry_unless_transient
+from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
 from ..resources import AiopsDatabase, ExportStorage
 from .export_files import bullets
 
@@ -92,5 +92,6 @@ def corpus_checks():
     return asset_check(
         asset="training_corpus",
         name="training_corpus_is_leak_free",
+        retry_policy=DATABASE_RETRY,
         description="The latest corpus version's files hold their registered bytes, and no pair is on both sides.",
     )(training_corpus_is_leak_free)

@@ -22,7 +22,7 @@ from ...db.registry import AuditRow, IdsDigest, audit_rows_of, registered_row
 from ...io.atomic_jsonl import file_digest_and_lines
 from ...io.export_reader import read_json_lines
 from ...io.store import Store
-from ..failures import fail_without_retry_unless_transient
+from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
 from ..resources import AiopsDatabase, ExportStorage
 from ..run_files import export_of_week, release, run_key
 from .export_files import bullets
@@ -85,6 +85,7 @@ def registry_row_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
     @asset_check(
         asset="export_registry",
         partitions_def=weeks,
+        retry_policy=DATABASE_RETRY,
         description="Each audit row agrees with its file as stored: line count, bytes, sha256 and the evidence "
         "ids in file order (a split file's ids recomputed from the snapshot's groups).",
     )

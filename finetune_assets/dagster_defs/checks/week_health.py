@@ -22,7 +22,7 @@ from dagster import (
 
 from ...core.week_health import MIN_HISTORY, TRAILING_WEEKS, Health, WeekFigures
 from ...db.corpus_registry import week_figures
-from ..failures import fail_without_retry_unless_transient
+from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
 from ..resources import AiopsDatabase, CorpusPolicy, ExportStorage
 
 # The schedule exports at Monday 02:00; by 09:00, when people start work, the week should be there.
@@ -53,6 +53,7 @@ def week_health_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
     @asset_check(
         asset="export_registry",
         partitions_def=weeks,
+        retry_policy=DATABASE_RETRY,
         description=f"Warns when a week's pair count or skip rate is more than FINETUNE_WEEK_HEALTH_FACTOR times above "
         f"or below the median of the {TRAILING_WEEKS} weeks before it (registered weeks only).",
     )
