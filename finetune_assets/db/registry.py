@@ -101,7 +101,10 @@ def record_exports(database: Database, rows: list[AuditRow]) -> list[tuple[Audit
     with database.transaction("recording the export in finetune_exports") as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(select(func.pg_advisory_xact_lock(REGISTRY_LOCK_KEY)))
-        connection.execute(CreateTable(finetune_exports, if_not_exists=True))
+        # Only when missing: a role with SELECT and INSERT on an existing table, and no CREATE on the
+        # schema, registers without any DDL.
+        if not connection.dialect.has_table(connection, finetune_exports.name):
+            connection.execute(CreateTable(finetune_exports, if_not_exists=True))
         for row in rows:
             existing = _row_id(connection, row.file_path)
             if existing is None:
