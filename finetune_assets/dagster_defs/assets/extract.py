@@ -16,6 +16,7 @@ from ...core import staged_tables
 from ...core.pair_columns import drop_blank_summaries, with_action, with_reasoning
 from ...core.weeks import week_window
 from ...db.queries import coordinator_decisions_query, db_timestamp, repair_actions_query, successful_evidence_query
+from ...db.schema_check import check_source_schema
 from ...db.source_stream import streamed
 from ...io.staging import write_batches
 from ..catalog import COLUMN_SCHEMA, arrow_schema
@@ -61,6 +62,7 @@ def _extract_week(
     staging = export_storage.run_staging(week, run_key(context.run))
     action = f"extracting {tables[0]} for week {week} into {staging.store.url(staging.folder)}"
     with fail_without_retry_unless_transient(action), aiops_db.read_only(action, tables) as connection:
+        check_source_schema(connection, tables)
         dialect = connection.dialect
         statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
         counts = Counter()
