@@ -1,6 +1,5 @@
 """Resources: the AIOps database (read-only for sources), where exports are written, and the dataset policy."""
 
-import contextlib
 import os
 import stat
 import tempfile
@@ -143,8 +142,12 @@ def ensure_private_folder(folder: Path, named: str, levels: int) -> None:
     chain = [folder, *folder.parents][:levels]
     for path in reversed(chain):
         if not path.exists() and not path.is_symlink():
-            with contextlib.suppress(FileExistsError):
+            try:
                 path.mkdir(mode=0o700, parents=True)
+            except FileExistsError:
+                pass  # made meanwhile by another step: checked below like any existing folder
+            except OSError as error:
+                raise Failure(f"{named}: cannot create {path}: {error.strerror}", allow_retries=False) from None
         _refuse_unless_private(path, named)
 
 

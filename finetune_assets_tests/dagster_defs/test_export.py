@@ -3,6 +3,8 @@
 import pytest
 from dagster import DagsterInstance, materialize
 
+from finetune_assets.dagster_defs.resources import ExportStorage
+
 from ..seed import (
     ASSET_CHECKS,
     ASSETS,
@@ -31,9 +33,14 @@ def test_an_unwritable_export_path_fails_with_the_path_and_leaves_nothing(databa
     instance = DagsterInstance.ephemeral()
     result = materialize_week(database_url, blocker / "exports", instance=instance, raise_on_error=False)
     assert not result.success
+    # The staging folder beside the exports cannot be made either: the run stops before any step.
+    failure = next(event for event in result.all_events if event.event_type_value == "RESOURCE_INIT_FAILURE")
+    assert f"cannot create {blocker}" in str(failure.event_specific_data.error)
+    # With the staging elsewhere, the export step is the one that fails, naming the path.
+    storage = ExportStorage(export_path=str(blocker / "exports"), staging_path=str(tmp_path / "staging"))
+    result = materialize_week(database_url, storage, instance=instance, raise_on_error=False)
     failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
-    assert failure.step_key in {"successful_evidence", "jsonl_export"}
-    assert str(blocker) in str(failure.event_specific_data.error)
+    assert failure.step_key == "jsonl_export" and str(blocker) in str(failure.event_specific_data.error)
     assert audit_rows(database_url) == []
     assert not list(tmp_path.rglob("*.jsonl")) and not list(tmp_path.rglob("*.partial"))
 
