@@ -24,7 +24,11 @@ def pytest_addoption(parser):
 def pytest_collection_finish(session):
     """Fails the run in its first seconds when the selected tests need something the machine lacks."""
     needs = {name for item in session.items for name in getattr(item, "fixturenames", ())}
-    problems = missing(needs_postgres="postgres_server" in needs, needs_chromium="chromium" in needs)
+    problems = missing(
+        needs_postgres="postgres_server" in needs,
+        needs_chromium="chromium" in needs,
+        needs_root=any(item.get_closest_marker("root") for item in session.items),
+    )
     if problems:
         pytest.exit("the tests need, and this machine lacks:\n  " + "\n  ".join(problems), returncode=4)
 

@@ -6,6 +6,7 @@ command that installs it, instead of after minutes of other tests.
 """
 
 import glob
+import os
 import shutil
 from collections.abc import Callable
 
@@ -30,6 +31,8 @@ def missing(
     needs_chromium: bool,
     which: Callable[[str], str | None] = shutil.which,
     folders: str = POSTGRES_FOLDERS,
+    needs_root: bool = False,
+    euid: Callable[[], int] = os.geteuid,
 ) -> list[str]:
     """One line per missing prerequisite, saying how to install it."""
     problems = []
@@ -42,4 +45,9 @@ def missing(
             )
     if needs_chromium and not chromium_executable(which):
         problems.append(f"Chromium ({' or '.join(CHROMIUM_NAMES)} not on PATH): apt-get install chromium")
+    if needs_root and euid() != 0:
+        problems.append(
+            "root (the fault tests mount small tmpfs disks and hand folders to another user): run the suite as "
+            "root, as CI does, or deselect them with -m 'not root'"
+        )
     return problems

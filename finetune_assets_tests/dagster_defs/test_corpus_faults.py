@@ -118,6 +118,7 @@ def test_a_build_that_failed_on_a_changed_input_succeeds_once_it_is_restored(pos
     _only_registered_versions(postgres_url, tmp_path)
 
 
+@pytest.mark.root
 def test_a_full_disk_fails_the_build_naming_the_folder_and_the_next_build_succeeds(postgres_url, tmp_path):
     weeks = Weeks(postgres_url)
     for n in range(200):

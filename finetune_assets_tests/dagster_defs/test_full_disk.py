@@ -17,6 +17,7 @@ from finetune_assets.devtools.benchmark.synthetic import generate
 
 from ..seed import WEEK, materialize_week
 
+pytestmark = pytest.mark.root
 ROWS = 40_000
 STAGED_STEPS = ("successful_evidence", "coordinator_decisions", "repair_actions", "training_pairs")
 # Far below the minutes a hung COPY waited; the 40k-row week itself takes a few seconds.

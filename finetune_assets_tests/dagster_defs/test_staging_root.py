@@ -13,6 +13,7 @@ from finetune_assets.dagster_defs.resources import ExportStorage, default_stagin
 
 from ..seed import audit_rows, materialize_week, small_week
 
+pytestmark = pytest.mark.root
 NOBODY = 65534
 
 

@@ -36,3 +36,9 @@ def test_the_test_command_stops_in_its_first_seconds_without_chromium(tmp_path):
     assert done.returncode == 4, done.stdout[-2000:]
     assert "Chromium (chromium or chromium-browser not on PATH): apt-get install chromium" in done.stdout + done.stderr
     assert " passed" not in done.stdout and time.monotonic() - began < 30
+
+
+def test_tests_marked_root_need_root_and_say_how_to_leave_them_out():
+    [problem] = missing(False, False, needs_root=True, euid=lambda: 1000)
+    assert problem.startswith("root (") and "-m 'not root'" in problem
+    assert missing(False, False, needs_root=True, euid=lambda: 0) == []
