@@ -201,7 +201,8 @@ def _build(
 
 
 def _sweep_dead_builds(database: Database, exports: Store, staging: Store, run_id: str) -> list[str]:
-    """Removes the version folders no audit row names, and other builds' staged files. Builds take turns
+    """Removes the version folders no audit row names, other builds' staged files and partial signature
+    files. Builds take turns
     (``one_build_at_a_time``), so while this one holds the turn no other is writing: whatever an
     unregistered folder holds (hidden partial files, nothing at all) was left by a build that stopped."""
     registered = registered_versions(database)
@@ -217,7 +218,9 @@ def _sweep_dead_builds(database: Database, exports: Store, staging: Store, run_i
     ]
     for store, folder in dead:
         store.remove_tree(folder)
-    return [store.url(folder) for store, folder in dead]
+    # A signer killed part-way leaves its partial file beside the signatures; no other build is signing.
+    partials = staging.sweep_partials(staging.path(CORPUS_FOLDER, "signatures"), older_than_seconds=0)
+    return [store.url(folder) for store, folder in dead] + partials
 
 
 def _sign(exports: Store, paths: list[str], staging: Store, inputs: list[CorpusInput], banding) -> list[str]:

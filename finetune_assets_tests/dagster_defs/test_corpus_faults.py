@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from finetune_assets.devtools.benchmark.synthetic import generate
 
 from ..corpus_weeks import Weeks, build_corpus, register_weeks
-from ..seed import WEEK, audit_rows, materialization_metadata
+from ..seed import WEEK, audit_rows, materialization_metadata, staging_of
 from .test_full_disk import SmallDisk
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -161,9 +161,13 @@ def test_an_unregistered_version_folder_is_swept_and_the_version_built_again(pos
         connection.execute(text("DELETE FROM finetune_exports WHERE export_type LIKE 'corpus_%'"))
     engine.dispose()
     (tmp_path / "corpus" / version / ".alpaca.train.jsonl.123-abcd.partial").write_bytes(b"half a line")
+    [signatures] = (staging_of(tmp_path) / "corpus" / "signatures").iterdir()
+    signer_left = signatures / ".week.parquet.123-abcd.partial"
+    signer_left.write_bytes(b"half a signature")
     result = build_corpus(postgres_url, tmp_path)
     assert materialization_metadata(result, "training_corpus")["version"] == version
     _only_registered_versions(postgres_url, tmp_path)
+    assert not signer_left.exists()
 
 
 def test_a_week_exported_under_another_export_path_is_left_out_and_counted(postgres_url, tmp_path):
