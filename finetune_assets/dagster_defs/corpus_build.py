@@ -32,6 +32,9 @@ from ..io.store import Store
 from ..io.week_signatures import has_signatures, read_signatures, store_signatures
 
 CORPUS_FOLDER = "corpus"
+# A writer writes continuously: where builds cannot take exclusive turns, what has not changed for
+# this long belongs to a build that stopped.
+QUIET_SECONDS = 600
 READ_THREADS = 2
 
 
@@ -96,8 +99,8 @@ def build_corpus(
     run_id: str,
     log: Callable[[str], None],
 ) -> CorpusBuild:
-    with one_build_at_a_time(database):
-        return _build(database, exports, staging, policy, run_id, log)
+    with one_build_at_a_time(database) as exclusive:
+        return _build(database, exports, staging, policy, run_id, log, exclusive)
 
 
 def _build(
@@ -107,8 +110,9 @@ def _build(
     policy: CorpusPolicy,
     run_id: str,
     log: Callable[[str], None],
+    exclusive: bool,
 ) -> CorpusBuild:
-    swept = _sweep_dead_builds(database, exports, staging, run_id)
+    swept = _sweep_dead_builds(database, exports, staging, run_id, exclusive)
     if swept:
         log(f"removed what builds that stopped part-way left: {', '.join(swept)}")
     registered = registered_inputs(database, policy.weeks, lambda url: exports.path_of(url) is not None)
@@ -200,26 +204,32 @@ def _build(
     )
 
 
-def _sweep_dead_builds(database: Database, exports: Store, staging: Store, run_id: str) -> list[str]:
+def _sweep_dead_builds(database: Database, exports: Store, staging: Store, run_id: str, exclusive: bool) -> list[str]:
     """Removes the version folders no audit row names, other builds' staged files and partial signature
     files. Builds take turns
     (``one_build_at_a_time``), so while this one holds the turn no other is writing: whatever an
-    unregistered folder holds (hidden partial files, nothing at all) was left by a build that stopped."""
+    unregistered folder holds (hidden partial files, nothing at all) was left by a build that stopped.
+    Without an exclusive turn (the SQLite demo) only what has not changed for a while is swept."""
     registered = registered_versions(database)
+    quiet = 0 if exclusive else QUIET_SECONDS
+
+    def dead_in(store: Store, folder: str) -> bool:
+        return time.time() - store.modified(folder) >= quiet
+
     dead = [
         (exports, folder)
         for folder in exports.folders(exports.path(CORPUS_FOLDER))
-        if posixpath.basename(folder) not in registered
+        if posixpath.basename(folder) not in registered and dead_in(exports, folder)
     ]
     dead += [
         (staging, folder)
         for folder in staging.folders(staging.path(CORPUS_FOLDER, "runs"))
-        if posixpath.basename(folder) != run_id
+        if posixpath.basename(folder) != run_id and dead_in(staging, folder)
     ]
     for store, folder in dead:
         store.remove_tree(folder)
     # A signer killed part-way leaves its partial file beside the signatures; no other build is signing.
-    partials = staging.sweep_partials(staging.path(CORPUS_FOLDER, "signatures"), older_than_seconds=0)
+    partials = staging.sweep_partials(staging.path(CORPUS_FOLDER, "signatures"), older_than_seconds=quiet)
     return [store.url(folder) for store, folder in dead] + partials
 
 

@@ -32,16 +32,16 @@ class CorpusRecord:
 
 
 @contextmanager
-def one_build_at_a_time(database: Database) -> Iterator[None]:
+def one_build_at_a_time(database: Database) -> Iterator[bool]:
     """Builds of the corpus take turns, however they were started (the sensor, the UI, the CLI on an
     instance of its own): a second build waits, bounded by the statement timeout, then finds the version
-    the first registered. The embedded SQLite demo has one user and no such lock."""
+    the first registered. Yields whether the turn is exclusive: the embedded SQLite demo has no such lock."""
     with database.transaction("waiting for another corpus build to finish") as connection:
         if connection.dialect.name == "postgresql":
             # The wait is for a whole build, not for a row: the statement timeout bounds it.
             connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
             connection.execute(select(func.pg_advisory_xact_lock(CORPUS_LOCK_KEY)))
-        yield
+        yield connection.dialect.name == "postgresql"
 
 
 def _rows(database: Database, action: str, query) -> list[dict]:

@@ -184,3 +184,19 @@ def test_a_week_exported_under_another_export_path_is_left_out_and_counted(postg
     assert metadata["weeks"] == 2 and metadata["dagster/row_count"] == 2  # W1 from its export in this store
     lines = [path.read_text() for path in (exports / "corpus").glob("*/alpaca.*.jsonl")]
     assert "worker-2" in "".join(lines)
+
+
+def test_without_exclusive_turns_only_a_quiet_leftover_is_swept(sqlite_url, tmp_path):
+    """The SQLite demo has no advisory lock: a folder that changed recently may be a live build's."""
+    weeks = Weeks(sqlite_url)
+    weeks.add(W0, "disk-1", "disk full on worker-1")
+    register_weeks(sqlite_url, tmp_path, [W0])
+    fresh, quiet = tmp_path / "corpus" / "corpus-0000000000000001", tmp_path / "corpus" / "corpus-0000000000000002"
+    for folder in (fresh, quiet):
+        folder.mkdir(parents=True)
+        (folder / ".alpaca.train.jsonl.1-ab.partial").write_bytes(b"half a line")
+    long_ago = time.time() - 3600
+    for path in (quiet / ".alpaca.train.jsonl.1-ab.partial", quiet):
+        os.utime(path, (long_ago, long_ago))
+    assert build_corpus(sqlite_url, tmp_path).success
+    assert fresh.exists() and not quiet.exists()
