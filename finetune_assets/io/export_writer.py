@@ -2,8 +2,7 @@
 each appearing only when whole."""
 
 import posixpath
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -53,37 +52,24 @@ def write_export(
 ) -> ExportResult:
     column = split_column(plan.split_key)
     trainer_files = TrainerFileSet(exports, trainer_folder(snapshot_path), plan.formats)
-    with _folder_removed_on_failure(exports, trainer_folder(snapshot_path)):
-        preview = []
-        with (
-            AtomicJsonlWriter(exports, snapshot_path) as snapshot,
-            trainer_files,
-            BatchFileWriter(staging, ids_path, SOURCE_IDS) as ids,
-        ):
-            # Innermost, so every write has finished before any file is committed or discarded.
-            with WriteBehind() as behind:
-                for batch in read_batches(staging, pairs_path):
-                    validation = validation_mask(batch.column(column), plan.validation_fraction)
-                    lines = line_column(batch, "alpaca")
-                    behind.submit(snapshot.write_lines, line_bytes(lines), batch.num_rows)
-                    behind.submit(trainer_files.write, batch, lines, validation)
-                    ids.write(pa.record_batch([batch.column("evidence_id"), pa.array(validation)], schema=SOURCE_IDS))
-                    if len(preview) < PREVIEW_ROWS:
-                        preview.extend(batch.slice(0, PREVIEW_ROWS - len(preview)).select(PREVIEW_COLUMNS).to_pylist())
-            files = trainer_files.files()
-            summary = describe(snapshot.result, files)
-            trainer_files.add_text("README.md", dataset_card(summary))
-            trainer_files.add_text("dataset_info.json", dataset_info_json(summary))
+    preview = []
+    with (
+        AtomicJsonlWriter(exports, snapshot_path) as snapshot,
+        trainer_files,
+        BatchFileWriter(staging, ids_path, SOURCE_IDS) as ids,
+    ):
+        # Innermost, so every write has finished before any file is committed or discarded.
+        with WriteBehind() as behind:
+            for batch in read_batches(staging, pairs_path):
+                validation = validation_mask(batch.column(column), plan.validation_fraction)
+                lines = line_column(batch, "alpaca")
+                behind.submit(snapshot.write_lines, line_bytes(lines), batch.num_rows)
+                behind.submit(trainer_files.write, batch, lines, validation)
+                ids.write(pa.record_batch([batch.column("evidence_id"), pa.array(validation)], schema=SOURCE_IDS))
+                if len(preview) < PREVIEW_ROWS:
+                    preview.extend(batch.slice(0, PREVIEW_ROWS - len(preview)).select(PREVIEW_COLUMNS).to_pylist())
+        files = trainer_files.files()
+        summary = describe(snapshot.result, files)
+        trainer_files.add_text("README.md", dataset_card(summary))
+        trainer_files.add_text("dataset_info.json", dataset_info_json(summary))
     return ExportResult(snapshot.result, files, preview)
-
-
-@contextmanager
-def _folder_removed_on_failure(exports: Store, folder: str) -> Iterator[None]:
-    """The folder is this export's alone (its name is the export's): after a failure nothing in it is
-    whole, and even an empty folder would show trainers an export that is not there."""
-    try:
-        yield
-    except BaseException:
-        with suppress(Exception):
-            exports.remove_tree(folder)
-        raise

@@ -3,7 +3,7 @@ the snapshot file. Each file appears only when whole; the dataset card and datas
 written last, once every file is in place."""
 
 import posixpath
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import asdict
 
 import numpy as np
@@ -73,8 +73,15 @@ class TrainerFileSet:
                 for name, text in self._texts.items():
                     self.store.write_text(posixpath.join(self.folder, name), text)
         except BaseException:
-            # A file that was published before a later one failed goes too: no half set stays.
-            for writer in self._writers.values():
-                self.store.remove(writer.path)
+            self._remove_folder()
             raise
+        if exc_type is not None and not suppressed:
+            self._remove_folder()
         return suppressed
+
+    def _remove_folder(self) -> None:
+        """After a failure: the folder is this set's alone (named after its export or version), and a
+        file published before a later one failed, or even an empty folder, would show trainers a set
+        that is not whole."""
+        with suppress(Exception):
+            self.store.remove_tree(self.folder)
