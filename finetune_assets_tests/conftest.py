@@ -6,11 +6,12 @@ import uuid
 import pytest
 from sqlalchemy import create_engine
 
-from finetune_assets.db.schema import SOURCE_TABLES, source_ddl
+from finetune_assets.db.schema import SOURCE_TABLES
 from finetune_assets.devtools.local_postgres import LocalPostgres
 from finetune_assets.devtools.prerequisites import chromium_executable, missing
 
 from .s3_server import LocalS3
+from .seed import source_database
 
 
 def pytest_addoption(parser):
@@ -48,12 +49,7 @@ def postgres_server():
 
 @pytest.fixture
 def postgres_url(postgres_server) -> str:
-    url = postgres_server.create_database(f"aiops_{uuid.uuid4().hex[:12]}")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(source_ddl())
-    engine.dispose()
-    return url
+    return source_database(postgres_server, f"aiops_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture

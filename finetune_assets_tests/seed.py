@@ -20,6 +20,7 @@ from finetune_assets.db.schema import (
     finetune_exports,
     incident_evidence,
     incidents,
+    source_ddl,
 )
 
 LINEAGE_ASSETS, ASSET_CHECKS = lineage(weekly_partitions())
@@ -121,6 +122,16 @@ class Week:
                 if rows:
                     connection.execute(insert(table), rows)
         engine.dispose()
+
+
+def source_database(server, name: str) -> str:
+    """A new database on ``server`` holding the empty source tables; its URL."""
+    url = server.create_database(name)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(source_ddl())
+    engine.dispose()
+    return url
 
 
 def _portable(row: dict, dialect: str) -> dict:

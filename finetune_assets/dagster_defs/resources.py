@@ -102,10 +102,12 @@ class ExportStorage(ConfigurableResource):
     def setup_for_execution(self, context: InitResourceContext) -> None:
         # Every step that moves Arrow data uses this resource: its allocator is chosen here, per step process.
         arrow_memory.configure()
-        if self.staging_path is None:
-            ensure_private_folder(default_staging_path(), "the default staging folder", levels=2)
-        elif Store.from_url(self.staging_path).is_local:
-            ensure_private_folder(Path(Store.from_url(self.staging_path).root), "FINETUNE_STAGING_PATH", levels=1)
+        staging = self.staging()
+        if staging.is_local:
+            # The default root sits in a folder this code also creates, in the shared temporary folder.
+            default = self.staging_path is None
+            named = "the default staging folder" if default else "FINETUNE_STAGING_PATH"
+            ensure_private_folder(Path(staging.root), named, levels=2 if default else 1)
 
     def _options(self, url: str) -> dict:
         if not url.startswith(("s3://", "s3a://")):

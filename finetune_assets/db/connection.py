@@ -117,7 +117,7 @@ TIMEOUT_ACCEPTED = f"a number of seconds from 0.001 to {MAX_TIMEOUT_SECONDS} (a 
 
 def timeout_problem(seconds: float) -> str | None:
     """What is wrong with a timeout in seconds, as PostgreSQL and the OS will take it; None when fine."""
-    if not math.isfinite(seconds) or round(seconds * 1000) < 1 or seconds > MAX_TIMEOUT_SECONDS:
+    if not math.isfinite(seconds) or milliseconds(seconds) < 1 or seconds > MAX_TIMEOUT_SECONDS:
         return f"accepted: {TIMEOUT_ACCEPTED}"
     return None
 

@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 from datasets import load_dataset
-from sqlalchemy import create_engine
 
 from finetune_assets.core.splits import in_validation
 from finetune_assets.dagster_defs import corpus_build
 from finetune_assets.dagster_defs.resources import CorpusPolicy, DatasetPolicy
-from finetune_assets.db.schema import source_ddl
 
 from ..corpus_weeks import DISK, KAFKA, Weeks, build_corpus, register_weeks
-from ..seed import ASSETS, LINEAGE_ASSETS, audit_rows, materialization_metadata, read_lines, resources
+from ..seed import ASSETS, LINEAGE_ASSETS, audit_rows, materialization_metadata, read_lines, resources, source_database
 
 W0, W1, W2, W3 = "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"
 
@@ -99,11 +97,7 @@ def test_a_near_duplicate_pair_of_two_groups_lands_on_the_side_of_its_earliest_m
 def test_a_version_built_twice_from_the_same_inputs_has_the_same_id_and_bytes(postgres_server, tmp_path):
     built = []
     for copy in ("a", "b"):
-        url = postgres_server.create_database(f"corpus_twice_{copy}_{tmp_path.name[-8:].lower()}")
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(source_ddl())
-        engine.dispose()
+        url = source_database(postgres_server, f"corpus_twice_{copy}_{tmp_path.name[-8:].lower()}")
         _templated(url)
         exports = tmp_path / copy / "exports"
         register_weeks(url, exports, [W0, W1, W2])

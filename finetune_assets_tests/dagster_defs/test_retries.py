@@ -18,13 +18,11 @@ from dagster import (
     Definitions,
     materialize,
 )
-from sqlalchemy import create_engine
 
-from finetune_assets.db.schema import source_ddl
 from finetune_assets.devtools.local_postgres import LocalPostgres, free_port
 
 from ..corpus_weeks import CORPUS_ASSETS, CORPUS_CHECKS, build_corpus
-from ..seed import ASSET_CHECKS, LINEAGE_ASSETS, WEEK, materialize_week, resources, small_week
+from ..seed import ASSET_CHECKS, LINEAGE_ASSETS, WEEK, materialize_week, resources, small_week, source_database
 
 
 def _events(url: str, tmp_path) -> list[str]:
@@ -88,6 +86,13 @@ def _restarted_while(server: LocalPostgres, down_seconds: float, run):
         back.join()
 
 
+def _registered_week(server: LocalPostgres, exports: Path) -> str:
+    url = source_database(server, f"aiops_{uuid.uuid4().hex[:12]}")
+    small_week(url)
+    materialize_week(url, exports)
+    return url
+
+
 def _checks_alone(assets, checks, keys, given):
     """The checks alone, as the UI launches them: a subset of the assets' job."""
     definitions = Definitions(assets=assets, asset_checks=checks, resources=given)
@@ -101,13 +106,7 @@ def _retried_and_passed(result, steps: set[str]) -> None:
 
 
 def test_the_registry_checks_retry_through_a_server_restart(restartable, tmp_path):
-    url = restartable.create_database(f"aiops_{uuid.uuid4().hex[:12]}")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(source_ddl())
-    engine.dispose()
-    small_week(url)
-    materialize_week(url, tmp_path)
+    url = _registered_week(restartable, tmp_path)
     registry_checks = [AssetCheckKey(AssetKey("export_registry"), name) for name in DATABASE_CHECKS]
     job = _checks_alone(LINEAGE_ASSETS, ASSET_CHECKS, registry_checks, resources(url, tmp_path))
     started = time.monotonic()
@@ -121,13 +120,7 @@ def test_the_registry_checks_retry_through_a_server_restart(restartable, tmp_pat
 
 
 def test_the_corpus_check_retries_through_a_server_restart(restartable, tmp_path):
-    url = restartable.create_database(f"aiops_{uuid.uuid4().hex[:12]}")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(source_ddl())
-    engine.dispose()
-    small_week(url)
-    materialize_week(url, tmp_path)
+    url = _registered_week(restartable, tmp_path)
     build_corpus(url, tmp_path)
     check = AssetCheckKey(AssetKey("training_corpus"), "training_corpus_is_leak_free")
     job = _checks_alone(CORPUS_ASSETS, CORPUS_CHECKS[:1], [check], resources(url, tmp_path))
