@@ -11,7 +11,7 @@ from .dataset_card import files_section, front_matter, lines_of, llama_factory_e
 from .records import TrainerFile
 
 # Bumped when the same inputs and policy would give other bytes: the id then changes too.
-CORPUS_FORMAT = 1
+CORPUS_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class WeekCounts:
     kept: int
     train: int
     validation: int
-    clusters: int  # near-duplicate clusters with a pair of this week
+    clusters: int  # near-duplicate clusters with a pair of this week (kept or removed)
 
 
 def week_counts(plan: CorpusPlan, week_starts: np.ndarray, weeks: list[str]) -> list[WeekCounts]:
@@ -111,9 +111,13 @@ def corpus_card(
     # By content only (no path, no row id): the same inputs give the same card wherever it is built.
     input_rows = [f"| {i.week} | {i.records} | `{i.sha256}` |" for i in inputs]
     near = (
-        f"MinHash ({banding['num_perm']} permutations, {banding['shingle_width']}-token shingles of input + output), "
-        f"LSH {banding['bands']} bands x {banding['rows']} rows for Jaccard >= {policy.near_duplicate_threshold}; "
-        f"each cluster keeps at most {policy.cluster_keep} pairs, its most recent"
+        f"two pairs are near duplicates when the Jaccard similarity of their {banding['shingle_width']}-token "
+        f"shingles (of input + output, numbers, ids, addresses and times made one placeholder, CJK characters one "
+        f"token each) is at least {policy.near_duplicate_threshold}, computed exactly for the candidates that "
+        f"MinHash ({banding['num_perm']} permutations) and LSH ({banding['bands']} bands x {banding['rows']} rows) "
+        f"propose. A pair is removed when {policy.cluster_keep} kept earlier pair(s) are each its near duplicate; "
+        "a cluster is a kept pair and the pairs removed as its near duplicates, so every member is a near "
+        "duplicate of the cluster's first pair"
         if policy.cluster_keep
         else "off (exact duplicates only)"
     )
@@ -128,17 +132,18 @@ def corpus_card(
             f"- Weeks: {len(inputs)} ({inputs[0].week} to {inputs[-1].week})" if inputs else "- Weeks: none",
             f"- Pairs in: {total['pairs_in']}; kept: {total['kept']} (train {lines_of(total['train'])}, "
             f"validation {lines_of(total['validation'])}); near-duplicate clusters: {clusters}",
-            "- Exact duplicates (same input and output): the latest is kept",
+            "- Exact duplicates (same input and output): the earliest is kept",
             f"- Near duplicates: {near}",
-            "- Split: a cluster lies wholly on one side, that of its earliest pair's week file; a pair keeps the "
-            f"side it had in the version before (`{predecessor or 'none'}`); a new pair that would join a train "
-            "cluster to a validation one is withheld",
+            "- Split: pairs linked by exact or near duplicates (through chains too) lie wholly on one side, that "
+            "of their earliest pair's week file, so no validation pair has a near duplicate in train; a pair keeps "
+            f"the side it had in the version before (`{predecessor or 'none'}`); a new pair that would join a train "
+            "group to a validation one is withheld",
             f"- Formats: {', '.join(policy.formats)}",
             "",
             "## Weeks",
             "",
             "| week | pairs in | exact duplicates removed | near duplicates removed | withheld | kept | train "
-            "| validation | clusters |",
+            "| validation | clusters with a pair of this week |",
             "|---|---|---|---|---|---|---|---|---|",
             *week_rows,
             "",

@@ -1,8 +1,10 @@
 """Token shingles of texts as 64-bit hashes, a column at a time: what near-duplicate detection hashes.
 
-A text is lower-cased and split on white space; a shingle is ``WIDTH`` tokens in a row. A template
-repeated with another host name changes the few shingles that hold the name, so its copies stay
-close in Jaccard similarity while unrelated texts share almost none.
+A text is normalized (``normalized``) and split on white space; a shingle is ``WIDTH`` tokens in a
+row. Normalizing turns what varies between copies of one alert template (numbers, hex ids, UUIDs,
+IPs, timestamps, host-name suffixes) into one placeholder token and makes each CJK character a token,
+so copies of a template are near duplicates whatever their variable parts, and Chinese written
+without spaces is shingled by character n-grams rather than as one token per clause.
 """
 
 import numpy as np
@@ -10,6 +12,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 WIDTH = 3
+# Bumped whenever ``normalized`` or the shingling changes: signatures and versions carry it.
+NORMALIZATION = (
+    "2: NFKC, lower case, format characters dropped; UUIDs, hex ids of 8+ and words holding a digit -> 0; "
+    "CJK characters one token each; punctuation splits"
+)
+# RE2 patterns, applied in order (Arrow's regex kernels: linear time, a column at a time).
+_REWRITES = (
+    (r"\p{Cf}+", ""),  # zero-width and other invisible format characters
+    (r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|\b[0-9a-f]{8,}\b", " 0 "),
+    # Numbers, IPs, timestamps, versions, pod and host suffixes (worker-17, api-7f9c8d): a run of
+    # ASCII letters and digits holding a digit.
+    (r"[a-z0-9_]*[0-9][a-z0-9_]*", " 0 "),
+    (r"([\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}])", r" \1 "),
+    (r"[^\p{L}\p{N}\p{M}]+", " "),
+    # 10.0.3.7 and 2026-11-09T10:22:33Z are one variable part each, not four or six.
+    (r"\b0(?: 0\b)+", "0"),
+)
 # Texts are hashed a slice at a time, so the tables of powers stay small (tens of MB) and are reused.
 SLICE_ROWS = 4096
 # A token's hash is a polynomial in its bytes (FNV's 64-bit prime), normalized by its start position
@@ -61,9 +80,28 @@ def shingle_hashes(texts: pa.Array, width: int = WIDTH) -> tuple[np.ndarray, np.
     return np.concatenate([hashes for hashes, _ in parts]), np.concatenate([[0], np.cumsum(counts)]).astype(np.uint64)
 
 
+def normalized(texts: pa.Array) -> pa.Array:
+    """The texts as shingling sees them: ``Pod api-7f9c8d restarted 3 times`` -> ``pod api 0 restarted 0 times``."""
+    texts = pc.utf8_lower(pc.utf8_normalize(texts.fill_null(""), form="NFKC"))
+    for pattern, replacement in _REWRITES:
+        texts = pc.replace_substring_regex(texts, pattern=pattern, replacement=replacement)
+    return texts
+
+
+def shingle_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's distinct shingles (from ``shingle_hashes``) as sorted 32-bit values, back to back,
+    and the row offsets into them: what exact Jaccard similarity is computed on. 32 bits keep the sets
+    small; two shingles of a pair of texts collide with odds of about one in 400,000 for texts of a
+    hundred shingles."""
+    rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets).astype(np.int64))
+    pairs = np.unique((rows.astype(np.uint64) << np.uint64(32)) | (hashes >> np.uint64(32)))
+    counts = np.bincount((pairs >> np.uint64(32)).astype(np.int64), minlength=len(offsets) - 1)
+    return (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
 def _slice_shingles(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore"):
-        tokens = pc.utf8_split_whitespace(pc.utf8_lower(texts.fill_null("")))
+        tokens = pc.utf8_split_whitespace(normalized(texts))
         counts = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)
         flat = pc.list_flatten(tokens).cast(pa.large_string())
         # Leading, trailing and repeated white space leave empty tokens: they are not words.

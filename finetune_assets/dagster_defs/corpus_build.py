@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from dagster import Failure
 
 from ..core.corpus_card import CorpusInput, CorpusPolicy, WeekCounts, corpus_card, dataset_info, version_id, week_counts
-from ..core.corpus_plan import NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION, plan_corpus
+from ..core.corpus_plan import NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION, NearDuplicates, plan_corpus
 from ..core.near_duplicates import Banding
 from ..core.records import TrainerFile
 from ..db.connection import Database
@@ -29,7 +29,7 @@ from ..db.corpus_registry import (
 from ..db.registry import record_exports, trainer_file_row
 from ..io.corpus_writer import WeekSelection, write_corpus
 from ..io.store import Store
-from ..io.week_signatures import has_signatures, read_signatures, store_signatures
+from ..io.week_signatures import ShingleSets, has_signatures, read_signatures, store_signatures
 
 CORPUS_FOLDER = "corpus"
 # A writer writes continuously: where builds cannot take exclusive turns, what has not changed for
@@ -145,13 +145,22 @@ def _build(
         tables = list(pool.map(lambda item: read_signatures(staging, item, banding), inputs))
     evidence_ids = pa.concat_arrays([t.column("evidence_id").combine_chunks() for t in tables])
     exact = np.concatenate([_fixed(t.column("exact")) for t in tables])
-    bands = np.concatenate([_bands(t, banding.bands) for t in tables]) if banding else None
     weekly = np.concatenate([t.column("validation").to_numpy() for t in tables]).astype(bool)
-    plan = plan_corpus(exact, bands, weekly, _prior_sides(evidence_ids, predecessor), policy.cluster_keep)
     starts = np.concatenate([[0], np.cumsum([t.num_rows for t in tables])])
+    near = None
+    if banding:
+        near = NearDuplicates(
+            np.concatenate([_fixed(t.column("set_key")) for t in tables]),
+            np.concatenate([_bands(t, banding.bands) for t in tables]),
+            ShingleSets(staging, inputs, banding, starts).similar,
+        )
+    plan = plan_corpus(exact, weekly, _prior_sides(evidence_ids, predecessor), policy.cluster_keep, near)
     counts = week_counts(plan, starts, [item.week for item in inputs])
     clusters = len(np.unique(plan.cluster[plan.cluster >= 0]))
-    log(f"planned {len(plan.outcome):,} pairs in {clock.lap():.2f} s")
+    log(
+        f"planned {len(plan.outcome):,} pairs in {clock.lap():.2f} s: {plan.candidates:,} candidate near-duplicate "
+        f"pairs, {plan.verified:,} of them at Jaccard >= {policy.near_duplicate_threshold}"
+    )
 
     selections = [
         WeekSelection(

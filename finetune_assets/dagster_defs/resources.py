@@ -252,7 +252,7 @@ class CorpusPolicy(ConfigurableResource):
     )
     cluster_keep: int = Field(
         default=3,
-        description="FINETUNE_CORPUS_CLUSTER_KEEP: pairs kept per near-duplicate cluster, the most recent; "
+        description="FINETUNE_CORPUS_CLUSTER_KEEP: pairs kept per near-duplicate cluster, the earliest; "
         "0 turns near-duplicate removal off.",
     )
     health_factor: float = Field(

@@ -1,5 +1,6 @@
 """A registered week's signatures: for each of its pairs, in file order, the evidence id, the exact
-duplicate key, the near-duplicate band keys and the side its week gave it.
+duplicate key, the side its week gave it and, when near duplicates are looked for, the LSH band keys,
+the shingle set (for the exact Jaccard check of candidates) and a key of that set.
 
 Computed once per file and kept in the staging store, named by the file's sha256 and the banding, so
 a corpus that gains a week hashes that week only; a signature file that is missing (a cleaned
@@ -17,12 +18,12 @@ import pyarrow.parquet as pq
 from ..core.corpus_card import CorpusInput
 from ..core.digests import DIGEST_SIZE, pair_digests
 from ..core.export_report import ALPACA_SCHEMA
-from ..core.near_duplicates import Banding, band_keys
+from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures, set_digests
 from ..core.splits import split_column, validation_mask
 from .export_reader import Reading, read_json_lines
 from .store import Store
 
-SIGNATURE_FORMAT = 1
+SIGNATURE_FORMAT = 2
 
 
 class ChangedExport(Exception):
@@ -36,7 +37,11 @@ def signature_schema(bands: int) -> pa.Schema:
         ("validation", pa.bool_()),
     ]
     if bands:
-        fields.append(("bands", pa.list_(pa.uint64(), bands)))
+        fields += [
+            ("bands", pa.list_(pa.uint64(), bands)),
+            ("set_key", pa.binary(16)),
+            ("shingles", pa.list_(pa.uint32())),
+        ]
     return pa.schema(fields)
 
 
@@ -67,8 +72,12 @@ def compute_signatures(exports: Store, path: str, item: CorpusInput, banding: Ba
         ]
         if banding is not None:
             texts = pc.binary_join_element_wise(inputs, outputs, "\n")
-            keys = band_keys(texts, banding)
-            columns.append(pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1)), banding.bands))
+            signatures = near_duplicate_signatures(texts, banding)
+            columns += [
+                pa.FixedSizeListArray.from_arrays(pa.array(signatures.bands.reshape(-1)), banding.bands),
+                pa.array(set_digests(signatures.sets, signatures.offsets), pa.binary(16)),
+                pa.ListArray.from_arrays(pa.array(signatures.offsets, pa.int32()), pa.array(signatures.sets)),
+            ]
         parts.append(pa.Table.from_arrays(columns, schema=schema))
     if reading.sha256 != item.sha256:
         raise ChangedExport(
@@ -91,5 +100,32 @@ def store_signatures(exports: Store, path: str, staging: Store, item: CorpusInpu
 
 
 def read_signatures(staging: Store, item: CorpusInput, banding: Banding | None) -> pa.Table:
+    """Everything but the shingle sets, which only candidates' rows need (``ShingleSets``)."""
+    names = [name for name in signature_schema(banding.bands if banding else 0).names if name != "shingles"]
     with staging.open(signature_path(staging, item, banding)) as handle:
-        return pq.read_table(handle)
+        return pq.read_table(handle, columns=names)
+
+
+class ShingleSets:
+    """Exact Jaccard similarity of rows of the corpus (weeks back to back, ``starts`` the first row of
+    each), reading from each week's signatures the sets of the rows asked about only."""
+
+    def __init__(self, staging: Store, inputs: list[CorpusInput], banding: Banding, starts: np.ndarray):
+        self._staging, self._inputs, self._banding, self._starts = staging, inputs, banding, starts
+
+    def similar(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        rows = np.unique(np.concatenate([first, second]))
+        values, sizes = [], []
+        for index, item in enumerate(self._inputs):
+            low, high = np.searchsorted(rows, self._starts[index : index + 2])
+            if low == high:
+                continue
+            with self._staging.open(signature_path(self._staging, item, self._banding)) as handle:
+                column = pq.read_table(handle, columns=["shingles"]).column("shingles").combine_chunks()
+            taken = column.take(pa.array(rows[low:high] - self._starts[index]))
+            values.append(taken.flatten().to_numpy(zero_copy_only=False))
+            sizes.append(pc.list_value_length(taken).to_numpy(zero_copy_only=False))
+        offsets = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)
+        flat = np.concatenate(values)
+        similarity = jaccard(flat, offsets, np.searchsorted(rows, first), np.searchsorted(rows, second))
+        return similarity >= self._banding.threshold

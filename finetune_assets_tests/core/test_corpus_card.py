@@ -31,8 +31,8 @@ def test_other_bytes_another_policy_or_another_predecessor_give_another_id():
 
 def test_the_card_names_no_path_and_loads_its_files_by_config():
     files = [TrainerFile("v/alpaca.train.jsonl", "/x/v/alpaca.train.jsonl", 3, 10, "d" * 64, "alpaca", "train")]
-    card = corpus_card("corpus-1", INPUTS, Rules(), {"num_perm": 128, "shingle_width": 3, "bands": 8, "rows": 16},
+    card = corpus_card("corpus-1", INPUTS, Rules(), {"num_perm": 128, "shingle_width": 3, "bands": 18, "rows": 7},
                        None, [], 0, files)  # fmt: skip
     assert "/exports/" not in card and "/x/v" not in card
     assert "- config_name: alpaca" in card and "path: alpaca.train.jsonl" in card
-    assert "a" * 64 in card and "LSH 8 bands x 16 rows for Jaccard >= 0.85" in card
+    assert "a" * 64 in card and "LSH (18 bands x 7 rows)" in card and "at least 0.85, computed exactly" in card

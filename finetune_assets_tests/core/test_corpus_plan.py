@@ -1,10 +1,12 @@
-"""The corpus plan: exact duplicates keep the latest, clusters keep their most recent, a cluster is on
-one side, and sides never change between versions."""
+"""The corpus plan: exact duplicates keep the earliest, a pair goes only when kept earlier pairs are each
+its verified near duplicate (never through a chain), linked pairs lie on one side, and sides never
+change between versions."""
 
 import numpy as np
 import pytest
 
 from finetune_assets.core.corpus_plan import (
+    BUCKET_HEADS,
     EXACT_DUPLICATE,
     KEPT,
     NEAR_DUPLICATE,
@@ -12,65 +14,117 @@ from finetune_assets.core.corpus_plan import (
     PRIOR_TRAIN,
     PRIOR_VALIDATION,
     WITHHELD,
+    NearDuplicates,
     plan_corpus,
 )
 
 
-def _plan(exact, bands=None, weekly=None, prior=None, keep=3):
+class Similar:
+    """Near duplicates by a table of pairs; records what it was asked."""
+
+    def __init__(self, pairs):
+        self.pairs = {frozenset(pair) for pair in pairs}
+        self.asked = []
+
+    def __call__(self, first, second):
+        asked = list(zip(first.tolist(), second.tolist(), strict=True))
+        self.asked += asked
+        return np.array([frozenset(pair) in self.pairs for pair in asked], dtype=bool)
+
+
+def _plan(exact, similar=(), bands=None, sets=None, weekly=None, prior=None, keep=3):
     n = len(exact)
+    near = NearDuplicates(
+        np.array([key.encode() for key in (sets or exact)], dtype="S4"),
+        np.array(bands if bands is not None else [[1]] * n, dtype=np.uint64).reshape(n, -1 if n else 1),
+        Similar(similar),
+    )
     return plan_corpus(
         np.array([key.encode() for key in exact], dtype="S4"),
-        None if bands is None else np.array(bands, dtype=np.uint64).reshape(n, len(bands[0]) if n else 1),
         np.array(weekly if weekly is not None else [False] * n),
         np.array(prior if prior is not None else [NO_PRIOR] * n, dtype=np.int8),
         keep,
+        near,
     )
 
 
-def test_of_exact_duplicates_the_latest_is_kept():
+def test_of_exact_duplicates_the_earliest_is_kept():
     plan = _plan(["a", "b", "a", "a"])
-    assert plan.outcome.tolist() == [EXACT_DUPLICATE, KEPT, EXACT_DUPLICATE, KEPT]
+    assert plan.outcome.tolist() == [KEPT, KEPT, EXACT_DUPLICATE, EXACT_DUPLICATE]
     assert plan.cluster.tolist() == [-1, -1, -1, -1]
 
 
-def test_a_cluster_keeps_its_most_recent_members():
-    plan = _plan(["a", "b", "c", "d", "e"], bands=[[1], [1], [1], [1], [2]], keep=2)
-    assert plan.outcome.tolist() == [NEAR_DUPLICATE, NEAR_DUPLICATE, KEPT, KEPT, KEPT]
-    assert plan.cluster[0] == plan.cluster[3] != -1 and plan.cluster[4] == -1
+def test_a_pair_goes_when_enough_kept_earlier_pairs_are_its_near_duplicates():
+    clique = [(i, j) for i in range(4) for j in range(i + 1, 4)]
+    plan = _plan(["a", "b", "c", "d", "e"], similar=clique, keep=2)
+    assert plan.outcome.tolist() == [KEPT, KEPT, NEAR_DUPLICATE, NEAR_DUPLICATE, KEPT]
+    assert plan.cluster.tolist() == [0, -1, 0, 0, -1]  # each removed pair's earliest kept near duplicate
+
+
+def test_no_removal_through_a_chain():
+    # b is like a, c like b, d like c: a stays, b goes (a is kept), c stays (its only neighbour b went).
+    plan = _plan(["a", "b", "c", "d"], similar=[(0, 1), (1, 2), (2, 3)], keep=1)
+    assert plan.outcome.tolist() == [KEPT, NEAR_DUPLICATE, KEPT, NEAR_DUPLICATE]
+    assert plan.cluster.tolist() == [0, 0, 2, 2]
+
+
+def test_a_shared_band_only_proposes_the_exact_check_decides():
+    plan = _plan(["a", "b", "c"], similar=[], bands=[[1], [1], [1]], keep=1)
+    assert plan.kept.all() and plan.candidates == 3 and plan.verified == 0
+
+
+def test_pairs_sharing_no_band_are_never_compared():
+    plan = _plan(["a", "b", "c"], similar=[(0, 1)], bands=[[1, 5], [2, 6], [3, 7]], keep=1)
+    assert plan.kept.all() and plan.candidates == 0
+
+
+def test_one_shared_band_of_several_proposes_a_pair():
+    plan = _plan(["a", "b", "c"], similar=[(0, 1)], bands=[[1, 5], [2, 5], [3, 6]], keep=1)
+    assert plan.outcome.tolist() == [KEPT, NEAR_DUPLICATE, KEPT]
+
+
+def test_equal_shingle_sets_need_no_comparison_and_count_each_copy():
+    similar = Similar([])
+    plan = plan_corpus(
+        np.array([b"a", b"b", b"c", b"d"]),
+        np.zeros(4, dtype=bool),
+        np.full(4, NO_PRIOR, dtype=np.int8),
+        2,
+        NearDuplicates(np.array([b"s", b"s", b"s", b"s"]), np.ones((4, 1), dtype=np.uint64), similar),
+    )
+    assert plan.outcome.tolist() == [KEPT, KEPT, NEAR_DUPLICATE, NEAR_DUPLICATE]
+    assert similar.asked == []
+
+
+def test_a_large_bucket_compares_each_pair_with_its_first_members_only():
+    n = BUCKET_HEADS + 20
+    plan = _plan([f"{i:03d}" for i in range(n)], similar=[(0, i) for i in range(1, n)], keep=1)
+    assert plan.candidates == sum(n - 1 - head for head in range(BUCKET_HEADS))
+    assert plan.outcome.tolist() == [KEPT] + [NEAR_DUPLICATE] * (n - 1)
 
 
 def test_a_keep_of_zero_turns_near_duplicates_off():
-    plan = _plan(["a", "b", "c", "a"], bands=[[1], [1], [1], [9]], keep=0)
-    assert plan.outcome.tolist() == [EXACT_DUPLICATE, KEPT, KEPT, KEPT]
+    plan = _plan(["a", "b", "c", "a"], similar=[(0, 1), (1, 2)], keep=0)
+    assert plan.outcome.tolist() == [KEPT, KEPT, KEPT, EXACT_DUPLICATE]
     assert (plan.cluster == -1).all()
 
 
-def test_one_shared_band_of_several_links_a_pair():
-    plan = _plan(["a", "b", "c"], bands=[[1, 5], [2, 5], [3, 6]], keep=1)
-    assert plan.outcome.tolist() == [NEAR_DUPLICATE, KEPT, KEPT]
-
-
-def test_links_are_transitive_across_bands():
-    plan = _plan(["a", "b", "c"], bands=[[1, 7], [1, 8], [2, 8]], keep=1)
-    assert plan.outcome.tolist() == [NEAR_DUPLICATE, NEAR_DUPLICATE, KEPT]
-
-
-def test_a_cluster_straddling_two_groups_takes_its_earliest_members_side():
-    # Rows 0 and 2 are near duplicates whose groups fall on different sides in their weeks.
-    plan = _plan(["a", "b", "c"], bands=[[1], [2], [1]], weekly=[True, False, False])
-    assert plan.validation.tolist() == [True, False, True]
+def test_a_chain_across_two_groups_takes_its_earliest_members_side():
+    # Rows 0 and 2 are linked through row 1 (a chain); row 0's week put it in validation.
+    plan = _plan(["a", "b", "c", "d"], similar=[(0, 1), (1, 2)], weekly=[True, False, False, False], keep=5)
+    assert plan.validation.tolist() == [True, True, True, False]
     assert plan.kept.all()
 
 
 def test_exact_duplicates_across_groups_stay_on_one_side_too():
     plan = _plan(["a", "a"], weekly=[True, False])
-    assert plan.outcome.tolist() == [EXACT_DUPLICATE, KEPT] and plan.validation[1]
+    assert plan.outcome.tolist() == [KEPT, EXACT_DUPLICATE] and plan.validation[0]
 
 
-def test_a_pair_keeps_the_side_it_had_and_its_cluster_follows_it():
-    # A backfilled earlier week brings an earlier member whose week put it in train; the cluster was
+def test_a_pair_keeps_the_side_it_had_and_its_group_follows_it():
+    # A backfilled earlier week brings an earlier member whose week put it in train; the group was
     # in validation in the version before, so it stays there.
-    plan = _plan(["x", "a", "b"], bands=[[1], [1], [1]], weekly=[False, True, True], prior=[NO_PRIOR, 1, 1])
+    plan = _plan(["x", "a", "b"], similar=[(0, 1), (1, 2)], weekly=[False, True, True], prior=[NO_PRIOR, 1, 1])
     assert plan.validation.tolist() == [True, True, True]
 
 
@@ -79,35 +133,59 @@ def test_a_pair_in_train_never_moves_and_a_new_singleton_takes_its_weeks_side():
     assert plan.validation.tolist() == [False, True]
 
 
-def test_a_new_pair_joining_a_train_and_a_validation_cluster_is_withheld():
-    plan = _plan(
-        ["a", "b", "c"], bands=[[1, 8], [2, 9], [1, 9]], prior=[PRIOR_TRAIN, PRIOR_VALIDATION, NO_PRIOR], keep=5
-    )
+def test_a_new_pair_joining_a_train_and_a_validation_group_is_withheld():
+    plan = _plan(["a", "b", "c"], similar=[(0, 2), (1, 2)], prior=[PRIOR_TRAIN, PRIOR_VALIDATION, NO_PRIOR], keep=5)
     assert plan.outcome.tolist() == [KEPT, KEPT, WITHHELD]
     assert plan.validation.tolist()[:2] == [False, True]
 
 
-def test_withheld_pairs_do_not_count_against_the_cluster_cap():
+def test_withheld_pairs_do_not_count_as_kept_near_duplicates():
     plan = _plan(
-        ["a", "b", "c"], bands=[[1, 8], [2, 9], [1, 9]], prior=[PRIOR_TRAIN, PRIOR_VALIDATION, NO_PRIOR], keep=1
+        ["a", "b", "c", "d"],
+        similar=[(0, 2), (1, 2), (2, 3)],
+        prior=[PRIOR_TRAIN, PRIOR_VALIDATION, NO_PRIOR, NO_PRIOR],
+        keep=1,
     )
-    assert plan.outcome.tolist() == [NEAR_DUPLICATE, KEPT, WITHHELD]
+    assert plan.outcome.tolist() == [KEPT, KEPT, WITHHELD, WITHHELD]
 
 
 @pytest.mark.parametrize("rows", [0, 1])
 def test_tiny_inputs(rows):
-    plan = _plan(["a"] * rows, bands=[[1]] * rows)
+    plan = _plan(["a"] * rows)
     assert plan.outcome.tolist() == [KEPT] * rows
 
 
-def test_the_plan_is_the_same_for_the_same_input():
-    rng = np.random.default_rng(7)
-    exact = [str(value) for value in rng.integers(0, 50, 400)]
-    bands = rng.integers(0, 80, (400, 4))
-    weekly = rng.random(400) < 0.3
-    first, second = _plan(exact, bands, weekly), _plan(exact, bands, weekly)
-    assert (first.outcome == second.outcome).all() and (first.validation == second.validation).all()
-    # Leak-free: no cluster, and no exact key, has kept members on both sides.
-    kept = first.kept
-    for cluster in set(first.cluster[kept & (first.cluster >= 0)].tolist()):
-        assert len(set(first.validation[kept & (first.cluster == cluster)].tolist())) == 1
+@pytest.mark.parametrize("seed", range(20))
+def test_random_plans_keep_every_promise(seed):
+    rng = np.random.default_rng(seed)
+    n = BUCKET_HEADS  # one bucket, every pair of distinct shingle sets compared
+    exact = [str(value) for value in rng.integers(0, 24, n)]
+    sets = [str(int(key) // 2) for key in exact]  # texts 0 and 1, 2 and 3... have equal shingle sets
+    similar_sets = {frozenset(map(str, pair)) for pair in rng.integers(0, 12, (12, 2)) if pair[0] != pair[1]}
+    near = {
+        (a, b)
+        for a in range(n)
+        for b in range(a + 1, n)
+        if exact[a] != exact[b] and (sets[a] == sets[b] or frozenset((sets[a], sets[b])) in similar_sets)
+    }
+    first = {}
+    for row, key in enumerate(exact):
+        first.setdefault(key, row)
+    weekly = rng.random(n) < 0.3
+    for keep in (1, 2, 3):
+        plan = _plan(exact, similar=near, sets=sets, weekly=weekly, keep=keep)
+        again = _plan(exact, similar=near, sets=sets, weekly=weekly, keep=keep)
+        assert (plan.outcome == again.outcome).all() and (plan.validation == again.validation).all()
+        kept = set(np.flatnonzero(plan.kept).tolist())
+        for row in range(n):
+            earlier_kept = {a for a in kept if a < row and (a, row) in near}
+            if plan.outcome[row] == NEAR_DUPLICATE:
+                assert len(earlier_kept) >= keep and plan.cluster[row] == min(earlier_kept)
+            if plan.outcome[row] == KEPT:
+                assert len(earlier_kept) < keep
+            if plan.outcome[row] == EXACT_DUPLICATE:
+                assert first[exact[row]] < row
+        # Leak-free: no near duplicate and no exact copy across the sides of kept pairs.
+        for a, b in near:
+            if a in kept and b in kept:
+                assert plan.validation[a] == plan.validation[b]

@@ -1,10 +1,20 @@
-"""Band keys: near duplicates (a template with another host) share one; unrelated texts do not."""
+"""Near-duplicate signatures: band keys propose (a template with another host shares them, an unrelated
+text does not), exact Jaccard on the shingle sets decides."""
 
+import itertools
+
+import numpy as np
 import pyarrow as pa
 import pytest
 
-from finetune_assets.core.near_duplicates import Banding, band_keys
-from finetune_assets.core.shingles import shingle_hashes
+from finetune_assets.core.near_duplicates import (
+    RECALL_AT_THRESHOLD,
+    Banding,
+    band_keys,
+    jaccard,
+    near_duplicate_signatures,
+    set_digests,
+)
 
 TEMPLATE = (
     "[DiskPressure] node {host} reports disk usage of 93 percent on /var/lib/docker; the kubelet began evicting "
@@ -24,12 +34,24 @@ def _shares(keys, a: int, b: int) -> bool:
     return bool((keys[a] == keys[b]).any())
 
 
-def test_a_template_with_other_hosts_shares_a_band_and_another_text_does_not():
-    texts = [TEMPLATE.format(host=f"worker-{n}") for n in (3, 17, 254)] + [OTHER]
-    keys = band_keys(pa.array(texts, pa.large_string()), Banding.for_threshold(0.85))
-    assert keys.shape == (4, 8)
-    assert _shares(keys, 0, 1) and _shares(keys, 1, 2) and _shares(keys, 0, 2)
-    assert not any(_shares(keys, 3, other) for other in range(3))
+def _sets(texts):
+    signatures = near_duplicate_signatures(pa.array(texts, pa.large_string()), Banding.for_threshold(0.85))
+    return signatures, [set(signatures.sets[a:b].tolist()) for a, b in itertools.pairwise(signatures.offsets)]
+
+
+def test_a_template_with_other_hosts_counts_and_times_is_one_shingle_set():
+    variants = [
+        TEMPLATE.format(host=f"worker-{n}").replace("93 percent", f"{n} percent") + f" at 2026-11-0{n % 9}T10:{n}Z"
+        for n in (3, 17, 54)
+    ]
+    texts = [*variants, OTHER]
+    signatures, sets = _sets(texts)
+    assert signatures.bands.shape == (4, 18)
+    assert sets[0] == sets[1] == sets[2] != sets[3]
+    assert (signatures.bands[0] == signatures.bands[2]).all()
+    assert not any(_shares(signatures.bands, 3, other) for other in range(3))
+    digests = set_digests(signatures.sets, signatures.offsets)
+    assert digests[0] == digests[1] == digests[2] != digests[3]
 
 
 def test_the_keys_are_the_same_in_every_run_and_every_batch():
@@ -39,25 +61,43 @@ def test_the_keys_are_the_same_in_every_run_and_every_batch():
     assert (together[1] == alone[0]).all()
 
 
-@pytest.mark.parametrize(("threshold", "shape"), [(0.85, (8, 16)), (0.5, None), (0.95, None)])
-def test_the_banding_follows_the_threshold_as_datasketch_chooses_it(threshold, shape):
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.85, 0.9, 0.95])
+def test_the_bands_are_the_widest_that_keep_recall_at_the_threshold(threshold):
     banding = Banding.for_threshold(threshold)
     assert banding.bands * banding.rows <= banding.num_perm
-    if shape:
-        assert (banding.bands, banding.rows) == shape
-    # A higher threshold asks more rows of a band to agree.
-    assert (banding.rows >= Banding.for_threshold(0.5).rows) == (threshold >= 0.5)
+
+    def recall(bands, rows):
+        return 1 - (1 - threshold**rows) ** bands
+
+    assert recall(banding.bands, banding.rows) >= RECALL_AT_THRESHOLD
+    wider = banding.rows + 1
+    assert recall(banding.num_perm // wider, wider) < RECALL_AT_THRESHOLD
+    assert (Banding.for_threshold(0.85).bands, Banding.for_threshold(0.85).rows) == (18, 7)
 
 
-def test_a_pair_well_below_the_threshold_is_not_linked():
+def test_a_pair_well_below_the_threshold_is_not_proposed():
     half = " ".join(TEMPLATE.split()[: len(TEMPLATE.split()) // 2])
     other_half = " ".join(OTHER.split()[: len(OTHER.split()) // 2])
     texts = pa.array([TEMPLATE.format(host="x"), half + " " + other_half], pa.large_string())
     assert not _shares(band_keys(texts, Banding.for_threshold(0.85)), 0, 1)
 
 
-def test_the_templates_are_as_similar_as_the_threshold_is_meant_to_catch():
-    texts = [TEMPLATE.format(host="worker-3"), TEMPLATE.format(host="worker-17")]
-    hashes, offsets = shingle_hashes(pa.array(texts))
-    first, second = (set(hashes[offsets[row] : offsets[row + 1]].tolist()) for row in range(2))
-    assert len(first & second) / len(first | second) > 0.9
+def test_jaccard_is_exact_on_the_sets():
+    words = TEMPLATE.split()
+    rng = np.random.default_rng(3)
+    texts = [" ".join(w if rng.random() > rate else "edit" + chr(97 + i % 26) for i, w in enumerate(words)) for rate in
+             np.linspace(0, 0.5, 12)] + ["", "one", OTHER]  # fmt: skip
+    signatures, sets = _sets(texts)
+    first, second = (np.array(rows) for rows in zip(*itertools.combinations(range(len(texts)), 2), strict=True))
+    expected = [len(sets[a] & sets[b]) / len(sets[a] | sets[b]) for a, b in zip(first, second, strict=True)]
+    assert jaccard(signatures.sets, signatures.offsets, first, second).tolist() == pytest.approx(expected)
+    # The cases span the range: unrelated, distant, borderline and close.
+    assert min(expected) == 0 and any(0 < e < 0.5 for e in expected) and any(0.5 < e < 1 for e in expected)
+
+
+def test_jaccard_over_many_chunks(monkeypatch):
+    monkeypatch.setattr("finetune_assets.core.near_duplicates.PAIRS_PER_CHUNK", 3)
+    signatures, sets = _sets([TEMPLATE.format(host=h) for h in ("a", "b b", "c c c", "d")] + [OTHER])
+    first, second = np.array([0, 1, 2, 3, 4, 0, 1]), np.array([1, 2, 3, 4, 0, 0, 3])
+    expected = [len(sets[a] & sets[b]) / len(sets[a] | sets[b]) for a, b in zip(first, second, strict=True)]
+    assert jaccard(signatures.sets, signatures.offsets, first, second).tolist() == pytest.approx(expected)

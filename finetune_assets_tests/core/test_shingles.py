@@ -1,10 +1,11 @@
-"""Token shingles: the same tokens give the same hashes wherever they stand; case and spacing do not count."""
+"""Token shingles: the same tokens give the same hashes wherever they stand; case, spacing and the
+variable parts of a template do not count; CJK text is shingled by characters."""
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from finetune_assets.core.shingles import SLICE_ROWS, shingle_hashes
+from finetune_assets.core.shingles import SLICE_ROWS, normalized, shingle_hashes
 
 
 def _sets(texts: list) -> list[set]:
@@ -30,8 +31,8 @@ def test_a_short_or_empty_text_still_has_one_shingle(text):
 
 
 def test_one_changed_token_changes_only_the_shingles_that_hold_it():
-    base = " ".join(f"word{n}" for n in range(40))
-    changed = base.replace("word20", "host-7")
+    base = " ".join(f"word{chr(97 + n % 26)}{chr(97 + n // 26)}" for n in range(40))
+    changed = base.replace("wordua", "elsewhere")
     first, second = _sets([base, changed])
     assert len(first - second) == 3 and len(first & second) == 35
 
@@ -48,6 +49,32 @@ def test_texts_across_slices_hash_as_they_do_alone():
 
 
 def test_multibyte_tokens_hash_by_their_bytes():
-    first, second = _sets(["節點 worker-3 記憶體 使用率 升高", "節點 worker-3 記憶體 使用率 下降"])
-    assert len(first & second) == 2
+    first, second = _sets(["décembre tâche échouée", "décembre tâche réussie"])
+    assert len(first) == len(second) == 1 and not first & second
     assert shingle_hashes(pa.array(["節點 a b"]))[0].dtype == np.uint64
+
+
+def test_cjk_written_without_spaces_is_shingled_by_characters():
+    # One changed character of seventeen changes the three shingles that hold it, not the whole clause.
+    first, second = _sets(["節點發生告警記憶體使用率升高請檢查", "節點發生告警記憶體使用率升低請檢查"])
+    assert len(first) == len(second) == 15 and len(first & second) == 12
+
+
+@pytest.mark.parametrize(
+    ("variant", "original"),
+    [
+        ("pod payments-api-7f9c8d restarted 12 times", "pod payments-api-5b6d4e restarted 3 times"),
+        ("at 2026-11-09T10:22:33Z from 10.0.3.7", "at 2025-01-02 08:00:01 from 192.168.100.254"),
+        ("request 3f2a1c9e-1b2c-4d5e-8f90-123456789abc failed", "request a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d failed"),
+        ("trace deadbeefcafe on web01.prod", "trace 0123abcd on web02.prod"),
+        ("ｐａｓｓｗｏｒｄ rotated", "pass\u200bword rotated"),
+    ],
+)
+def test_variable_parts_and_lookalikes_shingle_alike(variant, original):
+    first, second = _sets([variant, original])
+    assert first == second
+
+
+def test_the_normalized_text_is_what_shingling_sees():
+    [text] = normalized(pa.array(["Pod api-7f9c8d restarted 3 times; 節點告警"])).to_pylist()
+    assert text.split() == ["pod", "api", "0", "restarted", "0", "times", "節", "點", "告", "警"]

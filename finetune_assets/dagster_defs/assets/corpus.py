@@ -37,11 +37,12 @@ def training_corpus(
     corpus_policy: CorpusPolicy,
 ) -> MaterializeResult:
     """Every registered weekly export (the files whose checks passed, as `finetune_exports` lists them),
-    or the last `FINETUNE_CORPUS_WEEKS`, as one dataset: exact duplicates across weeks removed (the latest
-    kept), near duplicates (MinHash LSH) capped per cluster, each cluster wholly in train or in
-    validation, and every pair on the side it had in the version before. Each build writes a new
-    version folder `FINETUNE_EXPORT_PATH/corpus/<version>/`, named by its input files and policy, with
-    its train/validation files per format, a dataset card and dataset_info.json, and registers its
+    or the last `FINETUNE_CORPUS_WEEKS`, as one dataset: exact duplicates across weeks removed (the
+    earliest kept), near duplicates (exact Jaccard on the candidates MinHash LSH proposes) capped per
+    cluster, pairs linked by duplicates wholly in train or in validation, and every pair on the side it
+    had in the version before. Each build writes a new version folder
+    `FINETUNE_EXPORT_PATH/corpus/<version>/`, named by its input files and policy, with its
+    train/validation files per format, a dataset card and dataset_info.json, and registers its
     files in `finetune_exports`. When nothing changed, no version is written."""
     rules = CorpusRules(
         near_duplicate_threshold=corpus_policy.near_duplicate_threshold,

@@ -1,5 +1,5 @@
 """The corpus floor: DuckDB reads every registered weekly file and writes their exact-deduplicated union
-(the latest of each input and output) as one JSONL file, in one SQL statement."""
+(the earliest of each input and output) as one JSONL file, in one SQL statement."""
 
 import time
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ FLOOR_SQL = """
 COPY (
     SELECT instruction, input, output, metadata
     FROM read_json($files, format = 'newline_delimited', filename = true)
-    QUALIFY row_number() OVER (PARTITION BY input, output ORDER BY filename DESC) = 1
+    QUALIFY row_number() OVER (PARTITION BY input, output ORDER BY filename) = 1
 ) TO '{out}' (FORMAT json)
 """
 
