@@ -7,11 +7,31 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .corpus_plan import EXACT_DUPLICATE, KEPT, NEAR_DUPLICATE, WITHHELD, CorpusPlan
-from .dataset_card import files_section, front_matter, lines_of, llama_factory_entries
+from .dataset_card import LLAMA_FACTORY_FORMATS, lines_of
 from .records import TrainerFile
+from .splits import SPLITS
 
 # Bumped when the same inputs and policy would give other bytes: the id then changes too.
 CORPUS_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class CorpusShard:
+    """One week's kept pairs of one format and side, a file in a version folder."""
+
+    week: str
+    name: str  # within the version folder: ``<format>.<split>/<week>-<key>.jsonl``
+    file: TrainerFile
+    registered_as: str | None  # the URL of the audit row of these bytes, when an earlier version wrote them
+    ids_path: str | None = None  # for a shard written now: its week's staged evidence ids and sides
+
+    @property
+    def written_now(self) -> bool:
+        return self.registered_as is None
+
+
+def split_folder(trainer_format: str, split: str) -> str:
+    return f"{trainer_format}.{split}"
 
 
 @dataclass(frozen=True)
@@ -87,9 +107,80 @@ def week_counts(plan: CorpusPlan, week_starts: np.ndarray, weeks: list[str]) -> 
     return counts
 
 
-def dataset_info(version: str, files: list[TrainerFile]) -> str:
-    entries = llama_factory_entries(lambda file: f"aiops_{version.replace('-', '_')}_{file.export_type}", files)
+def _sides(shards: list[CorpusShard]) -> list[tuple[str, str]]:
+    present = {(shard.file.trainer_format, shard.file.split) for shard in shards}
+    formats = list(dict.fromkeys(shard.file.trainer_format for shard in shards))
+    return [(name, split) for name in formats for split in SPLITS if (name, split) in present]
+
+
+def dataset_info(version: str, shards: list[CorpusShard]) -> str:
+    """LLaMA-Factory: one dataset per format and side, its folder of shards (LLaMA-Factory reads every
+    file of a folder it is given)."""
+    entries = {
+        f"aiops_{version.replace('-', '_')}_{name}_{split}": {
+            "file_name": split_folder(name, split),
+            **LLAMA_FACTORY_FORMATS[name],
+        }
+        for name, split in _sides(shards)
+    }
     return json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
+
+
+def manifest(version: str, predecessor: str | None, inputs: list[CorpusInput], shards: list[CorpusShard]) -> str:
+    """manifest.json: every shard of the version by name, with its lines and sha256. By content only,
+    like the card: the same version has the same manifest wherever it is built."""
+    return (
+        json.dumps(
+            {
+                "version": version,
+                "predecessor": predecessor,
+                "inputs": [{"week": i.week, "records": i.records, "sha256": i.sha256} for i in inputs],
+                "shards": [
+                    {
+                        "path": shard.name,
+                        "week": shard.week,
+                        "format": shard.file.trainer_format,
+                        "split": shard.file.split,
+                        "records": shard.file.records,
+                        "sha256": shard.file.sha256,
+                    }
+                    for shard in shards
+                ],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def _front_matter(shards: list[CorpusShard]) -> list[str]:
+    """Hugging Face `datasets` reads the configs: `load_dataset(<this folder>, "<format>")` loads every
+    shard of each side, in week order."""
+    lines = ["---", "configs:"]
+    for name in dict.fromkeys(shard.file.trainer_format for shard in shards):
+        lines += [f"- config_name: {name}", "  data_files:"]
+        sides = [split for format_name, split in _sides(shards) if format_name == name]
+        lines += [f"  - split: {split}\n    path: {split_folder(name, split)}/*.jsonl" for split in sides]
+    return [*lines, "---", ""]
+
+
+def _shards_section(shards: list[CorpusShard]) -> list[str]:
+    rows = [
+        f"| `{s.name}` | {s.week} | {s.file.trainer_format} | {s.file.split} | {s.file.records} | `{s.file.sha256}` "
+        f"| {'written' if s.written_now else 'linked'} |"
+        for s in shards
+    ]
+    return [
+        "## Files",
+        "",
+        "Each week's kept pairs of one format and side are one shard; a shard the version before already held "
+        "is linked here, not written again. `manifest.json` lists them too.",
+        "",
+        "| file | week | format | split | lines | sha256 | in this version |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 def corpus_card(
@@ -100,7 +191,7 @@ def corpus_card(
     predecessor: str | None,
     counts: list[WeekCounts],
     clusters: int,
-    files: list[TrainerFile],
+    shards: list[CorpusShard],
 ) -> str:
     week_rows = [
         f"| {c.week} | {c.pairs_in} | {c.exact_duplicates} | {c.near_duplicates} | {c.withheld} | {c.kept} "
@@ -123,7 +214,7 @@ def corpus_card(
     )
     return "\n".join(
         [
-            *front_matter(list(policy.formats), files),
+            *_front_matter(shards),
             f"# AIOps fine-tuning corpus `{version}`",
             "",
             "Verified-successful incident repairs from every registered weekly export below, deduplicated",
@@ -155,7 +246,7 @@ def corpus_card(
             "|---|---|---|",
             *input_rows,
             "",
-            *files_section(files),
+            *_shards_section(shards),
             "",
         ]
     )

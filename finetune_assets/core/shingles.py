@@ -80,6 +80,10 @@ def shingle_hashes(texts: pa.Array, width: int = WIDTH) -> tuple[np.ndarray, np.
     return np.concatenate([hashes for hashes, _ in parts]), np.concatenate([[0], np.cumsum(counts)]).astype(np.uint64)
 
 
+# The placeholder token, whose neighbours fold into it.
+_ZERO = _token_hashes(pa.array(["0"], pa.large_string()))[0]
+
+
 def normalized(texts: pa.Array) -> pa.Array:
     """The texts as shingling sees them: ``Pod api-7f9c8d restarted 3 times`` -> ``pod api 0 restarted 0 times``."""
     texts = pc.utf8_lower(pc.utf8_normalize(texts.fill_null(""), form="NFKC"))
@@ -99,21 +103,44 @@ def shingle_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, n
     return (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
+def _pieces(words: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct white-space-separated word, normalized: the hashes of the tokens it becomes
+    (``pod/api-7f9c8d,`` -> pod, api, 0; a CJK clause -> one token a character), back to back, and
+    how many each word gives."""
+    tokens = pc.utf8_split_whitespace(normalized(words))
+    counts = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)
+    flat = pc.list_flatten(tokens).cast(pa.large_string())
+    # Leading, trailing and repeated white space leave empty tokens: they are not words.
+    real = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
+    if not real.all():
+        counts = np.bincount(np.repeat(np.arange(len(counts)), counts)[real], minlength=len(counts)).astype(np.int64)
+        flat = flat.filter(pa.array(real))
+    return _token_hashes(flat), counts
+
+
+def _normalized_tokens(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of the tokens of ``normalized(texts)``, back to back, and the count per text. The
+    rewrites run on the distinct words only (incident text repeats its words a great deal), which
+    gives the same tokens: no rewrite reaches across white space but the folding of placeholders,
+    done here."""
+    words = pc.utf8_split_whitespace(texts.fill_null(""))
+    per_text = pc.list_value_length(words).to_numpy(zero_copy_only=False).astype(np.int64)
+    encoded = pc.dictionary_encode(pc.list_flatten(words))
+    pieces, per_word = _pieces(encoded.dictionary.cast(pa.large_string()))
+    indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    sizes = per_word[indices]
+    firsts = (np.cumsum(per_word) - per_word)[indices]
+    hashes = pieces[np.repeat(firsts, sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)]
+    rows = np.repeat(np.repeat(np.arange(len(per_text)), per_text), sizes)
+    # 10.0.3.7 2026-11-09: the placeholders of neighbouring words fold into one, as within a word.
+    zero = hashes == _ZERO
+    repeated = zero & np.concatenate([[False], zero[:-1] & (rows[1:] == rows[:-1])])
+    return hashes[~repeated], np.bincount(rows[~repeated], minlength=len(per_text)).astype(np.int64)
+
+
 def _slice_shingles(texts: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore"):
-        tokens = pc.utf8_split_whitespace(normalized(texts))
-        counts = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)
-        flat = pc.list_flatten(tokens).cast(pa.large_string())
-        # Leading, trailing and repeated white space leave empty tokens: they are not words.
-        words = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
-        if not words.all():
-            rows = np.repeat(np.arange(len(counts)), counts)
-            counts = np.bincount(rows[words], minlength=len(counts)).astype(np.int64)
-            flat = flat.filter(pa.array(words))
-        # Each distinct token is hashed once: incident text repeats its words a great deal.
-        encoded = pc.dictionary_encode(flat)
-        indices = encoded.indices.to_numpy(zero_copy_only=False)
-        hashes = _token_hashes(encoded.dictionary.cast(pa.large_string()))[indices]
+        hashes, counts = _normalized_tokens(texts)
         # Short texts are padded with zero hashes so that each still has one (whole) shingle.
         padded_counts = np.maximum(counts, width)
         padded = np.zeros(int(padded_counts.sum()), dtype=np.uint64)

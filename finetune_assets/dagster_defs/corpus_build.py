@@ -1,6 +1,8 @@
 """Building a corpus version from the registered weeks: read what is registered, sign each week once,
-plan, write the version folder, and register its files in one transaction."""
+plan, write the version folder (each week's shards, linked from the version before when unchanged),
+and register the new shards and the version's manifest in one transaction."""
 
+import hashlib
 import multiprocessing
 import posixpath
 import time
@@ -13,12 +15,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import Failure
 
-from ..core.corpus_card import CorpusInput, CorpusPolicy, WeekCounts, corpus_card, dataset_info, version_id, week_counts
+from ..core.corpus_card import (
+    CorpusInput,
+    CorpusPolicy,
+    CorpusShard,
+    WeekCounts,
+    corpus_card,
+    dataset_info,
+    manifest,
+    version_id,
+    week_counts,
+)
 from ..core.corpus_plan import NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION, NearDuplicates, plan_corpus
 from ..core.near_duplicates import Banding
-from ..core.records import TrainerFile
 from ..db.connection import Database
 from ..db.corpus_registry import (
+    MANIFEST_TYPE,
     CorpusRecord,
     corpus_export_type,
     latest_corpus,
@@ -26,12 +38,13 @@ from ..db.corpus_registry import (
     registered_inputs,
     registered_versions,
 )
-from ..db.registry import record_exports, trainer_file_row
-from ..io.corpus_writer import WeekSelection, write_corpus
+from ..db.registry import AuditRow, record_exports
+from ..io.corpus_writer import EarlierShard, WeekSelection, write_corpus
 from ..io.store import Store
 from ..io.week_signatures import ShingleSets, has_signatures, read_signatures, store_signatures
 
 CORPUS_FOLDER = "corpus"
+MANIFEST_NAME = "manifest.json"
 # A writer writes continuously: where builds cannot take exclusive turns, what has not changed for
 # this long belongs to a build that stopped.
 QUIET_SECONDS = 600
@@ -47,7 +60,7 @@ class CorpusBuild:
     inputs: list[CorpusInput] = field(default_factory=list)
     counts: list[WeekCounts] = field(default_factory=list)
     clusters: int = 0
-    files: list[TrainerFile] = field(default_factory=list)
+    shards: list[CorpusShard] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)
     signed_now: list[str] = field(default_factory=list)  # weeks whose signatures this build computed
     audit_row_ids: list[int] = field(default_factory=list)
@@ -173,21 +186,40 @@ def _build(
         for i, item in enumerate(inputs)
     ]
     predecessor_version = predecessor.version if predecessor else None
+    texts: dict[str, str] = {}
 
-    def describe(files: list[TrainerFile]) -> dict[str, str]:
+    def describe(shards: list[CorpusShard]) -> dict[str, str]:
         card = corpus_card(version, inputs, policy, banding.as_dict() if banding else {}, predecessor_version,
-                           counts, clusters, files)  # fmt: skip
-        return {"README.md": card, "dataset_info.json": dataset_info(version, files)}
+                           counts, clusters, shards)  # fmt: skip
+        texts.update(
+            {
+                "README.md": card,
+                "dataset_info.json": dataset_info(version, shards),
+                MANIFEST_NAME: manifest(version, predecessor_version, inputs, shards),
+            }
+        )
+        return texts
 
-    ids_path = staging.path(CORPUS_FOLDER, "runs", run_id, f"{version}.ids.parquet")
+    ids_folder = staging.path(CORPUS_FOLDER, "runs", run_id, version)
     try:
         try:
-            written = write_corpus(exports, folder, list(policy.formats), selections, staging, ids_path, describe)
+            earlier = _earlier_shards(exports, predecessor)
+            written = write_corpus(exports, folder, list(policy.formats), selections, earlier, staging, ids_folder,
+                                   describe)  # fmt: skip
         except OSError as error:
             raise OSError(error.errno, f"writing corpus {version} to {exports.url(folder)}: {error}") from error
-        log(f"wrote {len(written.files)} file(s) in {clock.lap():.2f} s")
-        rows = _audit_rows(staging, ids_path, written.files, version, inputs_digest, predecessor_version, inputs,
-                           policy_dict, run_id)  # fmt: skip
+        new = sum(shard.written_now for shard in written.shards)
+        log(f"wrote {new} shard(s) and linked {len(written.shards) - new} in {clock.lap():.2f} s")
+        common = {
+            "corpus_version": version,
+            "inputs_digest": inputs_digest,
+            "predecessor": predecessor_version,
+            "primary_format": policy_dict["formats"][0],
+            "run_id": run_id,
+            "folder": exports.url(folder),
+        }
+        rows = [_shard_row(staging, shard, common) for shard in written.shards if shard.written_now]
+        rows.append(_manifest_row(exports, folder, texts[MANIFEST_NAME], written.shards, inputs, policy_dict, common))
         recorded = record_exports(database, rows)
         log(f"registered {len(rows)} audit row(s) in {clock.lap():.2f} s")
     except BaseException:
@@ -196,7 +228,7 @@ def _build(
         exports.remove_tree(folder)
         raise
     finally:
-        staging.remove(ids_path)
+        staging.remove_tree(ids_folder)
     return CorpusBuild(
         version,
         exports.url(folder),
@@ -205,7 +237,7 @@ def _build(
         inputs=inputs,
         counts=counts,
         clusters=clusters,
-        files=written.files,
+        shards=written.shards,
         preview=written.preview,
         signed_now=signed_now,
         audit_row_ids=[row_id for _, row_id, _ in recorded],
@@ -278,25 +310,55 @@ def _bands(table: pa.Table, count: int) -> np.ndarray:
     return flat.reshape(len(values), count)
 
 
-def _audit_rows(staging, ids_path, files, version, inputs_digest, predecessor, inputs, policy_dict, run_id):
-    primary = policy_dict["formats"][0]
-    common = {
-        "corpus_version": version,
-        "inputs_digest": inputs_digest,
-        "predecessor": predecessor,
-        "primary_format": primary,
+def _earlier_shards(exports: Store, predecessor: CorpusRecord | None) -> dict[str, EarlierShard]:
+    """The version before's shards by name, where they lie in this store."""
+    folder = exports.path_of(predecessor.folder_url) if predecessor else None
+    if folder is None:
+        return {}
+    return {
+        shard["path"]: EarlierShard(
+            posixpath.join(folder, shard["path"]),
+            shard["records"],
+            shard["size_bytes"],
+            shard["sha256"],
+            shard["registered_as"],
+        )
+        for shard in predecessor.shards
+    }
+
+
+def _shard_row(staging: Store, shard: CorpusShard, common: dict) -> AuditRow:
+    file = shard.file
+    metadata = {**common, "week": shard.week, "format": file.trainer_format, "split": file.split, "shard": shard.name}
+    return AuditRow(staging, shard.ids_path, file.url, file.records, file.size_bytes, file.sha256, metadata,
+                    export_type=corpus_export_type(file.trainer_format, file.split), split=file.split)  # fmt: skip
+
+
+def _manifest_row(exports, folder, text, shards, inputs, policy_dict, common) -> AuditRow:
+    """The version's row: every shard it holds, by name and by the URL of the row that registered its
+    bytes (its own for a shard written now), so the next version links them and a check finds them."""
+    entries = [
+        {
+            "path": shard.name,
+            "week": shard.week,
+            "format": shard.file.trainer_format,
+            "split": shard.file.split,
+            "records": shard.file.records,
+            "size_bytes": shard.file.size_bytes,
+            "sha256": shard.file.sha256,
+            "registered_as": shard.registered_as or shard.file.url,
+        }
+        for shard in shards
+    ]
+    metadata = {
+        **common,
         "weeks": [item.week for item in inputs],
         "input_audit_row_ids": [item.audit_row_id for item in inputs],
         "policy": policy_dict,
-        "run_id": run_id,
+        "shards": entries,
     }
-    return [
-        trainer_file_row(
-            staging,
-            ids_path,
-            file,
-            {**common, "format": file.trainer_format, "split": file.split, "folder": posixpath.dirname(file.url)},
-            corpus_export_type(file.trainer_format, file.split),
-        )
-        for file in files
-    ]
+    data = text.encode("utf-8")
+    path = posixpath.join(folder, MANIFEST_NAME)
+    records = sum(shard.file.records for shard in shards if shard.file.trainer_format == common["primary_format"])
+    return AuditRow(None, None, exports.url(path), records, len(data), hashlib.sha256(data).hexdigest(), metadata,
+                    export_type=MANIFEST_TYPE)  # fmt: skip

@@ -1,5 +1,8 @@
 """What the corpus reads from ``finetune_exports``: the registered weekly snapshots it is built from,
-and the latest corpus version (whose sides it keeps); and the export types of its own rows."""
+and the latest corpus version (whose shards it links and whose sides it keeps); and the export types
+of its own rows. A version is registered as one row per shard it wrote and one manifest row that
+lists all of its shards, those it linked from earlier versions included (by the URL of the row that
+registered their bytes)."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +17,7 @@ from .registry import EXPORT_TYPE
 from .schema import finetune_exports
 
 CORPUS_PREFIX = "corpus_"
+MANIFEST_TYPE = "corpus_manifest"
 CORPUS_LOCK_KEY = 0x46544350  # "FTCP"
 
 
@@ -23,10 +27,13 @@ def corpus_export_type(trainer_format: str, split: str) -> str:
 
 @dataclass(frozen=True)
 class CorpusRecord:
-    """A registered corpus version: its id, what it was built from, and its pairs' sides."""
+    """A registered corpus version: its id, what it was built from, its shards (as its manifest row
+    lists them) and its pairs' sides."""
 
     version: str
     inputs_digest: str
+    folder_url: str
+    shards: list[dict]  # path (in the folder), week, format, split, records, size_bytes, sha256, registered_as
     train_ids: pa.Array
     validation_ids: pa.Array
 
@@ -108,38 +115,44 @@ def registered_inputs(
 
 def latest_corpus(database: Database) -> CorpusRecord | None:
     """The most recently registered corpus version, or None before the first."""
-    newest = _newest_corpus_metadata(database)
+    newest = _newest_manifest(database)
     if newest is None:
         return None
-    version, primary = newest["corpus_version"], newest["primary_format"]
+    version, primary, shards = newest["corpus_version"], newest["primary_format"], newest["shards"]
     sides = {}
     for split in ("train", "validation"):
-        query = select(finetune_exports.c.source_ids).where(
-            finetune_exports.c.export_type == corpus_export_type(primary, split),
-            finetune_exports.c.metadata["corpus_version"].as_string() == version,
-        )
-        found = _rows(database, f"reading the {split} ids of corpus {version}", query)
-        sides[split] = pa.array(list(found[0]["source_ids"]) if found else [], pa.string())
-    return CorpusRecord(version, newest["inputs_digest"], sides["train"], sides["validation"])
+        urls = [s["registered_as"] for s in shards if s["format"] == primary and s["split"] == split]
+        query = select(finetune_exports.c.source_ids).where(finetune_exports.c.file_path.in_(urls))
+        found = _rows(database, f"reading the {split} ids of corpus {version}", query) if urls else []
+        sides[split] = pa.array([value for row in found for value in row["source_ids"]], pa.string())
+    return CorpusRecord(version, newest["inputs_digest"], newest["folder"], shards, sides["train"], sides["validation"])
 
 
-def version_rows(database: Database, version: str) -> list[dict]:
-    """The audit rows of one corpus version, ``source_ids`` included, in insertion order."""
-    query = (
-        select(finetune_exports)
-        .where(
-            finetune_exports.c.export_type.like(f"{CORPUS_PREFIX}%"),
-            finetune_exports.c.metadata["corpus_version"].as_string() == version,
-        )
-        .order_by(finetune_exports.c.id)
+@dataclass(frozen=True)
+class VersionRows:
+    manifest: dict  # the manifest's audit row
+    shards: dict[str, dict]  # the audit rows of its shards (``source_ids`` included), by file URL
+
+
+def version_rows(database: Database, version: str) -> VersionRows | None:
+    """The manifest row of one corpus version and the rows that registered its shards' bytes."""
+    query = select(finetune_exports).where(
+        finetune_exports.c.export_type == MANIFEST_TYPE,
+        finetune_exports.c.metadata["corpus_version"].as_string() == version,
     )
-    return _rows(database, f"reading the audit rows of corpus {version}", query)
+    manifests = _rows(database, f"reading the manifest row of corpus {version}", query)
+    if not manifests:
+        return None
+    urls = [shard["registered_as"] for shard in manifests[0]["metadata"]["shards"]]
+    query = select(finetune_exports).where(finetune_exports.c.file_path.in_(urls))
+    shards = _rows(database, f"reading the shard rows of corpus {version}", query) if urls else []
+    return VersionRows(manifests[0], {row["file_path"]: row for row in shards})
 
 
-def _newest_corpus_metadata(database: Database) -> dict | None:
-    """The metadata of the corpus audit row registered last: it names the latest version."""
+def _newest_manifest(database: Database) -> dict | None:
+    """The metadata of the manifest row registered last: it names the latest version."""
     query = select(finetune_exports.c.id, finetune_exports.c.metadata).where(
-        finetune_exports.c.export_type.like(f"{CORPUS_PREFIX}%")
+        finetune_exports.c.export_type == MANIFEST_TYPE
     )
     rows = _rows(database, "reading the latest corpus version from finetune_exports", query)
     return max(rows, key=lambda row: row["id"])["metadata"] if rows else None
@@ -153,7 +166,7 @@ def registered_versions(database: Database) -> set[str]:
 
 
 def latest_version(database: Database) -> str | None:
-    newest = _newest_corpus_metadata(database)
+    newest = _newest_manifest(database)
     return newest["corpus_version"] if newest else None
 
 

@@ -27,7 +27,7 @@ PLAIN_ELEMENT = "^[0-9A-Za-z_.:-]+$"
 @dataclass(frozen=True)
 class AuditRow:
     ids_store: Store
-    ids_path: str  # Parquet file of (evidence_id, validation) in snapshot order
+    ids_path: str | None  # Parquet file of (evidence_id, validation) in snapshot order; None: no ids
     file_path: str
     record_count: int
     size_bytes: int
@@ -38,6 +38,8 @@ class AuditRow:
     split: str | None = None  # a trainer file holds only the ids of its side of the split
 
     def source_id_batches(self) -> Iterator[pa.Array]:
+        if self.ids_path is None:
+            return
         for batch in read_batches(self.ids_store, self.ids_path, ["evidence_id", "validation"]):
             ids = batch.column("evidence_id")
             if self.split is not None:

@@ -9,9 +9,11 @@ package knows which one it is talking to. A ``private`` store (where source text
 its folders and files readable by their owner only, on a local disk.
 """
 
+import errno
 import os
 import posixpath
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -24,6 +26,7 @@ from fsspec.implementations.local import LocalFileSystem
 # Upload part size: S3 needs at least 5 MiB a part; a few writers stream side by side, each
 # holding one part in memory.
 UPLOAD_BLOCK_BYTES = 8 << 20
+COPY_BLOCK_BYTES = 1 << 20
 
 
 PARTIAL_SUFFIX = ".partial"
@@ -85,6 +88,25 @@ class Store:
     def write_text(self, path: str, text: str, replace: bool = False) -> None:
         with self.writing(path, replace=replace) as handle:
             handle.write(text.encode("utf-8"))
+
+    def link(self, source: str, target: str) -> None:
+        """``target`` holds the bytes of ``source`` without them being written again: a hard link on a
+        disk (a copy only across devices), a server-side copy in a bucket."""
+        if self.exists(target):
+            raise FileExistsError(f"refusing to overwrite existing file {self.url(target)}")
+        if not self.is_local:
+            self.fs.copy(source, target)
+            self.fs.invalidate_cache(posixpath.dirname(target))
+            return
+        _make_folders(os.path.dirname(target), self.private)
+        try:
+            os.link(source, target)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            with open(source, "rb") as handle, self.writing(target) as out:
+                shutil.copyfileobj(handle, out, COPY_BLOCK_BYTES)
+        fsync_directory(os.path.dirname(target))
 
     def remove(self, path: str) -> None:
         if self.exists(path):

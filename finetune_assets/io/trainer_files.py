@@ -21,16 +21,16 @@ def trainer_file_name(trainer_format: str, split: str) -> str:
 
 
 class TrainerFileSet:
-    """Writes ``<format>.<split>.jsonl`` for every format into ``folder``; an empty side gets no file."""
+    """Writes ``<format>.<split>.jsonl`` (or what ``name_of`` names) for every format into ``folder``;
+    an empty side gets no file."""
 
-    def __init__(self, store: Store, folder: str, formats: list[str]):
+    def __init__(self, store: Store, folder: str, formats: list[str], name_of=trainer_file_name, sides=SPLITS):
+        """``sides``: the sides that get lines (of a corpus week with pairs on one side only, that one)."""
         self.store, self.folder = store, folder
         self._writers = {
-            (name, split): AtomicJsonlWriter(
-                store, posixpath.join(folder, trainer_file_name(name, split)), skip_empty=True
-            )
+            (name, split): AtomicJsonlWriter(store, posixpath.join(folder, name_of(name, split)), skip_empty=True)
             for name in formats
-            for split in SPLITS
+            for split in sides
         }
         self._texts: dict[str, str] = {}
         self._stack = ExitStack()

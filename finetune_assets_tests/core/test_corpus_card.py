@@ -1,8 +1,10 @@
-"""A corpus version's id: its input files by content, its policy and its predecessor."""
+"""A corpus version's id (its input files by content, its policy and its predecessor), its card,
+dataset_info.json and manifest."""
 
+import json
 from dataclasses import replace
 
-from finetune_assets.core.corpus_card import CorpusInput, corpus_card, version_id
+from finetune_assets.core.corpus_card import CorpusInput, CorpusShard, corpus_card, dataset_info, manifest, version_id
 from finetune_assets.core.corpus_card import CorpusPolicy as Rules
 from finetune_assets.core.records import TrainerFile
 
@@ -29,10 +31,32 @@ def test_other_bytes_another_policy_or_another_predecessor_give_another_id():
     assert first != version_id(INPUTS[:1], POLICY, None)
 
 
-def test_the_card_names_no_path_and_loads_its_files_by_config():
-    files = [TrainerFile("v/alpaca.train.jsonl", "/x/v/alpaca.train.jsonl", 3, 10, "d" * 64, "alpaca", "train")]
+def _shard(week: str, split: str, registered_as: str | None) -> CorpusShard:
+    name = f"alpaca.{split}/{week}-0123456789abcdef.jsonl"
+    file = TrainerFile(f"/x/v/{name}", f"/x/v/{name}", 3, 10, "d" * 64, "alpaca", split)
+    return CorpusShard(week, name, file, registered_as)
+
+
+SHARDS = [
+    _shard("2026-11-02", "train", "/x/old/alpaca.train/2026-11-02-0123456789abcdef.jsonl"),
+    _shard("2026-11-09", "train", None),
+    _shard("2026-11-09", "validation", None),
+]
+
+
+def test_the_card_names_no_path_and_loads_its_shards_by_config():
     card = corpus_card("corpus-1", INPUTS, Rules(), {"num_perm": 128, "shingle_width": 3, "bands": 18, "rows": 7},
-                       None, [], 0, files)  # fmt: skip
-    assert "/exports/" not in card and "/x/v" not in card
-    assert "- config_name: alpaca" in card and "path: alpaca.train.jsonl" in card
+                       None, [], 0, SHARDS)  # fmt: skip
+    assert "/exports/" not in card and "/x/" not in card
+    assert "- config_name: alpaca" in card
+    assert "split: train\n    path: alpaca.train/*.jsonl" in card and "path: alpaca.validation/*.jsonl" in card
     assert "a" * 64 in card and "LSH (18 bands x 7 rows)" in card and "at least 0.85, computed exactly" in card
+    assert "| 2026-11-02 | alpaca | train | 3 |" in card and "| linked |" in card and "| written |" in card
+
+
+def test_dataset_info_names_a_folder_per_side_and_the_manifest_every_shard_without_a_path():
+    info = json.loads(dataset_info("corpus-1", SHARDS))
+    assert [entry["file_name"] for entry in info.values()] == ["alpaca.train", "alpaca.validation"]
+    listed = json.loads(manifest("corpus-1", None, INPUTS, SHARDS))
+    assert [entry["path"] for entry in listed["shards"]] == [shard.name for shard in SHARDS]
+    assert "/x/" not in json.dumps(listed)

@@ -3,6 +3,7 @@ variable parts of a template do not count; CJK text is shingled by characters.""
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from finetune_assets.core.shingles import SLICE_ROWS, normalized, shingle_hashes
@@ -78,3 +79,24 @@ def test_variable_parts_and_lookalikes_shingle_alike(variant, original):
 def test_the_normalized_text_is_what_shingling_sees():
     [text] = normalized(pa.array(["Pod api-7f9c8d restarted 3 times; 節點告警"])).to_pylist()
     assert text.split() == ["pod", "api", "0", "restarted", "0", "times", "節", "點", "告", "警"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from 10.0.3.7 at 2026-11-09 10:22:33Z: pod/api-7f9c8d, restarted 3 times",
+        "節點worker-17發生告警 使用率 93% 請檢查",
+        "ｐａｓｓｗｏｒｄ＝x\u3000next  pass\u200bword",
+        "0 0 0 words 0 and 12 34 then",
+        "",
+        "   ",
+        None,
+    ],
+)
+def test_words_normalized_one_at_a_time_give_the_tokens_of_the_whole_text(text):
+    from finetune_assets.core.shingles import _normalized_tokens, _token_hashes
+
+    hashes, counts = _normalized_tokens(pa.array([text], pa.large_string()))
+    expected = pc.list_flatten(pc.utf8_split_whitespace(normalized(pa.array([text], pa.large_string()))))
+    expected = expected.filter(pc.greater(pc.binary_length(expected), 0)).cast(pa.large_string())
+    assert counts.tolist() == [len(expected)] and hashes.tolist() == _token_hashes(expected).tolist()

@@ -18,16 +18,30 @@ from ..seed import ASSETS, LINEAGE_ASSETS, audit_rows, materialization_metadata,
 W0, W1, W2, W3 = "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"
 
 
+def read_text_lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+def _corpus_rows(url: str) -> list[dict]:
+    return [row for row in audit_rows(url, export_type=None) if row["export_type"].startswith("corpus_")]
+
+
 def _corpus_folder(exports: Path, result) -> Path:
     return Path(materialization_metadata(result, "training_corpus")["path"])
+
+
+def _shards(folder: Path, trainer_format: str, split: str) -> list[Path]:
+    """A corpus version's shards of one side, week by week (a weekly export folder: its one file)."""
+    single = folder / f"{trainer_format}.{split}.jsonl"
+    return [single] if single.exists() else sorted((folder / f"{trainer_format}.{split}").glob("*.jsonl"))
 
 
 def _sides(folder: Path, trainer_format: str = "alpaca") -> dict[str, str]:
     sides = {}
     for split in ("train", "validation"):
-        path = folder / f"{trainer_format}.{split}.jsonl"
-        for line in read_lines(path) if path.exists() else []:
-            sides[line["metadata"]["evidence_id"]] = split
+        for path in _shards(folder, trainer_format, split):
+            for line in read_lines(path):
+                sides[line["metadata"]["evidence_id"]] = split
     return sides
 
 
@@ -66,14 +80,23 @@ def test_duplicates_across_weeks_go_and_the_earliest_copies_stay(postgres_url, t
 
     rows = audit_rows(postgres_url, export_type=None)
     corpus_rows = [row for row in rows if row["export_type"].startswith("corpus_")]
-    assert {row["export_type"] for row in corpus_rows} <= {"corpus_alpaca_train", "corpus_alpaca_validation"}
-    for row in corpus_rows:
+    [manifest] = [row for row in corpus_rows if row["export_type"] == "corpus_manifest"]
+    shard_rows = [row for row in corpus_rows if row is not manifest]
+    assert {row["export_type"] for row in shard_rows} <= {"corpus_alpaca_train", "corpus_alpaca_validation"}
+    # One shard per week and side with kept pairs, each registered with its bytes and evidence ids.
+    week_sides = [(row["metadata"]["week"], row["metadata"]["split"]) for row in shard_rows]
+    assert len(set(week_sides)) == len(week_sides) and {week for week, _ in week_sides} == {W0, W1, W2}
+    for row in shard_rows:
         path = Path(row["file_path"])
-        assert path.parent == folder and row["checksum_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert path.parent.parent == folder and row["checksum_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
         assert list(row["source_ids"]) == [line["metadata"]["evidence_id"] for line in read_lines(path)]
-        assert row["metadata"]["corpus_version"] == folder.name
+        assert row["metadata"]["corpus_version"] == folder.name and path.name.startswith(row["metadata"]["week"])
+    listed = json.loads((folder / "manifest.json").read_text())["shards"]
+    assert sorted(folder / entry["path"] for entry in listed) == sorted(Path(row["file_path"]) for row in shard_rows)
+    assert manifest["checksum_sha256"] == hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
     [check] = result.get_asset_check_evaluations()
     assert check.passed and check.metadata["in_both_sides"].value == 0
+    assert check.metadata["shards_read_back"].value == len(shard_rows)
 
 
 def test_a_near_duplicate_pair_of_two_groups_lands_on_the_side_of_its_earliest_member(postgres_url, tmp_path):
@@ -106,8 +129,9 @@ def test_a_version_built_twice_from_the_same_inputs_has_the_same_id_and_bytes(po
         built.append(_corpus_folder(exports, build_corpus(url, exports)))
     first, second = built
     assert first.name == second.name
-    names = sorted(path.name for path in first.iterdir())
-    assert names == sorted(path.name for path in second.iterdir()) and "README.md" in names
+    names = sorted(str(path.relative_to(first)) for path in first.rglob("*") if path.is_file())
+    assert names == sorted(str(path.relative_to(second)) for path in second.rglob("*") if path.is_file())
+    assert {"README.md", "manifest.json", "dataset_info.json"} < set(names)
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
@@ -120,7 +144,7 @@ def test_a_week_added_costs_that_week_only_and_earlier_pairs_keep_their_sides(po
     register_weeks(postgres_url, tmp_path, [W0, W1, W2], policy=policy)
     first = build_corpus(postgres_url, tmp_path, policy=policy)
     first_folder = _corpus_folder(tmp_path, first)
-    before = {path.name: path.read_bytes() for path in first_folder.iterdir()}
+    before = {path: path.read_bytes() for path in first_folder.rglob("*") if path.is_file()}
     assert materialization_metadata(first, "training_corpus")["weeks_signed_now"] == 3
 
     register_weeks(postgres_url, tmp_path, [W3], policy=policy)
@@ -129,7 +153,16 @@ def test_a_week_added_costs_that_week_only_and_earlier_pairs_keep_their_sides(po
     second_folder = _corpus_folder(tmp_path, second)
     assert metadata["weeks_signed_now"] == 1 and metadata["predecessor"] == first_folder.name
     assert second_folder != first_folder
-    assert {path.name: path.read_bytes() for path in first_folder.iterdir()} == before  # never overwritten
+    assert {path: path.read_bytes() for path in first_folder.rglob("*") if path.is_file()} == before  # untouched
+    # The weeks before are linked, not written again; only the new week's shards are registered.
+    old_shards = {path.relative_to(first_folder) for path in first_folder.glob("*/*.jsonl")}
+    for name in old_shards:
+        assert (second_folder / name).stat().st_ino == (first_folder / name).stat().st_ino
+    new_rows = [row for row in _corpus_rows(postgres_url) if row["metadata"]["corpus_version"] == second_folder.name]
+    assert sorted(row["metadata"].get("week", "manifest") for row in new_rows) == [W3, "manifest"]
+    assert metadata["shards_written"] == 1 and metadata["shards_linked"] == len(old_shards)
+    [check] = second.get_asset_check_evaluations()
+    assert check.passed and check.metadata["shards_read_back"].value == 1
     old, new = _sides(first_folder), _sides(second_folder)
     assert weeks.ids["disk-6"] not in new and weeks.ids["cpu-3"] in new  # the disk cluster kept its 3 earliest
     assert old.items() <= new.items()  # a week added removes no earlier pair and moves none
@@ -178,10 +211,11 @@ def test_the_corpus_loads_with_hf_datasets_in_each_format(postgres_url, tmp_path
         assert (
             dataset["train"].num_rows == metadata["train"] and dataset["validation"].num_rows == metadata["validation"]
         )
+    # LLaMA-Factory: one dataset per format and side, the folder of its shards (it reads a folder whole).
     info = json.loads((folder / "dataset_info.json").read_text())
-    assert all((folder / entry["file_name"]).exists() and "/" not in entry["file_name"] for entry in info.values())
-    chat = [json.loads(line) for line in (folder / "openai_chat.train.jsonl").read_text().splitlines()]
-    alpaca = read_lines(folder / "alpaca.train.jsonl")
+    assert len(info) == 6 and all((folder / entry["file_name"]).is_dir() for entry in info.values())
+    chat = [json.loads(line) for path in _shards(folder, "openai_chat", "train") for line in read_text_lines(path)]
+    alpaca = [line for path in _shards(folder, "alpaca", "train") for line in read_lines(path)]
     assert [line["messages"][1]["content"] for line in chat] == [line["input"] for line in alpaca]
 
 
@@ -219,7 +253,7 @@ def test_the_check_fails_when_a_corpus_file_is_changed(postgres_url, tmp_path):
     _templated(postgres_url)
     register_weeks(postgres_url, tmp_path, [W0, W1])
     folder = _corpus_folder(tmp_path, build_corpus(postgres_url, tmp_path))
-    train = folder / "alpaca.train.jsonl"
+    train = _shards(folder, "alpaca", "train")[-1]
     lines = train.read_bytes().split(b"\n")
     train.write_bytes(b"\n".join([lines[0], *lines]))  # a line twice
     result = build_corpus(postgres_url, tmp_path)  # up to date: only the check has work

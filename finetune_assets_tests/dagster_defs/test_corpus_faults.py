@@ -40,9 +40,10 @@ def _only_registered_versions(url: str, exports: Path) -> None:
     folders = sorted((exports / "corpus").iterdir()) if (exports / "corpus").exists() else []
     assert {folder.name for folder in folders} == versions
     for folder in folders:
-        assert not [path.name for path in folder.iterdir() if path.name.startswith(".")], folder
-        registered = {Path(row["file_path"]).name for row in rows if row["metadata"]["corpus_version"] == folder.name}
-        assert registered <= {path.name for path in folder.iterdir()}
+        assert not [path.name for path in folder.rglob(".*")], folder
+        rows_of = [row for row in rows if row["metadata"]["corpus_version"] == folder.name]
+        registered = {Path(row["file_path"]).relative_to(folder) for row in rows_of}
+        assert registered <= {path.relative_to(folder) for path in folder.rglob("*") if path.is_file()}
 
 
 @pytest.fixture
@@ -187,7 +188,7 @@ def test_a_week_exported_under_another_export_path_is_left_out_and_counted(postg
     metadata = materialization_metadata(result, "training_corpus")
     assert metadata["left_out_elsewhere"] == len(outside) == 1
     assert metadata["weeks"] == 2 and metadata["dagster/row_count"] == 2  # W1 from its export in this store
-    lines = [path.read_text() for path in (exports / "corpus").glob("*/alpaca.*.jsonl")]
+    lines = [path.read_text() for path in (exports / "corpus").glob("*/alpaca.*/*.jsonl")]
     assert "worker-2" in "".join(lines)
 
 

@@ -137,3 +137,17 @@ def test_the_corpus_is_built_from_the_bucket_and_written_to_it(s3_server, s3_buc
     keys = s3_server.keys(s3_bucket)
     assert any(key.startswith("staging/corpus/signatures/2026-11-09/") for key in keys)
     assert [check.passed for check in result.get_asset_check_evaluations()] == [True]
+
+    # A week added: the earlier weeks' shards are copied inside the bucket, only the new one is registered.
+    weeks.add("2026-11-16", "oom", "MemoryLeak in cart-api after the 3.2 release", alertname="MemoryLeak")
+    register_weeks(postgres_url, storage, ["2026-11-16"])
+    added = build_corpus(postgres_url, storage)
+    second = materialization_metadata(added, "training_corpus")
+    assert (second["shards_written"], second["shards_linked"]) == (1, 2)
+    every = audit_rows(postgres_url, export_type=None)
+    new_rows = [row for row in every if row["file_path"].startswith(second["path"])]
+    assert sorted(row["export_type"] for row in new_rows) == ["corpus_alpaca_train", "corpus_manifest"]
+    for shard in [row for row in rows if row["export_type"] != "corpus_manifest"]:
+        copied = shard["file_path"].replace(metadata["path"], second["path"])
+        assert _object(s3_server, copied) == _object(s3_server, shard["file_path"])
+    assert [check.passed for check in added.get_asset_check_evaluations()] == [True]

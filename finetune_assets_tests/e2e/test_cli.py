@@ -68,9 +68,7 @@ def test_cli_materializes_the_week_twice_with_two_files_and_two_audit_rows(postg
     corpus = subprocess.run(CORPUS_COMMAND, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert corpus.returncode == 0, corpus.stderr[-3000:]
     [folder] = (exports / "corpus").iterdir()
-    corpus_lines = read_lines(folder / "alpaca.train.jsonl") + (
-        read_lines(folder / "alpaca.validation.jsonl") if (folder / "alpaca.validation.jsonl").exists() else []
-    )
+    corpus_lines = [line for shard in sorted(folder.glob("alpaca.*/*.jsonl")) for line in read_lines(shard)]
     assert sorted(line["metadata"]["evidence_id"] for line in corpus_lines) == sorted([first, second])
     assert f"corpus {folder.name}: 2 of 2 pairs from 1 week(s)" in corpus.stderr  # the latest export of the week only
 

@@ -69,7 +69,7 @@ def test_no_generated_or_hand_written_credential_reaches_anything_a_run_leaves(p
     corpus = subprocess.run(CORPUS_COMMAND, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert corpus.returncode == 0, corpus.stderr[-3000:]
     outputs.append(corpus.stdout + corpus.stderr)
-    assert list((exports / "corpus").glob("corpus-*/alpaca.train.jsonl"))
+    assert list((exports / "corpus").glob("corpus-*/alpaca.train/*.jsonl"))
 
     rows = audit_rows(postgres_url, export_type=None)  # the weeks' and the corpus's
     weekly = [row for row in rows if "partition_key" in row["metadata"]]

@@ -93,7 +93,10 @@ def _metadata(build: CorpusBuild) -> dict:
         f"| {c.train} | {c.validation} |"
         for c in build.counts
     ]
-    files = [f"| {f.name} | {f.records} | {f.sha256[:12]}… |" for f in build.files]
+    shards = [
+        f"| {s.name} | {s.file.records} | {s.file.sha256[:12]}… | {'written' if s.written_now else 'linked'} |"
+        for s in build.shards
+    ]
     return {
         "dagster/row_count": total["kept"],
         "version": build.version,
@@ -112,7 +115,11 @@ def _metadata(build: CorpusBuild) -> dict:
                 + weeks
             )
         ),
-        "files": MetadataValue.md("\n".join(["| file | lines | sha256 |", "|---|---|---|", *files])),
+        "shards_written": sum(shard.written_now for shard in build.shards),
+        "shards_linked": sum(not shard.written_now for shard in build.shards),
+        "files": MetadataValue.md(
+            "\n".join(["| shard | lines | sha256 | in this version |", "|---|---|---|---|", *shards])
+        ),
         "preview": MetadataValue.md(preview_markdown(build.preview)),
     }
 

@@ -1,29 +1,33 @@
-"""The check on the latest corpus version, read back as trainers read it and held against its audit rows."""
+"""The check on the latest corpus version: the shards it wrote read back as trainers read them and held
+against their audit rows; those it linked, held against their registered size."""
 
-from collections import Counter
+import hashlib
+import posixpath
 
 import numpy as np
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from ...core.digests import DIGEST_SIZE, pair_digests
 from ...core.line_formats import LINE_SCHEMAS
-from ...db.corpus_registry import latest_version, version_rows
+from ...db.corpus_registry import VersionRows, latest_version, version_rows
 from ...io.export_reader import Reading, UnreadableExport, read_json_lines
+from ..corpus_build import MANIFEST_NAME
 from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
 from ..resources import AiopsDatabase, ExportStorage
 from .export_files import bullets
 
 
-def _file_problems(exports, row: dict, digests: list) -> list[str]:
-    name, path = row["file_path"], exports.path_of(row["file_path"])
-    if path is None or not exports.exists(path):
+def _read_back(exports, path: str, row: dict, digests: list) -> list[str]:
+    """A shard written by this version, read as trainers read it and held against its audit row."""
+    name = exports.url(path)
+    if not exports.exists(path):
         return [f"{name} (audit row {row['id']}) is missing"]
     reading, lines = Reading(), 0
     trainer_format = row["metadata"]["format"]
     try:
         for batch in read_json_lines(exports, path, LINE_SCHEMAS[trainer_format], reading):
             lines += batch.num_rows
-            if trainer_format == "alpaca":
+            if trainer_format == row["metadata"]["primary_format"]:
                 digests.append(pair_digests(batch.column("input"), batch.column("output")))
     except UnreadableExport as error:
         return [str(error)]
@@ -37,31 +41,63 @@ def _file_problems(exports, row: dict, digests: list) -> list[str]:
     return problems
 
 
+def _shard_problems(exports, folder: str, rows: VersionRows, digests: list) -> list[str]:
+    problems = []
+    for entry in rows.manifest["metadata"]["shards"]:
+        path = posixpath.join(folder, entry["path"])
+        row = rows.shards.get(entry["registered_as"])
+        if row is None:
+            problems.append(f"{entry['path']}: no audit row registers {entry['registered_as']}")
+        elif entry["registered_as"] == exports.url(path):
+            problems += _read_back(exports, path, row, digests)
+        # Linked: its bytes were read back when the version that wrote them was checked.
+        elif not exports.exists(path) or exports.size(path) != row["size_bytes"]:
+            problems.append(
+                f"{exports.url(path)}: linked from {entry['registered_as']} (audit row {row['id']}), but missing "
+                f"or not of its registered size {row['size_bytes']}"
+            )
+    return problems
+
+
+def _manifest_problems(exports, folder: str, row: dict) -> list[str]:
+    path = posixpath.join(folder, MANIFEST_NAME)
+    if not exports.exists(path):
+        return [f"{exports.url(path)} (audit row {row['id']}) is missing"]
+    with exports.open(path) as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    if digest != row["checksum_sha256"]:
+        return [f"{exports.url(path)}: sha256 {digest}, registered {row['checksum_sha256']} (audit row {row['id']})"]
+    return []
+
+
 def training_corpus_is_leak_free(
     context: AssetCheckExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
 ) -> AssetCheckResult:
-    """Every file of the latest version loads with its format's schema and holds the registered bytes and
-    line count; no evidence id is in train and validation, or twice in one file; no input and output
-    appear twice in the version (exact duplicates, across both sides)."""
+    """The latest version's manifest holds its registered bytes; every shard it wrote loads with its
+    format's schema and holds the registered bytes, lines and evidence ids, and every shard it linked
+    its registered size; no evidence id is in train and validation, or twice in one shard; no input and
+    output appear twice among the shards it wrote."""
     with fail_without_retry_unless_transient("reading the latest corpus version"):
         database = aiops_db.database()
         version = latest_version(database)
-        rows = version_rows(database, version) if version else []
-    if not rows:
+        rows = version_rows(database, version) if version else None
+    if rows is None:
         return AssetCheckResult(passed=True, metadata={"note": "no corpus version yet"})
-    exports, problems, digests = export_storage.exports(), [], []
+    exports, digests = export_storage.exports(), []
+    metadata = rows.manifest["metadata"]
+    folder = exports.path_of(metadata["folder"])
     with fail_without_retry_unless_transient(f"reading the files of corpus {version}"):
-        for row in rows:
-            problems += _file_problems(exports, row, digests)
-    ids_by_side: dict[str, set] = {}
-    primary = rows[0]["metadata"]["primary_format"]
-    for row in rows:
+        problems = _manifest_problems(exports, folder, rows.manifest)
+        problems += _shard_problems(exports, folder, rows, digests)
+    ids_by_side: dict[str, set] = {"train": set(), "validation": set()}
+    primary = metadata["primary_format"]
+    for row in rows.shards.values():
         if row["metadata"]["format"] == primary:
             ids = list(row["source_ids"])
             if len(set(ids)) != len(ids):
                 problems.append(f"{row['file_path']}: an evidence id appears twice")
-            ids_by_side[row["metadata"]["split"]] = set(ids)
-    both = ids_by_side.get("train", set()) & ids_by_side.get("validation", set())
+            ids_by_side[row["metadata"]["split"]].update(ids)
+    both = ids_by_side["train"] & ids_by_side["validation"]
     if both:
         problems.append(f"{len(both)} evidence id(s) in both train and validation, such as {sorted(both)[:3]}")
     repeated = 0
@@ -70,17 +106,16 @@ def training_corpus_is_leak_free(
         repeated = len(keys) - len(np.unique(keys))
         if repeated:
             problems.append(f"{repeated} pair(s) repeat an input and output already in the version")
-    sides = Counter(
-        {row["metadata"]["split"]: row["record_count"] for row in rows if row["metadata"]["format"] == primary}
-    )
+    written = sum(entry["registered_as"].startswith(metadata["folder"] + "/") for entry in metadata["shards"])
     return AssetCheckResult(
         passed=not problems,
         severity=AssetCheckSeverity.ERROR,
         metadata={
             "version": version,
-            "files": len(rows),
-            "train": sides["train"],
-            "validation": sides["validation"],
+            "shards": len(metadata["shards"]),
+            "shards_read_back": written,
+            "train": len(ids_by_side["train"]),
+            "validation": len(ids_by_side["validation"]),
             "in_both_sides": len(both),
             "exact_repeats": repeated,
             "problems": MetadataValue.md(bullets(problems) if problems else "none"),

@@ -52,5 +52,5 @@ def build(url: str, workdir: Path, exports: Path, staging: Path, extra_env: dict
         raise RuntimeError(f"the corpus build failed:\n{measured.output[-4000:]}")
     folders = sorted((exports / "corpus").iterdir(), key=lambda path: path.stat().st_mtime)
     newest = folders[-1]
-    lines = sum(path.read_bytes().count(b"\n") for path in newest.glob("alpaca.*.jsonl"))
+    lines = sum(path.read_bytes().count(b"\n") for path in newest.glob("alpaca.*/*.jsonl"))
     return CorpusRun(measured, newest.name, lines)
