@@ -18,7 +18,7 @@ from .shingles import NORMALIZATION, SLICE_ROWS, WIDTH, shingle_hashes, shingle_
 
 NUM_PERM = 128
 SEED = 20261201  # fixed: signatures of one week, computed once, must match those of every other
-RECALL_AT_THRESHOLD = 0.999
+RECALL_AT_THRESHOLD = 0.99999
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Banding:
 @lru_cache(maxsize=8)
 def _shape(threshold: float) -> tuple[int, int]:
     """The widest bands (the fewest candidates to check) for which a pair at the threshold still shares
-    a band with odds of ``RECALL_AT_THRESHOLD``: 18 bands of 7 values at 0.85."""
+    a band with odds of ``RECALL_AT_THRESHOLD``: 25 bands of 5 values at 0.85."""
     for rows in range(NUM_PERM, 0, -1):
         bands = NUM_PERM // rows
         if 1 - (1 - threshold**rows) ** bands >= RECALL_AT_THRESHOLD:

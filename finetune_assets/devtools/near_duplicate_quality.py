@@ -10,13 +10,17 @@ any one global order).
 - leaks: kept validation pairs with a kept train pair at or above the threshold.
 """
 
+import hashlib
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
-from ..core.corpus_plan import KEPT, NEAR_DUPLICATE, CorpusPlan
+from ..core.corpus_plan import KEPT, NEAR_DUPLICATE, NO_PRIOR, CorpusPlan, NearDuplicates, plan_corpus
+from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures, set_digests
 
 
 @dataclass(frozen=True)
@@ -38,25 +42,37 @@ class Quality:
 
 
 def similar_pairs(sets: list[frozenset], threshold: float) -> dict[int, dict[int, float]]:
-    """Every pair of rows at Jaccard >= ``threshold``, as row -> {other row: similarity}."""
+    """Every pair of rows at Jaccard >= ``threshold``, as row -> {other row: similarity}. Rows with
+    equal sets are compared once, as one set."""
+    rows_of: dict[frozenset, list[int]] = defaultdict(list)
+    for row, shingles in enumerate(sets):
+        rows_of[shingles].append(row)
+    distinct = list(rows_of)
     frequency: dict = defaultdict(int)
-    for shingles in sets:
+    for shingles in distinct:
         for shingle in shingles:
             frequency[shingle] += 1
     postings: dict = defaultdict(list)
-    for row, shingles in enumerate(sets):
+    for index, shingles in enumerate(distinct):
         ordered = sorted(shingles, key=lambda s: (frequency[s], s))
         for shingle in ordered[: len(ordered) - math.ceil(threshold * len(ordered)) + 1]:
-            postings[shingle].append(row)
+            postings[shingle].append(index)
+    near: dict[int, dict[int, float]] = defaultdict(dict)
+    for indices in postings.values():
+        for i, a in enumerate(indices):
+            for b in indices[i + 1 :]:
+                if b not in near[a]:
+                    similarity = len(distinct[a] & distinct[b]) / len(distinct[a] | distinct[b])
+                    if similarity >= threshold:
+                        near[a][b] = near[b][a] = similarity
     found: dict[int, dict[int, float]] = defaultdict(dict)
-    for rows in postings.values():
-        for i, a in enumerate(rows):
-            for b in rows[i + 1 :]:
-                if b in found[a]:
-                    continue
-                similarity = len(sets[a] & sets[b]) / len(sets[a] | sets[b])
-                if similarity >= threshold:
-                    found[a][b] = found[b][a] = similarity
+    for index, shingles in enumerate(distinct):
+        rows = rows_of[shingles]
+        others = {row: 1.0 for row in rows}
+        for other, similarity in near[index].items():
+            others.update(dict.fromkeys(rows_of[distinct[other]], similarity))
+        for row in rows:
+            found[row] = {other: value for other, value in others.items() if other != row}
     return found
 
 
@@ -77,3 +93,25 @@ def quality(plan: CorpusPlan, sets: list[frozenset], threshold: float, keep: int
             leaks += sum(kept[other] and not plan.validation[other] for other in similar[row])
     pairs = sum(len(others) for others in similar.values()) // 2
     return Quality(len(removed), rightly, should_go, went, leaks, pairs)
+
+
+def planned(texts: list[str], keep: int, threshold: float, verify: bool = True) -> tuple[CorpusPlan, list[frozenset]]:
+    """The corpus plan of ``texts`` in this order (one in five weeks' sides validation), as a build
+    plans it, and each text's shingle set. ``verify=False`` removes by shared bands alone."""
+    signatures = near_duplicate_signatures(pa.array(texts, pa.large_string()), Banding.for_threshold(threshold))
+
+    def similar(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        if not verify:
+            return np.ones(len(first), dtype=bool)
+        return jaccard(signatures.sets, signatures.offsets, first, second) >= threshold
+
+    n = len(texts)
+    plan = plan_corpus(
+        np.array([hashlib.sha256(text.encode()).digest()[:16] for text in texts]),
+        np.random.default_rng(1).random(n) < 0.2,
+        np.full(n, NO_PRIOR, dtype=np.int8),
+        keep,
+        NearDuplicates(set_digests(signatures.sets, signatures.offsets), signatures.bands, similar),
+    )
+    sets = [frozenset(signatures.sets[a:b].tolist()) for a, b in itertools.pairwise(signatures.offsets)]
+    return plan, sets

@@ -2,40 +2,19 @@
 Chinese without spaces, short alerts), topically similar texts, edit chains and repeats, the plan's
 removals match exact Jaccard on the shingles, and no validation pair has a near duplicate in train."""
 
-import hashlib
-import itertools
 from collections import Counter
 
-import numpy as np
-import pyarrow as pa
 import pytest
 
-from finetune_assets.core.corpus_plan import EXACT_DUPLICATE, NO_PRIOR, NearDuplicates, plan_corpus
-from finetune_assets.core.near_duplicates import Banding, jaccard, near_duplicate_signatures, set_digests
+from finetune_assets.core.corpus_plan import EXACT_DUPLICATE
 from finetune_assets.devtools.near_duplicate_cases import cases
-from finetune_assets.devtools.near_duplicate_quality import quality, similar_pairs
+from finetune_assets.devtools.near_duplicate_quality import planned, quality, similar_pairs
 
 THRESHOLD = 0.85
 
 
 def _planned(texts, keep, verify=True, threshold=THRESHOLD):
-    signatures = near_duplicate_signatures(pa.array(texts, pa.large_string()), Banding.for_threshold(threshold))
-
-    def similar(first, second):
-        if not verify:
-            return np.ones(len(first), dtype=bool)
-        return jaccard(signatures.sets, signatures.offsets, first, second) >= threshold
-
-    n = len(texts)
-    plan = plan_corpus(
-        np.array([hashlib.sha256(text.encode()).digest()[:16] for text in texts]),
-        np.random.default_rng(1).random(n) < 0.2,
-        np.full(n, NO_PRIOR, dtype=np.int8),
-        keep,
-        NearDuplicates(set_digests(signatures.sets, signatures.offsets), signatures.bands, similar),
-    )
-    sets = [frozenset(signatures.sets[a:b].tolist()) for a, b in itertools.pairwise(signatures.offsets)]
-    return plan, sets
+    return planned(texts, keep, threshold, verify)
 
 
 @pytest.fixture(scope="module")

@@ -1,23 +1,27 @@
-"""The corpus benchmark: a floor that does what the issue says (DuckDB, one statement, the latest of
-each exact duplicate), registered weeks the corpus reads as it reads real ones, and honest verdicts."""
+"""The corpus benchmark: floors that do what the issue says (DuckDB, one statement, the earliest of
+each exact duplicate; a bare rensa script), registered weeks the corpus reads as it reads real ones,
+and honest verdicts."""
 
 import subprocess
 import sys
 import uuid
+from dataclasses import replace
 
 import pytest
 
-from finetune_assets.devtools.benchmark.corpus_floor import corpus_floor
+from finetune_assets.devtools.benchmark.corpus_floor import CorpusFloor, corpus_floor
+from finetune_assets.devtools.benchmark.corpus_rensa import rensa_floor
 from finetune_assets.devtools.benchmark.corpus_report import CorpusResult, table
 from finetune_assets.devtools.benchmark.corpus_runs import CorpusRun
 from finetune_assets.devtools.benchmark.corpus_weeks import register_weeks, week_tables, weeks_ending
 from finetune_assets.devtools.benchmark.process_tree import Measured
+from finetune_assets.devtools.near_duplicate_quality import Quality
 
 from ..corpus_weeks import build_corpus
 from ..seed import materialization_metadata
 
 
-def test_the_floor_keeps_the_latest_of_each_exact_duplicate_as_the_exact_only_corpus_does(postgres_server, tmp_path):
+def test_the_floors_keep_what_the_corpus_keeps(postgres_server, tmp_path):
     url = postgres_server.create_database(f"corpus_bench_{uuid.uuid4().hex[:8]}")
     weeks = weeks_ending("2026-11-16", 4)
     register_weeks(url, tmp_path / "exports", tmp_path / "staging", week_tables(weeks, 400))
@@ -33,7 +37,11 @@ def test_the_floor_keeps_the_latest_of_each_exact_duplicate_as_the_exact_only_co
     assert floor.lines == metadata["kept"] == 1600 - metadata["exact_duplicates"]
 
     near = build_corpus(url, tmp_path / "exports")
-    assert materialization_metadata(near, "training_corpus")["near_duplicates"] > 0  # the templates recur
+    near_metadata = materialization_metadata(near, "training_corpus")
+    assert near_metadata["near_duplicates"] > 0  # the templates recur, edited pairs come back
+    # The rensa script flags by shared bands alone, pairs within a week included: it keeps fewer.
+    rensa = rensa_floor(files, tmp_path / "rensa.jsonl", 0.85, runs=1)
+    assert 0 < rensa.lines <= near_metadata["kept"] < floor.lines
 
 
 def _run(seconds: float, peak_mib: int = 500) -> CorpusRun:
@@ -41,13 +49,17 @@ def _run(seconds: float, peak_mib: int = 500) -> CorpusRun:
 
 
 def test_each_corpus_target_is_judged_from_the_figures():
-    from finetune_assets.devtools.benchmark.corpus_floor import CorpusFloor
-
-    met = CorpusResult(52, 20_000, CorpusFloor(10.0, 9), _run(29.9), _run(14.9), _run(7.4), 900 * 2**20)
-    assert [ok for _, ok in met.verdicts()] == [True] * 4
-    missed = CorpusResult(52, 20_000, CorpusFloor(10.0, 9), _run(30.1), _run(15.1), _run(7.6), 1000 * 2**20)
-    assert [ok for _, ok in missed.verdicts()] == [False] * 4
+    floors = CorpusFloor(10.0, 9), CorpusFloor(20.0, 5)
+    good = Quality(100, 100, 100, 99, 0, 500)
+    met = CorpusResult(52, 20_000, *floors, _run(29.9), _run(14.9), _run(4.4), 900 * 2**20, good)
+    assert [ok for _, ok in met.verdicts()] == [True] * 5
+    poor = Quality(100, 98, 100, 100, 0, 500)
+    missed = CorpusResult(52, 20_000, *floors, _run(30.1), _run(15.1), _run(4.6), 1000 * 2**20, poor)
+    assert [ok for _, ok in missed.verdicts()] == [False] * 5
+    leaky = CorpusResult(52, 20_000, *floors, _run(29.9), _run(14.9), _run(4.4), 900 * 2**20, replace(good, leaks=1))
+    assert [ok for _, ok in leaky.verdicts()] == [True] * 4 + [False]
     assert "| full build, near duplicates on | 30.10 | 3.01 |" in table(missed)
+    assert "precision 98.00%" in table(missed)
 
 
 @pytest.mark.e2e
@@ -59,5 +71,5 @@ def test_the_documented_corpus_command_prints_the_table_and_the_verdicts():
     assert lines[0].startswith("3 registered weeks x 300 pairs")
     assert any(line.startswith("| one week added to the corpus |") for line in lines)
     verdict_lines = lines[lines.index("targets:") + 1 :]
-    assert len(verdict_lines) == 4
+    assert len(verdict_lines) == 5
     assert output.returncode == (1 if any("MISSED" in line for line in verdict_lines) else 0)

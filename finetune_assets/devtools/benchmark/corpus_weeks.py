@@ -1,9 +1,13 @@
 """Registered weekly exports for the corpus benchmark, written by the pipeline's own writer and
 registered by its own registry code, without running the extraction for each week.
 
-Each week has ``pairs`` pairs of about a kilobyte: most from a few hundred incident templates with
-another host, pod and count each time (near duplicates across and within weeks), some unique, and one
-in twenty repeating a pair of an earlier week word for word (exact duplicates across weeks).
+Each week has ``pairs`` pairs of about a kilobyte, of the kinds that make near-duplicate detection
+earn its name:
+- incident templates with another host, pod and count each time and 1 to 8 variable words (near
+  duplicates across and within weeks, from identical after normalizing to borderline);
+- Chinese templates written without spaces, and short one-line alerts, with variable parts;
+- earlier pairs edited 1 to 3 words at a time (borderline similarities, and chains as edits pile up);
+- unique pairs, and one in twenty repeating a pair of an earlier week word for word (exact duplicates).
 """
 
 import hashlib
@@ -26,8 +30,19 @@ from ...io.staging import write_batches
 from ...io.store import Store
 
 TEMPLATES = 300
-TEMPLATED_SHARE, REPEATED_SHARE = 0.70, 0.05
-WORDS = [f"w{n:04d}" for n in range(5000)] + ["節點", "記憶體", "使用率", "升高", "告警", "重啟", "磁碟", "延遲"]
+# Shares of a week's pairs, in this order; the rest are unique.
+SHARES = {"repeated": 0.05, "templated": 0.50, "chinese": 0.05, "short": 0.05, "edited": 0.15}
+# Words without digits (a digit makes a word a variable part) and a few Chinese ones.
+SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pu", "de", "go", "ha", "ji", "ko", "ly"]
+WORDS = [a + b + c for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES][:4000] + [
+    "節點", "記憶體", "使用率", "升高", "告警", "重啟", "磁碟", "延遲",
+]  # fmt: skip
+CHINESE = [
+    "節點{host}發生磁碟告警使用率達到{n}百分比請檢查容器日誌並清理未使用的映像檔以釋放空間",
+    "服務{pod}重啟了{n}次記憶體使用率持續升高懷疑存在記憶體洩漏需要回滾到上一個版本",
+    "資料庫{host}複製延遲{n}秒主節點的連線數已達上限請調整連線池大小並檢查慢查詢",
+]
+SHORT = ["disk full on {host}", "{pod} oomkilled {n} times", "certificate expired for {host}", "{host} lagging {n}s"]
 
 
 def weeks_ending(last: str, count: int) -> list[str]:
@@ -40,34 +55,62 @@ def _sentence(rng: np.random.Generator, words: int) -> str:
 
 
 def _templates(rng: np.random.Generator) -> list[tuple[str, str, str]]:
+    """(alert, input with slots, output): 1 to 8 of a template's words vary between its instances."""
     alerts = ["DiskPressure", "HighCPUUsage", "KubePodCrashLooping", "KafkaConsumerLag", "MemoryLeak", "HTTP5xxSpike"]
-    return [
-        (
-            alerts[t % len(alerts)],
-            f"[{alerts[t % len(alerts)]}] node {{host}} pod {{pod}} restarted {{n}} times; " + _sentence(rng, 110),
-            "[AI 決策]\n" + _sentence(rng, 30) + f"\n\n[執行動作]\nplaybook-{t}\n\n[執行結果] 成功",
+    templates = []
+    for t in range(TEMPLATES):
+        words = _sentence(rng, 110).split()
+        for position in rng.choice(len(words), int(rng.integers(1, 9)), replace=False):
+            words[position] = "{word}"
+        templates.append(
+            (
+                alerts[t % len(alerts)],
+                f"[{alerts[t % len(alerts)]}] node {{host}} pod {{pod}} restarted {{n}} times; " + " ".join(words),
+                "[AI 決策]\n" + _sentence(rng, 30) + f"\n\n[執行動作]\nplaybook-{t}\n\n[執行結果] 成功",
+            )
         )
-        for t in range(TEMPLATES)
-    ]
+    return templates
+
+
+def _filled(template: str, rng: np.random.Generator) -> str:
+    parts = template.split("{word}")
+    text = "".join(part + WORDS[int(rng.integers(0, len(WORDS)))] for part in parts[:-1]) + parts[-1]
+    return text.format(host=f"worker-{rng.integers(0, 5000)}", pod=f"api-{rng.integers(0, 9999):x}",
+                       n=int(rng.integers(1, 40)))  # fmt: skip
+
+
+def _edited(text: str, rng: np.random.Generator) -> str:
+    words = text.split(" ")
+    for position in rng.integers(0, len(words), int(rng.integers(1, 4))):
+        words[position] = WORDS[int(rng.integers(0, len(WORDS)))]
+    return " ".join(words)
 
 
 def week_pairs(week: str, pairs: int, earlier: list[dict], rng: np.random.Generator, templates) -> pa.Table:
     rows = []
-    kinds = rng.random(pairs)
-    for n in range(pairs):
+    bounds = np.cumsum(list(SHARES.values()))
+    kinds = [list(SHARES)[i] if i < len(SHARES) else "unique" for i in np.searchsorted(bounds, rng.random(pairs))]
+    for n, kind in enumerate(kinds):
         evidence = hashlib.md5(f"{week}-{n}".encode()).hexdigest()
-        if kinds[n] < REPEATED_SHARE and earlier:
+        if kind in ("repeated", "edited") and earlier:
             base = earlier[int(rng.integers(0, len(earlier)))]
             text, output, alert = base["input"], base["output"], base["alertname"]
-        elif kinds[n] < REPEATED_SHARE + TEMPLATED_SHARE:
+            if kind == "edited":
+                text = _edited(text, rng)
+        elif kind == "templated":
             alert, template, output = templates[int(rng.integers(0, TEMPLATES))]
-            text = template.format(host=f"worker-{rng.integers(0, 5000)}", pod=f"api-{rng.integers(0, 9999)}",
-                                   n=int(rng.integers(1, 40)))  # fmt: skip
+            text = _filled(template, rng)
+        elif kind in ("chinese", "short"):
+            choices = CHINESE if kind == "chinese" else SHORT
+            index = int(rng.integers(0, len(choices)))
+            alert, output = f"{kind.title()}{index}", f"[執行動作]\nplaybook-{kind}-{index}\n\n[執行結果] 成功"
+            text = _filled(choices[index], rng)
         else:
             alert = f"Unique{int(rng.integers(0, 200))}"
             text, output = _sentence(rng, 120), "[AI 決策]\n" + _sentence(rng, 30) + "\n\n[執行結果] 成功"
         rows.append({"input": text, "output": output, "alertname": alert, "evidence_id": evidence})
-    earlier.extend(row for row, kind in zip(rows, kinds, strict=True) if kind >= REPEATED_SHARE + TEMPLATED_SHARE)
+    # Unique and edited pairs are what later weeks repeat and edit again (edits pile up into chains).
+    earlier.extend(row for row, kind in zip(rows, kinds, strict=True) if kind in ("unique", "edited"))
     columns = {
         "instruction": [INSTRUCTION] * pairs,
         "input": [row["input"] for row in rows],
