@@ -8,7 +8,8 @@ and near duplicates when the exact Jaccard similarity of their shingle sets reac
 Invariants:
 - of exact duplicates the earliest is kept; a pair is removed as a near duplicate only when at least
   ``cluster_keep`` kept earlier pairs are each a near duplicate of it (never through a chain), so a
-  week added later never removes a pair of an earlier week;
+  week added later never removes a pair of an earlier week. Rows are taken a chunk (a week) at a
+  time, each compared with the kept rows before it and the rows of its chunk, through their bands;
 - a removed pair's cluster is the earliest kept pair it duplicates: every member of a cluster is a
   near duplicate of the cluster's first pair;
 - a split group (pairs connected by exact or near duplicates, chains included) lies wholly on one
@@ -27,18 +28,19 @@ import numpy as np
 
 KEPT, EXACT_DUPLICATE, NEAR_DUPLICATE, WITHHELD = 0, 1, 2, 3
 NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION = -1, 0, 1
-# In a band's bucket each pair is compared with the bucket's first pairs (by row) only: a bucket of
-# thousands of near-identical texts costs thousands of comparisons, not millions. Texts with equal
-# shingle sets are grouped before, so such buckets are rare.
-BUCKET_HEADS = 32
+# A pair is compared with the first (earliest) rows of each of its bands' buckets only: at least
+# twice ``cluster_keep`` of them, so a bucket of thousands of copies of one template costs thousands
+# of comparisons, not millions.
+BUCKET_HEADS = 8
 _OPEN, _IN, _OUT = 0, 1, 2
 
 
 @dataclass(frozen=True)
 class NearDuplicates:
-    set_keys: np.ndarray  # one fixed-size key per row, equal exactly when the shingle sets are equal
-    bands: np.ndarray  # rows x bands of LSH keys: pairs sharing one in some column are candidates
+    bands: Callable[[int, int], np.ndarray]  # rows lo..hi -> (hi - lo) x bands LSH keys: pairs sharing
+    # one in some column are candidates
     similar: Callable[[np.ndarray, np.ndarray], np.ndarray]  # rows a, b -> bool: is J(a[i], b[i]) >= threshold
+    chunks: list[int]  # the first row of each chunk (a week), planned one after another
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class CorpusPlan:
     outcome: np.ndarray  # int8 per row: KEPT, EXACT_DUPLICATE, NEAR_DUPLICATE or WITHHELD
     validation: np.ndarray  # bool per row: its side (meaningful where kept)
     cluster: np.ndarray  # int64 per row: the row of its cluster's first pair, -1 outside any cluster
-    candidates: int = 0  # pairs of distinct shingle sets the bands proposed
+    candidates: int = 0  # pairs the bands proposed
     verified: int = 0  # of those, near duplicates by exact Jaccard
 
     @property
@@ -58,105 +60,126 @@ def _inverse(keys: np.ndarray) -> np.ndarray:
     return np.unique(keys, return_inverse=True)[1].reshape(-1) if len(keys) else np.zeros(0, dtype=np.int64)
 
 
-def _ranked(group: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows sorted by (group, row), each one's rank in its group and its group's first position."""
-    order = np.lexsort((rows, group))
-    ordered = group[order]
+def _bucket_pairs(keys: np.ndarray, heads: int) -> np.ndarray:
+    """(earlier, later) positions sharing a key: each with its bucket's first ``heads`` positions."""
+    order = np.argsort(keys, kind="stable")  # stable: within a bucket, earlier positions first
+    ordered = keys[order]
     start = np.concatenate([[True], ordered[1:] != ordered[:-1]]) if len(order) else np.zeros(0, dtype=bool)
     first = np.flatnonzero(start)[np.cumsum(start) - 1] if len(order) else np.zeros(0, dtype=np.int64)
-    return rows[order], np.arange(len(order)) - first, first
-
-
-def _bucket_pairs(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """(earlier, later) row pairs sharing a key: each row with its bucket's first ``BUCKET_HEADS`` rows."""
-    ordered, rank, first = _ranked(_inverse(keys), rows)
-    size = np.bincount(first, minlength=len(ordered))[first] if len(ordered) else first
-    member = np.flatnonzero(size > 1)
+    rank = np.arange(len(order)) - first
     pairs = []
-    for head in range(min(BUCKET_HEADS, int(rank[member].max()) if len(member) else 0)):
-        later = member[rank[member] > head]
-        pairs.append(np.stack([ordered[first[later] + head], ordered[later]], axis=1))
+    for head in range(min(heads, int(rank.max()) if len(rank) else 0)):
+        later = np.flatnonzero(rank > head)
+        pairs.append(np.stack([order[first[later] + head], order[later]], axis=1))
     return np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
 
 
+class _KeptIndex:
+    """The band keys of the rows kept so far, one sorted column per band, to find a new row's kept
+    candidates by key. Keys are cut to 32 bits: a collision only proposes a pair the check refuses."""
+
+    def __init__(self, bands: int):
+        self.keys = [np.zeros(0, dtype=np.uint32) for _ in range(bands)]
+        self.rows = [np.zeros(0, dtype=np.int64) for _ in range(bands)]
+
+    def candidates(self, keys: np.ndarray, rows: np.ndarray, heads: int) -> np.ndarray:
+        """(kept row, row) pairs sharing a key: each row with the first ``heads`` kept rows of a bucket."""
+        pairs = []
+        for column, (sorted_keys, sorted_rows) in enumerate(zip(self.keys, self.rows, strict=True)):
+            left = np.searchsorted(sorted_keys, keys[:, column], "left")
+            right = np.searchsorted(sorted_keys, keys[:, column], "right")
+            for head in range(min(heads, int((right - left).max()) if len(left) else 0)):
+                has = left + head < right
+                pairs.append(np.stack([sorted_rows[left[has] + head], rows[has]], axis=1))
+        return np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
+
+    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        for column in range(len(self.keys)):
+            # Sorted by key, then row; added rows come after the earlier ones of their key: a bucket
+            # lists its rows in row order.
+            order = np.lexsort((rows, keys[:, column]))
+            at = np.searchsorted(self.keys[column], keys[order, column], "right")
+            self.keys[column] = np.insert(self.keys[column], at, keys[order, column])
+            self.rows[column] = np.insert(self.rows[column], at, rows[order])
+
+
+def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    if not len(pairs):
+        return pairs
+    packed = np.unique(pairs[:, 0].astype(np.uint64) << np.uint64(32) | pairs[:, 1].astype(np.uint64))
+    return np.stack([(packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)], 1)
+
+
+def _greedy(count: int, earlier: np.ndarray, later: np.ndarray, outside: np.ndarray, keep: int) -> np.ndarray:
+    """Positions 0..count-1, earliest first, are kept unless ``keep`` kept earlier ones are near
+    duplicates of them, counting ``outside`` kept near duplicates each already has. Resolved in waves:
+    a position goes as soon as ``keep`` of its earlier neighbours are kept, and stays once all of them
+    are resolved with fewer kept. The earliest open position always resolves, so this ends, in as many
+    waves as the longest chain of positions waiting on each other."""
+    state = np.full(count, _OPEN, dtype=np.int8)
+    state[outside >= keep] = _OUT
+    while True:
+        waiting = state[later] == _OPEN
+        earlier, later = earlier[waiting], later[waiting]
+        open_rows = state == _OPEN
+        kept_before = outside + np.bincount(later[state[earlier] == _IN], minlength=count)
+        open_before = np.bincount(later[state[earlier] == _OPEN], minlength=count)
+        state[open_rows & (kept_before >= keep)] = _OUT
+        state[open_rows & (kept_before < keep) & (open_before == 0)] = _IN
+        if not (state == _OPEN).any():
+            return state == _IN
+
+
 @dataclass(frozen=True)
-class _NearGraph:
-    earlier: np.ndarray  # edges (earlier row, later row) between the nodes: verified near duplicates
+class _NearPass:
+    kept: np.ndarray  # bool per row: kept as no near duplicate of ``keep`` kept earlier rows
+    first: np.ndarray  # per row: its earliest kept near duplicate, -1 when none
+    earlier: np.ndarray  # verified edges (earlier row, later row)
     later: np.ndarray
-    follower: np.ndarray  # rows beyond the first ``keep`` of a group of equal shingle sets
-    head: np.ndarray  # each follower's group's first row
     candidates: int
     verified: int
 
 
-def _near_graph(rows: np.ndarray, near: NearDuplicates, keep: int) -> _NearGraph:
-    """Rows with equal shingle sets (a group) are near duplicates of each other and of the same others,
-    so only a group's first row (its head) is compared, and its first ``keep`` rows (the nodes) take
-    part in the edges. A later row of a group (a follower) has at least ``keep`` kept earlier near
-    duplicates whatever happens (its group's nodes, or those that removed one of them): it goes."""
-    ordered, rank, first = _ranked(_inverse(near.set_keys[rows]), rows)
-    edges = [
-        np.stack([ordered[first[rank > earlier] + earlier], ordered[rank > earlier]], axis=1) for earlier in range(keep)
-    ]
-    nodes = ordered[rank < keep]
-    heads = ordered[rank == 0]
-    # One table of each group's first ``keep`` rows, by its head: a verified pair of heads links them all.
-    group_rows = np.full((len(heads), keep), -1, dtype=np.int64)
-    group_of_head = np.full(int(rows.max()) + 1 if len(rows) else 0, -1, dtype=np.int64)
-    group_of_head[heads] = np.arange(len(heads))
-    group_rows[np.cumsum(rank == 0)[rank < keep] - 1, rank[rank < keep]] = nodes
-
-    candidates = [_bucket_pairs(near.bands[heads, column], heads) for column in range(near.bands.shape[1])]
-    pairs = np.concatenate(candidates) if candidates else np.zeros((0, 2), dtype=np.int64)
-    pairs = np.unique(pairs, axis=0) if len(pairs) else pairs
-    verified = pairs[near.similar(pairs[:, 0], pairs[:, 1])] if len(pairs) else pairs
-    a, b = group_rows[group_of_head[verified[:, 0]]], group_rows[group_of_head[verified[:, 1]]]
-    for i in range(keep):
-        for j in range(keep):
-            linked = np.stack([a[:, i], b[:, j]], axis=1)
-            edges.append(linked[(linked >= 0).all(axis=1)])
-    edges = np.sort(np.concatenate(edges), axis=1) if edges else np.zeros((0, 2), dtype=np.int64)
-    followers = rank >= keep
-    return _NearGraph(
-        edges[:, 0], edges[:, 1], ordered[followers], ordered[first[followers]], len(pairs), len(verified)
+def _near_pass(n: int, taking_part: np.ndarray, near: NearDuplicates, keep: int) -> _NearPass:
+    """Chunk by chunk (week by week), each row taking part is compared with the kept rows of earlier
+    chunks and with the rows of its own chunk that share a band key with it, and decided in row order."""
+    heads = max(BUCKET_HEADS, 2 * keep)
+    kept, first = np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
+    index, earlier_all, later_all, candidates, verified = None, [], [], 0, 0
+    bounds = [*near.chunks, n]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        rows = lo + np.flatnonzero(taking_part[lo:hi])
+        if not len(rows):
+            continue
+        keys = (near.bands(lo, hi)[rows - lo] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        index = index or _KeptIndex(keys.shape[1])
+        inside = [rows[_bucket_pairs(keys[:, column], heads)] for column in range(keys.shape[1])]
+        pairs = _unique_pairs(np.concatenate([index.candidates(keys, rows, heads), *inside]))
+        good = pairs[near.similar(pairs[:, 0], pairs[:, 1])] if len(pairs) else pairs
+        candidates, verified = candidates + len(pairs), verified + len(good)
+        position = np.full(hi - lo, -1, dtype=np.int64)
+        position[rows - lo] = np.arange(len(rows))
+        old = good[:, 0] < lo  # a kept row of an earlier chunk
+        outside = np.bincount(position[good[old, 1] - lo], minlength=len(rows))
+        new = good[~old]
+        chosen = _greedy(len(rows), position[new[:, 0] - lo], position[new[:, 1] - lo], outside, keep)
+        kept[rows[chosen]] = True
+        joins = good[kept[good[:, 0]] & ~kept[good[:, 1]]]
+        reach = np.full(hi - lo, n, dtype=np.int64)
+        np.minimum.at(reach, joins[:, 1] - lo, joins[:, 0])
+        first[lo:hi] = np.where(reach < n, reach, -1)
+        index.add(keys[chosen], rows[chosen])
+        earlier_all.append(good[:, 0])
+        later_all.append(good[:, 1])
+    none = np.zeros(0, dtype=np.int64)
+    return _NearPass(
+        kept,
+        first,
+        np.concatenate(earlier_all) if earlier_all else none,
+        np.concatenate(later_all) if later_all else none,
+        candidates,
+        verified,
     )
-
-
-def _greedy(n: int, earlier: np.ndarray, later: np.ndarray, candidate: np.ndarray, keep: int) -> np.ndarray:
-    """Rows, earliest first, are kept unless ``keep`` kept earlier rows are near duplicates of them.
-    Resolved in waves: a row goes as soon as ``keep`` of its earlier neighbours are kept, and stays once
-    all of them are resolved with fewer kept. The earliest open row always resolves, so this ends, in
-    as many waves as the longest chain of rows waiting on each other."""
-    live = candidate[earlier] & candidate[later]
-    earlier, later = earlier[live], later[live]
-    state = np.where(candidate, _OPEN, _OUT).astype(np.int8)
-    state[candidate & (np.bincount(later, minlength=n) == 0)] = _IN
-    while True:
-        waiting = state[later] == _OPEN
-        earlier, later = earlier[waiting], later[waiting]
-        if not len(later):
-            break
-        kept_before = np.bincount(later[state[earlier] == _IN], minlength=n)
-        open_before = np.bincount(later[state[earlier] == _OPEN], minlength=n)
-        open_rows = state == _OPEN
-        state[open_rows & (kept_before >= keep)] = _OUT
-        state[open_rows & (kept_before < keep) & (open_before == 0)] = _IN
-    state[state == _OPEN] = _IN
-    return state == _IN
-
-
-def _first_kept_near(graph: _NearGraph, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each follower: how many kept earlier rows are its near duplicates, and the earliest of them
-    (those of its head, and the head itself: the same shingle set)."""
-    ends = np.concatenate([[graph.earlier, graph.later], [graph.later, graph.earlier]], axis=1)
-    ends = np.concatenate([ends, np.stack([graph.head, graph.head])], axis=1)
-    ends = ends[:, kept[ends[1]] & np.isin(ends[0], graph.head)]
-    keys = np.unique(ends[0] << 32 | ends[1])
-    if not len(keys):
-        return np.zeros(len(graph.follower), dtype=np.int64), np.full(len(graph.follower), -1, dtype=np.int64)
-    start = np.searchsorted(keys, graph.head << 32)
-    count = np.searchsorted(keys, graph.head << 32 | graph.follower) - start
-    return count, np.where(count > 0, keys[np.minimum(start, len(keys) - 1)] & 0xFFFFFFFF, -1)
 
 
 def _components(n: int, sources: list[np.ndarray], targets: list[np.ndarray]) -> np.ndarray:
@@ -186,14 +209,11 @@ def plan_corpus(
     first_copy = np.full(exact_ids.max() + 1 if n else 0, n, dtype=np.int64)
     np.minimum.at(first_copy, exact_ids, rows)
     copy = first_copy[exact_ids] != rows
+    looked_for = near is not None and cluster_keep > 0 and n > 0
     none = np.zeros(0, dtype=np.int64)
-    graph = _NearGraph(none, none, none, none, 0, 0)
-    if near is not None and cluster_keep > 0 and n:
-        graph = _near_graph(rows[~copy], near, cluster_keep)
-
-    group = _components(
-        n, [first_copy[exact_ids][copy], graph.earlier, graph.head], [rows[copy], graph.later, graph.follower]
-    )
+    found = _near_pass(n, ~copy, near, cluster_keep) if looked_for else None
+    earlier, later = (found.earlier, found.later) if found else (none, none)
+    group = _components(n, [first_copy[exact_ids][copy], earlier], [rows[copy], later])
     first_of_group = np.full(group.max() + 1 if n else 0, n, dtype=np.int64)
     np.minimum.at(first_of_group, group, rows)
     has = {}
@@ -201,6 +221,11 @@ def plan_corpus(
         has[side] = np.zeros(len(first_of_group), dtype=bool)
         has[side][group[prior_side == side]] = True
     conflict = has[PRIOR_TRAIN] & has[PRIOR_VALIDATION]
+    withheld = conflict[group] & (prior_side == NO_PRIOR)
+    if found is not None and withheld.any():
+        # A withheld row is no kept row for the rows after it: the near duplicates are found again
+        # without them (rare: a new pair that joins a train and a validation group).
+        found = _near_pass(n, ~copy & ~withheld, near, cluster_keep)
     group_side = np.where(
         has[PRIOR_VALIDATION],
         True,
@@ -209,7 +234,7 @@ def plan_corpus(
     validation = np.where(prior_side == NO_PRIOR, group_side[group], prior_side == PRIOR_VALIDATION)
 
     outcome = np.full(n, KEPT, dtype=np.int8)
-    outcome[conflict[group] & (prior_side == NO_PRIOR)] = WITHHELD
+    outcome[withheld] = WITHHELD
     # Exact duplicates: the earliest copy that is not withheld stays.
     open_rows = outcome == KEPT
     first_open = np.full(len(first_copy), n, dtype=np.int64)
@@ -217,21 +242,11 @@ def plan_corpus(
     outcome[open_rows & (first_open[exact_ids] != rows)] = EXACT_DUPLICATE
 
     cluster = np.full(n, -1, dtype=np.int64)
-    if len(graph.earlier) or len(graph.follower):
-        earlier, later = graph.earlier, graph.later
-        candidate = outcome == KEPT
-        candidate[graph.follower] = False
-        kept = _greedy(n, earlier, later, candidate, cluster_keep)
-        outcome[candidate & ~kept] = NEAR_DUPLICATE
-        # A removed row's cluster: the earliest kept row it is a near duplicate of.
-        joins = kept[earlier] & (outcome[later] == NEAR_DUPLICATE)
-        first = np.full(n, n, dtype=np.int64)
-        np.minimum.at(first, later[joins], earlier[joins])
-        count, first_of_follower = _first_kept_near(graph, kept)
-        goes = (outcome[graph.follower] == KEPT) & (count >= cluster_keep)
-        outcome[graph.follower[goes]] = NEAR_DUPLICATE
-        first[graph.follower[goes]] = first_of_follower[goes]
-        removed = first < n
-        cluster[removed] = first[removed]
-        cluster[np.unique(first[removed])] = np.unique(first[removed])
-    return CorpusPlan(outcome, validation.astype(bool), cluster, graph.candidates, graph.verified)
+    if found is not None:
+        removed = (outcome == KEPT) & ~found.kept & ~copy
+        outcome[removed] = NEAR_DUPLICATE
+        cluster[removed] = found.first[removed]
+        cluster[np.unique(found.first[removed])] = np.unique(found.first[removed])
+    return CorpusPlan(
+        outcome, validation.astype(bool), cluster, found.candidates if found else 0, found.verified if found else 0
+    )

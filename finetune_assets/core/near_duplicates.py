@@ -105,16 +105,6 @@ def near_duplicate_signatures(texts: pa.Array, banding: Banding) -> Signatures:
     )
 
 
-def set_digests(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """16 bytes per set that are equal exactly when the sets are (to 1 in 2**64): texts whose shingle
-    sets are equal are near duplicates at any threshold, and need no comparison."""
-    values = flat.astype(np.uint64)
-    with np.errstate(over="ignore"):
-        first = np.add.reduceat(_mix(values * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)), offsets[:-1])
-        second = np.add.reduceat(_mix(values ^ np.uint64(0xD6E8FEB86659FD93)), offsets[:-1])
-    return np.stack([first, second], axis=1).view("S16").reshape(-1)
-
-
 PAIRS_PER_CHUNK = 200_000
 
 

@@ -41,7 +41,7 @@ from ..db.corpus_registry import (
 from ..db.registry import AuditRow, record_exports
 from ..io.corpus_writer import EarlierShard, WeekSelection, write_corpus
 from ..io.store import Store
-from ..io.week_signatures import ShingleSets, has_signatures, read_signatures, store_signatures
+from ..io.week_signatures import WeekSignatures, has_signatures, read_signatures, store_signatures
 
 CORPUS_FOLDER = "corpus"
 MANIFEST_NAME = "manifest.json"
@@ -162,11 +162,8 @@ def _build(
     starts = np.concatenate([[0], np.cumsum([t.num_rows for t in tables])])
     near = None
     if banding:
-        near = NearDuplicates(
-            np.concatenate([_fixed(t.column("set_key")) for t in tables]),
-            np.concatenate([_bands(t, banding.bands) for t in tables]),
-            ShingleSets(staging, inputs, banding, starts).similar,
-        )
+        signatures = WeekSignatures(staging, inputs, banding, starts)
+        near = NearDuplicates(signatures.bands, signatures.similar, [int(start) for start in starts[:-1]])
     plan = plan_corpus(exact, weekly, _prior_sides(evidence_ids, predecessor), policy.cluster_keep, near)
     counts = week_counts(plan, starts, [item.week for item in inputs])
     clusters = len(np.unique(plan.cluster[plan.cluster >= 0]))
@@ -302,12 +299,6 @@ def _fixed(column: pa.ChunkedArray) -> np.ndarray:
     width, array = column.type.byte_width, column.combine_chunks()
     data = np.frombuffer(array.buffers()[1], dtype=f"S{width}")
     return data[array.offset : array.offset + len(array)]
-
-
-def _bands(table: pa.Table, count: int) -> np.ndarray:
-    values = table.column("bands").combine_chunks()
-    flat = values.flatten().to_numpy(zero_copy_only=False)
-    return flat.reshape(len(values), count)
 
 
 def _earlier_shards(exports: Store, predecessor: CorpusRecord | None) -> dict[str, EarlierShard]:

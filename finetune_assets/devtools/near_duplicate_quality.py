@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..core.corpus_plan import KEPT, NEAR_DUPLICATE, NO_PRIOR, CorpusPlan, NearDuplicates, plan_corpus
-from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures, set_digests
+from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,12 @@ def quality(plan: CorpusPlan, sets: list[frozenset], threshold: float, keep: int
     return Quality(len(removed), rightly, should_go, went, leaks, pairs)
 
 
-def planned(texts: list[str], keep: int, threshold: float, verify: bool = True) -> tuple[CorpusPlan, list[frozenset]]:
-    """The corpus plan of ``texts`` in this order (one in five weeks' sides validation), as a build
-    plans it, and each text's shingle set. ``verify=False`` removes by shared bands alone."""
+def planned(
+    texts: list[str], keep: int, threshold: float, verify: bool = True, weeks: int = 4
+) -> tuple[CorpusPlan, list[frozenset]]:
+    """The corpus plan of ``texts`` in this order, as ``weeks`` weeks (one in five pairs' weekly side
+    validation), as a build plans it, and each text's shingle set. ``verify=False`` removes by
+    shared bands alone."""
     signatures = near_duplicate_signatures(pa.array(texts, pa.large_string()), Banding.for_threshold(threshold))
 
     def similar(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -111,7 +114,9 @@ def planned(texts: list[str], keep: int, threshold: float, verify: bool = True) 
         np.random.default_rng(1).random(n) < 0.2,
         np.full(n, NO_PRIOR, dtype=np.int8),
         keep,
-        NearDuplicates(set_digests(signatures.sets, signatures.offsets), signatures.bands, similar),
+        NearDuplicates(
+            lambda first, end: signatures.bands[first:end], similar, [n * week // weeks for week in range(weeks)]
+        ),
     )
     sets = [frozenset(signatures.sets[a:b].tolist()) for a, b in itertools.pairwise(signatures.offsets)]
     return plan, sets

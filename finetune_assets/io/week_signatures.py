@@ -1,6 +1,6 @@
 """A registered week's signatures: for each of its pairs, in file order, the evidence id, the exact
 duplicate key, the side its week gave it and, when near duplicates are looked for, the LSH band keys,
-the shingle set (for the exact Jaccard check of candidates) and a key of that set.
+and the shingle set (for the exact Jaccard check of candidates).
 
 Computed once per file and kept in the staging store, named by the file's sha256 and the banding, so
 a corpus that gains a week hashes that week only; a signature file that is missing (a cleaned
@@ -18,12 +18,12 @@ import pyarrow.parquet as pq
 from ..core.corpus_card import CorpusInput
 from ..core.digests import DIGEST_SIZE, pair_digests
 from ..core.export_report import ALPACA_SCHEMA
-from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures, set_digests
+from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures
 from ..core.splits import split_column, validation_mask
 from .export_reader import Reading, read_json_lines
 from .store import Store
 
-SIGNATURE_FORMAT = 2
+SIGNATURE_FORMAT = 3
 
 
 class ChangedExport(Exception):
@@ -39,7 +39,6 @@ def signature_schema(bands: int) -> pa.Schema:
     if bands:
         fields += [
             ("bands", pa.list_(pa.uint64(), bands)),
-            ("set_key", pa.binary(16)),
             ("shingles", pa.list_(pa.uint32())),
         ]
     return pa.schema(fields)
@@ -75,7 +74,6 @@ def compute_signatures(exports: Store, path: str, item: CorpusInput, banding: Ba
             signatures = near_duplicate_signatures(texts, banding)
             columns += [
                 pa.FixedSizeListArray.from_arrays(pa.array(signatures.bands.reshape(-1)), banding.bands),
-                pa.array(set_digests(signatures.sets, signatures.offsets), pa.binary(16)),
                 pa.ListArray.from_arrays(pa.array(signatures.offsets, pa.int32()), pa.array(signatures.sets)),
             ]
         parts.append(pa.Table.from_arrays(columns, schema=schema))
@@ -100,18 +98,26 @@ def store_signatures(exports: Store, path: str, staging: Store, item: CorpusInpu
 
 
 def read_signatures(staging: Store, item: CorpusInput, banding: Banding | None) -> pa.Table:
-    """Everything but the shingle sets, which only candidates' rows need (``ShingleSets``)."""
-    names = [name for name in signature_schema(banding.bands if banding else 0).names if name != "shingles"]
+    """The evidence ids, exact keys and sides; the bands and shingle sets are read a week at a time as
+    the plan asks for them (``WeekSignatures``)."""
     with staging.open(signature_path(staging, item, banding)) as handle:
-        return pq.read_table(handle, columns=names)
+        return pq.read_table(handle, columns=["evidence_id", "exact", "validation"])
 
 
-class ShingleSets:
-    """Exact Jaccard similarity of rows of the corpus (weeks back to back, ``starts`` the first row of
-    each), reading from each week's signatures the sets of the rows asked about only."""
+class WeekSignatures:
+    """The near-duplicate signatures of the corpus's rows (weeks back to back, ``starts`` the first row
+    of each and, last, the row count), read from each week's file when asked: a week's band keys, and
+    the shingle sets of the rows a comparison needs."""
 
     def __init__(self, staging: Store, inputs: list[CorpusInput], banding: Banding, starts: np.ndarray):
         self._staging, self._inputs, self._banding, self._starts = staging, inputs, banding, starts
+
+    def bands(self, first: int, end: int) -> np.ndarray:
+        week = int(np.searchsorted(self._starts, first))
+        assert self._starts[week] == first and self._starts[week + 1] == end, (first, end)
+        with self._staging.open(signature_path(self._staging, self._inputs[week], self._banding)) as handle:
+            column = pq.read_table(handle, columns=["bands"]).column("bands").combine_chunks()
+        return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), self._banding.bands)
 
     def similar(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         rows = np.unique(np.concatenate([first, second]))

@@ -32,13 +32,11 @@ class Similar:
         return np.array([frozenset(pair) in self.pairs for pair in asked], dtype=bool)
 
 
-def _plan(exact, similar=(), bands=None, sets=None, weekly=None, prior=None, keep=3):
+def _plan(exact, similar=(), bands=None, weekly=None, prior=None, keep=3, chunks=(0,)):
+    """``bands`` default: one key shared by every row."""
     n = len(exact)
-    near = NearDuplicates(
-        np.array([key.encode() for key in (sets or exact)], dtype="S4"),
-        np.array(bands if bands is not None else [[1]] * n, dtype=np.uint64).reshape(n, -1 if n else 1),
-        Similar(similar),
-    )
+    keys = np.array(bands if bands is not None else [[1]] * n, dtype=np.uint64).reshape(n, -1 if n else 1)
+    near = NearDuplicates(lambda first, end: keys[first:end], Similar(similar), list(chunks))
     return plan_corpus(
         np.array([key.encode() for key in exact], dtype="S4"),
         np.array(weekly if weekly is not None else [False] * n),
@@ -83,24 +81,25 @@ def test_one_shared_band_of_several_proposes_a_pair():
     assert plan.outcome.tolist() == [KEPT, NEAR_DUPLICATE, KEPT]
 
 
-def test_equal_shingle_sets_need_no_comparison_and_count_each_copy():
-    similar = Similar([])
-    plan = plan_corpus(
-        np.array([b"a", b"b", b"c", b"d"]),
-        np.zeros(4, dtype=bool),
-        np.full(4, NO_PRIOR, dtype=np.int8),
-        2,
-        NearDuplicates(np.array([b"s", b"s", b"s", b"s"]), np.ones((4, 1), dtype=np.uint64), similar),
-    )
-    assert plan.outcome.tolist() == [KEPT, KEPT, NEAR_DUPLICATE, NEAR_DUPLICATE]
-    assert similar.asked == []
-
-
 def test_a_large_bucket_compares_each_pair_with_its_first_members_only():
     n = BUCKET_HEADS + 20
     plan = _plan([f"{i:03d}" for i in range(n)], similar=[(0, i) for i in range(1, n)], keep=1)
     assert plan.candidates == sum(n - 1 - head for head in range(BUCKET_HEADS))
     assert plan.outcome.tolist() == [KEPT] + [NEAR_DUPLICATE] * (n - 1)
+
+
+def test_a_later_chunk_is_compared_with_the_kept_rows_before_it_only():
+    # Rows 0 and 1 are near duplicates (1 goes); row 2, in the next chunk, is like both.
+    similar = Similar([(0, 1), (0, 2), (1, 2)])
+    plan = plan_corpus(
+        np.array([b"a", b"b", b"c"]),
+        np.zeros(3, dtype=bool),
+        np.full(3, NO_PRIOR, dtype=np.int8),
+        1,
+        NearDuplicates(lambda first, end: np.ones((end - first, 1), dtype=np.uint64), similar, [0, 2]),
+    )
+    assert plan.outcome.tolist() == [KEPT, NEAR_DUPLICATE, NEAR_DUPLICATE]
+    assert sorted(similar.asked) == [(0, 1), (0, 2)]  # never the removed row 1
 
 
 def test_a_keep_of_zero_turns_near_duplicates_off():
@@ -158,23 +157,23 @@ def test_tiny_inputs(rows):
 @pytest.mark.parametrize("seed", range(20))
 def test_random_plans_keep_every_promise(seed):
     rng = np.random.default_rng(seed)
-    n = BUCKET_HEADS  # one bucket, every pair of distinct shingle sets compared
-    exact = [str(value) for value in rng.integers(0, 24, n)]
-    sets = [str(int(key) // 2) for key in exact]  # texts 0 and 1, 2 and 3... have equal shingle sets
-    similar_sets = {frozenset(map(str, pair)) for pair in rng.integers(0, 12, (12, 2)) if pair[0] != pair[1]}
-    near = {
-        (a, b)
-        for a in range(n)
-        for b in range(a + 1, n)
-        if exact[a] != exact[b] and (sets[a] == sets[b] or frozenset((sets[a], sets[b])) in similar_sets)
-    }
+    n = 24
+    exact = [str(value) for value in rng.integers(0, 18, n)]
+    similar_texts = {frozenset(map(str, pair)) for pair in rng.integers(0, 18, (14, 2)) if pair[0] != pair[1]}
+    near = {(a, b) for a in range(n) for b in range(a + 1, n) if frozenset((exact[a], exact[b])) in similar_texts}
+    # A band per near pair, shared by its two rows only: buckets of two, so no cap hides a pair; each
+    # row meets the kept rows of earlier chunks and the rows of its own.
+    chunks = sorted({0, *rng.integers(1, n, 2).tolist()})
+    bands = np.arange(1, n + 1)[:, None] * np.ones(max(len(near), 1), dtype=np.int64)
+    for column, (a, b) in enumerate(sorted(near)):
+        bands[[a, b], column] = 0
     first = {}
     for row, key in enumerate(exact):
         first.setdefault(key, row)
     weekly = rng.random(n) < 0.3
     for keep in (1, 2, 3):
-        plan = _plan(exact, similar=near, sets=sets, weekly=weekly, keep=keep)
-        again = _plan(exact, similar=near, sets=sets, weekly=weekly, keep=keep)
+        plan = _plan(exact, similar=near, bands=bands.tolist(), weekly=weekly, keep=keep, chunks=chunks)
+        again = _plan(exact, similar=near, bands=bands.tolist(), weekly=weekly, keep=keep, chunks=chunks)
         assert (plan.outcome == again.outcome).all() and (plan.validation == again.validation).all()
         kept = set(np.flatnonzero(plan.kept).tolist())
         for row in range(n):
