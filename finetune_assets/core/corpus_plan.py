@@ -41,6 +41,8 @@ class NearDuplicates:
     # one in some column are candidates
     similar: Callable[[np.ndarray, np.ndarray], np.ndarray]  # rows a, b -> bool: is J(a[i], b[i]) >= threshold
     chunks: list[int]  # the first row of each chunk (a week), planned one after another
+    # Told the rows kept in each chunk: the only rows of earlier chunks ``similar`` is asked about.
+    remember: Callable[[np.ndarray], None] = lambda rows: None
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,7 @@ def _near_pass(n: int, taking_part: np.ndarray, near: NearDuplicates, keep: int)
         np.minimum.at(reach, joins[:, 1] - lo, joins[:, 0])
         first[lo:hi] = np.where(reach < n, reach, -1)
         index.add(keys[chosen], rows[chosen])
+        near.remember(rows[chosen])
         earlier_all.append(good[:, 0])
         later_all.append(good[:, 1])
     none = np.zeros(0, dtype=np.int64)

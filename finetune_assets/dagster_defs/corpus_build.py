@@ -163,7 +163,8 @@ def _build(
     near = None
     if banding:
         signatures = WeekSignatures(staging, inputs, banding, starts)
-        near = NearDuplicates(signatures.bands, signatures.similar, [int(start) for start in starts[:-1]])
+        chunks = [int(start) for start in starts[:-1]]
+        near = NearDuplicates(signatures.bands, signatures.similar, chunks, signatures.remember)
     plan = plan_corpus(exact, weekly, _prior_sides(evidence_ids, predecessor), policy.cluster_keep, near)
     counts = week_counts(plan, starts, [item.week for item in inputs])
     clusters = len(np.unique(plan.cluster[plan.cluster >= 0]))

@@ -106,32 +106,73 @@ def read_signatures(staging: Store, item: CorpusInput, banding: Banding | None) 
 
 class WeekSignatures:
     """The near-duplicate signatures of the corpus's rows (weeks back to back, ``starts`` the first row
-    of each and, last, the row count), read from each week's file when asked: a week's band keys, and
-    the shingle sets of the rows a comparison needs."""
+    of each and, last, the row count), read from each week's file as the plan asks: a week's band keys
+    and shingle sets once, when the plan reaches it, and the sets of the rows it keeps held after, since
+    later weeks are compared with those only."""
 
     def __init__(self, staging: Store, inputs: list[CorpusInput], banding: Banding, starts: np.ndarray):
         self._staging, self._inputs, self._banding, self._starts = staging, inputs, banding, starts
+        self._week: tuple[int, np.ndarray, np.ndarray] | None = None  # (week, its sets, their offsets)
+        self._kept_rows, self._kept_sizes, self._kept_values = [], [], []  # of the rows remembered
+
+    def _read(self, week: int, column: str) -> pa.Array:
+        with self._staging.open(signature_path(self._staging, self._inputs[week], self._banding)) as handle:
+            return pq.read_table(handle, columns=[column]).column(column).combine_chunks()
 
     def bands(self, first: int, end: int) -> np.ndarray:
         week = int(np.searchsorted(self._starts, first))
         assert self._starts[week] == first and self._starts[week + 1] == end, (first, end)
-        with self._staging.open(signature_path(self._staging, self._inputs[week], self._banding)) as handle:
-            column = pq.read_table(handle, columns=["bands"]).column("bands").combine_chunks()
+        column = self._read(week, "bands")
         return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), self._banding.bands)
 
+    def _sets_of_week(self, week: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._week is None or self._week[0] != week:
+            column = self._read(week, "shingles")
+            sizes = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(np.int64)
+            values = column.flatten().to_numpy(zero_copy_only=False)
+            self._week = (week, values, np.concatenate([[0], np.cumsum(sizes)]))
+        return self._week[1], self._week[2]
+
+    def remember(self, rows: np.ndarray) -> None:
+        """The plan keeps these rows (of the week it planned last): later weeks may be compared with them."""
+        if not len(rows):
+            return
+        week = int(np.searchsorted(self._starts, rows[0], "right")) - 1
+        values, offsets = self._sets_of_week(week)
+        local = rows - self._starts[week]
+        sizes = offsets[local + 1] - offsets[local]
+        self._kept_rows.append(rows)
+        self._kept_sizes.append(sizes)
+        self._kept_values.append(values[np.repeat(offsets[local], sizes) + _within(sizes)])
+
     def similar(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Exact Jaccard >= the threshold, for rows of the week planned now or remembered ones."""
         rows = np.unique(np.concatenate([first, second]))
+        kept_rows = np.concatenate(self._kept_rows) if self._kept_rows else np.zeros(0, dtype=np.int64)
+        kept_sizes = np.concatenate(self._kept_sizes) if self._kept_sizes else np.zeros(0, dtype=np.int64)
+        kept_values = np.concatenate(self._kept_values) if self._kept_values else np.zeros(0, dtype=np.uint32)
+        kept_offsets = np.concatenate([[0], np.cumsum(kept_sizes)])
         values, sizes = [], []
-        for index, item in enumerate(self._inputs):
-            low, high = np.searchsorted(rows, self._starts[index : index + 2])
+        for week in range(len(self._inputs)):
+            low, high = np.searchsorted(rows, self._starts[week : week + 2])
             if low == high:
                 continue
-            with self._staging.open(signature_path(self._staging, item, self._banding)) as handle:
-                column = pq.read_table(handle, columns=["shingles"]).column("shingles").combine_chunks()
-            taken = column.take(pa.array(rows[low:high] - self._starts[index]))
-            values.append(taken.flatten().to_numpy(zero_copy_only=False))
-            sizes.append(pc.list_value_length(taken).to_numpy(zero_copy_only=False))
-        offsets = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)
+            wanted = rows[low:high]
+            at = np.searchsorted(kept_rows, wanted)
+            if (at < len(kept_rows)).all() and (kept_rows[np.minimum(at, len(kept_rows) - 1)] == wanted).all():
+                source, offsets, local = kept_values, kept_offsets, at
+            else:
+                source, offsets = self._sets_of_week(week)
+                local = wanted - self._starts[week]
+            count = offsets[local + 1] - offsets[local]
+            values.append(source[np.repeat(offsets[local], count) + _within(count)])
+            sizes.append(count)
         flat = np.concatenate(values)
+        offsets = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)
         similarity = jaccard(flat, offsets, np.searchsorted(rows, first), np.searchsorted(rows, second))
         return similarity >= self._banding.threshold
+
+
+def _within(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, … sizes[0]-1, 0, 1, … sizes[1]-1, …: positions within consecutive runs."""
+    return np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
