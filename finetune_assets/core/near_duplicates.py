@@ -105,30 +105,30 @@ def near_duplicate_signatures(texts: pa.Array, banding: Banding) -> Signatures:
     )
 
 
-PAIRS_PER_CHUNK = 200_000
+PAIRS_PER_CHUNK = 50_000
 
 
 def jaccard(flat: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Exact Jaccard similarity of the sets ``first[i]`` and ``second[i]`` (rows of ``flat``/``offsets``,
-    each set sorted and distinct). A chunk of pairs at a time: each element of a first set is keyed by
-    its pair's number, and the second sets' elements are looked up among those keys."""
-    result = np.zeros(len(first), dtype=np.float64)
-    for start in range(0, len(first), PAIRS_PER_CHUNK):
-        a, b = first[start : start + PAIRS_PER_CHUNK], second[start : start + PAIRS_PER_CHUNK]
-        keys_a, _ = _keyed(flat, offsets, a)
-        keys_b, pair_b = _keyed(flat, offsets, b)
-        position = np.minimum(np.searchsorted(keys_a, keys_b), max(len(keys_a) - 1, 0))
-        shared = np.bincount(pair_b[keys_a[position] == keys_b], minlength=len(a)) if len(keys_a) else 0
-        size_a, size_b = offsets[a + 1] - offsets[a], offsets[b + 1] - offsets[b]
-        result[start : start + len(a)] = shared / np.maximum(size_a + size_b - shared, 1)
-    return result
+    each set sorted and distinct). The rows' sets become a sparse 0/1 matrix over their distinct
+    elements; a pair's intersection is the sum of the product of its two rows, which scipy computes by
+    merging the sorted rows, a chunk of pairs at a time."""
+    # Imported here: the worker processes that sign weeks import this module and never compare.
+    from scipy.sparse import csr_matrix
 
-
-def _keyed(flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The elements of the sets of ``rows``, each as (pair number << 32 | element): ascending, since
-    the pair numbers ascend and each set is sorted."""
+    rows = np.unique(np.concatenate([first, second]))
     sizes = offsets[rows + 1] - offsets[rows]
-    pair = np.repeat(np.arange(len(rows)), sizes)
-    within = np.arange(len(pair)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    elements = flat[offsets[rows][pair] + within].astype(np.uint64)
-    return (pair.astype(np.uint64) << np.uint64(32)) | elements, pair
+    values = flat[
+        np.repeat(offsets[rows], sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    ]
+    columns = np.unique(values, return_inverse=True)[1].reshape(-1)
+    shape = (len(rows), int(columns.max()) + 1 if len(columns) else 0)
+    incidence = csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), columns, np.concatenate([[0], np.cumsum(sizes)])), shape
+    )
+    a, b = np.searchsorted(rows, first), np.searchsorted(rows, second)
+    shared = np.zeros(len(first), dtype=np.float64)
+    for start in range(0, len(first), PAIRS_PER_CHUNK):
+        part = slice(start, start + PAIRS_PER_CHUNK)
+        shared[part] = np.asarray(incidence[a[part]].multiply(incidence[b[part]]).sum(axis=1)).ravel()
+    return shared / np.maximum(sizes[a] + sizes[b] - shared, 1)
