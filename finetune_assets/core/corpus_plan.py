@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .near_duplicates import distinct
+
 KEPT, EXACT_DUPLICATE, NEAR_DUPLICATE, WITHHELD = 0, 1, 2, 3
 NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION = -1, 0, 1
 # A pair is compared with the first (earliest) rows of each of its bands' buckets only: at least
@@ -108,7 +110,7 @@ class _KeptIndex:
 def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
     if not len(pairs):
         return pairs
-    packed = np.unique(pairs[:, 0].astype(np.uint64) << np.uint64(32) | pairs[:, 1].astype(np.uint64))
+    packed = distinct(pairs[:, 0].astype(np.uint64) << np.uint64(32) | pairs[:, 1].astype(np.uint64))
     return np.stack([(packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)], 1)
 
 
@@ -156,9 +158,21 @@ def _near_pass(n: int, taking_part: np.ndarray, near: NearDuplicates, keep: int)
         keys = (near.bands(lo, hi)[rows - lo] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
         index = index or _KeptIndex(keys.shape[1])
         inside = [rows[_bucket_pairs(keys[:, column], heads)] for column in range(keys.shape[1])]
-        pairs = _unique_pairs(np.concatenate([index.candidates(keys, rows, heads), *inside]))
-        good = pairs[near.similar(pairs[:, 0], pairs[:, 1])] if len(pairs) else pairs
-        candidates, verified = candidates + len(pairs), verified + len(good)
+        earlier_kept = _unique_pairs(index.candidates(keys, rows, heads))
+        # First each row's ``keep`` earliest kept candidates: a row they settle (enough of them are its
+        # near duplicates) goes whatever its other candidates are, and is compared no further.
+        order = np.lexsort((earlier_kept[:, 0], earlier_kept[:, 1]))
+        earlier_kept = earlier_kept[order]
+        starts = np.concatenate([[True], earlier_kept[1:, 1] != earlier_kept[:-1, 1]]) if len(order) else order > 0
+        rank = np.arange(len(order)) - np.flatnonzero(starts)[np.cumsum(starts) - 1] if len(order) else order
+        first_asked = earlier_kept[rank < keep]
+        settling = first_asked[near.similar(first_asked[:, 0], first_asked[:, 1])] if len(first_asked) else first_asked
+        settled = np.zeros(hi - lo, dtype=bool)
+        settled[np.flatnonzero(np.bincount(settling[:, 1] - lo, minlength=hi - lo) >= keep)] = True
+        rest = _unique_pairs(np.concatenate([earlier_kept[rank >= keep], *inside]))
+        rest = rest[~settled[rest[:, 1] - lo] & ~((rest[:, 0] >= lo) & settled[np.maximum(rest[:, 0] - lo, 0)])]
+        good = np.concatenate([settling, rest[near.similar(rest[:, 0], rest[:, 1])] if len(rest) else rest])
+        candidates, verified = candidates + len(first_asked) + len(rest), verified + len(good)
         position = np.full(hi - lo, -1, dtype=np.int64)
         position[rows - lo] = np.arange(len(rows))
         old = good[:, 0] < lo  # a kept row of an earlier chunk

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from ..core.corpus_card import CorpusInput
 from ..core.digests import DIGEST_SIZE, pair_digests
 from ..core.export_report import ALPACA_SCHEMA
-from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures
+from ..core.near_duplicates import Banding, distinct, jaccard, near_duplicate_signatures
 from ..core.splits import split_column, validation_mask
 from .export_reader import Reading, read_json_lines
 from .store import Store
@@ -113,7 +113,12 @@ class WeekSignatures:
     def __init__(self, staging: Store, inputs: list[CorpusInput], banding: Banding, starts: np.ndarray):
         self._staging, self._inputs, self._banding, self._starts = staging, inputs, banding, starts
         self._week: tuple[int, np.ndarray, np.ndarray] | None = None  # (week, its sets, their offsets)
-        self._kept_rows, self._kept_sizes, self._kept_values = [], [], []  # of the rows remembered
+        # The remembered rows (ascending), their sets back to back and the offsets into them; grown
+        # in place, doubling, so each week adds its kept rows without copying the others.
+        self._kept_rows = _Growing(np.int64)
+        self._kept_offsets = _Growing(np.int64)
+        self._kept_offsets.extend(np.zeros(1, dtype=np.int64))
+        self._kept_values = _Growing(np.uint32)
 
     def _read(self, week: int, column: str) -> pa.Array:
         with self._staging.open(signature_path(self._staging, self._inputs[week], self._banding)) as handle:
@@ -141,17 +146,14 @@ class WeekSignatures:
         values, offsets = self._sets_of_week(week)
         local = rows - self._starts[week]
         sizes = offsets[local + 1] - offsets[local]
-        self._kept_rows.append(rows)
-        self._kept_sizes.append(sizes)
-        self._kept_values.append(values[np.repeat(offsets[local], sizes) + _within(sizes)])
+        self._kept_rows.extend(rows)
+        self._kept_offsets.extend(self._kept_offsets.view[-1] + np.cumsum(sizes))
+        self._kept_values.extend(values[np.repeat(offsets[local], sizes) + _within(sizes)])
 
     def similar(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """Exact Jaccard >= the threshold, for rows of the week planned now or remembered ones."""
-        rows = np.unique(np.concatenate([first, second]))
-        kept_rows = np.concatenate(self._kept_rows) if self._kept_rows else np.zeros(0, dtype=np.int64)
-        kept_sizes = np.concatenate(self._kept_sizes) if self._kept_sizes else np.zeros(0, dtype=np.int64)
-        kept_values = np.concatenate(self._kept_values) if self._kept_values else np.zeros(0, dtype=np.uint32)
-        kept_offsets = np.concatenate([[0], np.cumsum(kept_sizes)])
+        rows = distinct(np.concatenate([first, second]))
+        kept_rows, kept_offsets, kept_values = self._kept_rows.view, self._kept_offsets.view, self._kept_values.view
         values, sizes = [], []
         for week in range(len(self._inputs)):
             low, high = np.searchsorted(rows, self._starts[week : week + 2])
@@ -171,6 +173,26 @@ class WeekSignatures:
         offsets = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)
         similarity = jaccard(flat, offsets, np.searchsorted(rows, first), np.searchsorted(rows, second))
         return similarity >= self._banding.threshold
+
+
+class _Growing:
+    """A numpy array appended to in place: its buffer doubles when full."""
+
+    def __init__(self, dtype):
+        self._buffer, self._length = np.zeros(1024, dtype=dtype), 0
+
+    @property
+    def view(self) -> np.ndarray:
+        return self._buffer[: self._length]
+
+    def extend(self, values: np.ndarray) -> None:
+        end = self._length + len(values)
+        if end > len(self._buffer):
+            grown = np.zeros(max(end, 2 * len(self._buffer)), dtype=self._buffer.dtype)
+            grown[: self._length] = self.view
+            self._buffer = grown
+        self._buffer[self._length : end] = values
+        self._length = end
 
 
 def _within(sizes: np.ndarray) -> np.ndarray:

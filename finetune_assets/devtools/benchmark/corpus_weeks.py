@@ -3,8 +3,9 @@ registered by its own registry code, without running the extraction for each wee
 
 Each week has ``pairs`` pairs of about a kilobyte, of the kinds that make near-duplicate detection
 earn its name:
-- incident templates with another host, pod and count each time and 1 to 8 variable words (near
-  duplicates across and within weeks, from identical after normalizing to borderline);
+- incident templates with 1 to 8 more variable parts (a host, a count, an id, a state word) besides
+  the host, pod and count of each (near duplicates across and within weeks, from identical after
+  normalizing to borderline);
 - Chinese templates written without spaces, and short one-line alerts, with variable parts;
 - earlier pairs edited 1 to 3 words at a time (borderline similarities, and chains as edits pile up);
 - unique pairs, and one in twenty repeating a pair of an earlier week word for word (exact duplicates).
@@ -72,9 +73,24 @@ def _templates(rng: np.random.Generator) -> list[tuple[str, str, str]]:
     return templates
 
 
+STATES = ["failed", "degraded", "recovered", "flapping"]
+HOSTS = ["worker", "web", "db", "cache", "api", "edge"]
+
+
+def _variable(rng: np.random.Generator) -> str:
+    kind = int(rng.integers(0, 4))
+    if kind == 0:
+        return f"{HOSTS[int(rng.integers(0, len(HOSTS)))]}-{rng.integers(0, 500)}"
+    if kind == 1:
+        return str(rng.integers(0, 100_000))
+    if kind == 2:
+        return f"{rng.integers(0, 2**40):010x}"
+    return STATES[int(rng.integers(0, len(STATES)))]
+
+
 def _filled(template: str, rng: np.random.Generator) -> str:
     parts = template.split("{word}")
-    text = "".join(part + WORDS[int(rng.integers(0, len(WORDS)))] for part in parts[:-1]) + parts[-1]
+    text = "".join(part + _variable(rng) for part in parts[:-1]) + parts[-1]
     return text.format(host=f"worker-{rng.integers(0, 5000)}", pod=f"api-{rng.integers(0, 9999):x}",
                        n=int(rng.integers(1, 40)))  # fmt: skip
 
