@@ -1,4 +1,4 @@
-"""Which pairs the corpus keeps, and on which side of the split, from every registered week at once.
+"""Which pairs the corpus keeps, and on which side of the split, from every registered week.
 
 Rows come in corpus order: weeks oldest first, each week's pairs in its file's order, so a lower row
 number is an earlier pair. Two pairs are exact duplicates when their input and output are the same,
@@ -39,8 +39,8 @@ _OPEN, _IN, _OUT = 0, 1, 2
 
 @dataclass(frozen=True)
 class NearDuplicates:
-    bands: Callable[[int, int], np.ndarray]  # rows lo..hi -> (hi - lo) x bands LSH keys: pairs sharing
-    # one in some column are candidates
+    # Rows lo..hi -> (hi - lo) x bands LSH keys: two rows sharing one in some column are candidates.
+    bands: Callable[[int, int], np.ndarray]
     similar: Callable[[np.ndarray, np.ndarray], np.ndarray]  # rows a, b -> bool: is J(a[i], b[i]) >= threshold
     chunks: list[int]  # the first row of each chunk (a week), planned one after another
     # Told the rows kept in each chunk: the only rows of earlier chunks ``similar`` is asked about.

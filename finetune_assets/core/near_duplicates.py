@@ -67,10 +67,6 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(29))
 
 
-def band_keys(texts: pa.Array, banding: Banding) -> np.ndarray:
-    return near_duplicate_signatures(texts, banding).bands
-
-
 @dataclass(frozen=True)
 class Signatures:
     bands: np.ndarray  # texts x bands: two texts share a key in some column when their MinHash

@@ -10,7 +10,6 @@ import pytest
 from finetune_assets.core.near_duplicates import (
     RECALL_AT_THRESHOLD,
     Banding,
-    band_keys,
     jaccard,
     near_duplicate_signatures,
 )
@@ -53,8 +52,8 @@ def test_a_template_with_other_hosts_counts_and_times_is_one_shingle_set():
 
 def test_the_keys_are_the_same_in_every_run_and_every_batch():
     texts = pa.array([TEMPLATE.format(host="a"), OTHER], pa.large_string())
-    together = band_keys(texts, Banding.for_threshold(0.85))
-    alone = band_keys(texts.slice(1), Banding.for_threshold(0.85))
+    together = near_duplicate_signatures(texts, Banding.for_threshold(0.85)).bands
+    alone = near_duplicate_signatures(texts.slice(1), Banding.for_threshold(0.85)).bands
     assert (together[1] == alone[0]).all()
 
 
