@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -86,11 +87,18 @@ def _kill_when(url: str, exports: Path, reached) -> bool:
             build.wait()
 
 
+def _shard_partial_with_lines(folder: Path) -> bool:
+    """A shard being written: its hidden partial file, in its format and side's folder, holds lines."""
+    for path in folder.glob("*/.*.partial"):
+        with suppress(FileNotFoundError):  # renamed into place meanwhile
+            if path.stat().st_size > 0:
+                return True
+    return False
+
+
 KILL_POINTS = {
     "the version folder appears": lambda folder: True,
-    "a partial file holds lines": lambda folder: any(
-        path.name.endswith(".partial") and path.stat().st_size > 0 for path in folder.glob(".*")
-    ),
+    "a partial file holds lines": _shard_partial_with_lines,
 }
 
 
