@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .near_duplicates import distinct
+from .arrays import distinct, run_ranks
 
 KEPT, EXACT_DUPLICATE, NEAR_DUPLICATE, WITHHELD = 0, 1, 2, 3
 NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION = -1, 0, 1
@@ -67,10 +67,7 @@ def _inverse(keys: np.ndarray) -> np.ndarray:
 def _bucket_pairs(keys: np.ndarray, heads: int) -> np.ndarray:
     """(earlier, later) positions sharing a key: each with its bucket's first ``heads`` positions."""
     order = np.argsort(keys, kind="stable")  # stable: within a bucket, earlier positions first
-    ordered = keys[order]
-    start = np.concatenate([[True], ordered[1:] != ordered[:-1]]) if len(order) else np.zeros(0, dtype=bool)
-    first = np.flatnonzero(start)[np.cumsum(start) - 1] if len(order) else np.zeros(0, dtype=np.int64)
-    rank = np.arange(len(order)) - first
+    first, rank = run_ranks(keys[order])
     pairs = []
     for head in range(min(heads, int(rank.max()) if len(rank) else 0)):
         later = np.flatnonzero(rank > head)
@@ -163,8 +160,7 @@ def _near_pass(n: int, taking_part: np.ndarray, near: NearDuplicates, keep: int)
         # near duplicates) goes whatever its other candidates are, and is compared no further.
         order = np.lexsort((earlier_kept[:, 0], earlier_kept[:, 1]))
         earlier_kept = earlier_kept[order]
-        starts = np.concatenate([[True], earlier_kept[1:, 1] != earlier_kept[:-1, 1]]) if len(order) else order > 0
-        rank = np.arange(len(order)) - np.flatnonzero(starts)[np.cumsum(starts) - 1] if len(order) else order
+        rank = run_ranks(earlier_kept[:, 1])[1]
         first_asked = earlier_kept[rank < keep]
         settling = first_asked[near.similar(first_asked[:, 0], first_asked[:, 1])] if len(first_asked) else first_asked
         settled = np.zeros(hi - lo, dtype=bool)

@@ -104,33 +104,20 @@ def near_duplicate_signatures(texts: pa.Array, banding: Banding) -> Signatures:
 PAIRS_PER_CHUNK = 50_000
 
 
-def distinct(values: np.ndarray) -> np.ndarray:
-    """np.unique by sorting: numpy 2's hashing np.unique is some fifty times slower on integers."""
-    ordered = np.sort(values)
-    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])] if len(ordered) else ordered
-
-
 def jaccard(flat: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Exact Jaccard similarity of the sets ``first[i]`` and ``second[i]`` (rows of ``flat``/``offsets``,
-    each set sorted and distinct). The rows' sets become a sparse 0/1 matrix, a column per 32-bit
-    value; a pair's intersection is the sum of the product of its two rows, which scipy computes by
-    merging the sorted rows, a chunk of pairs at a time."""
+    each set sorted and distinct; callers pass the sets of the rows they compare). The sets become a
+    sparse 0/1 matrix, a column per 32-bit value; a pair's intersection is the sum of the product of
+    its two rows, which scipy computes by merging the sorted rows, a chunk of pairs at a time."""
     # Imported here: the worker processes that sign weeks import this module and never compare.
     from scipy.sparse import csr_matrix
 
-    rows = distinct(np.concatenate([first, second]))
-    sizes = offsets[rows + 1] - offsets[rows]
-    values = flat[
-        np.repeat(offsets[rows], sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    ]
-    indptr = np.concatenate([[0], np.cumsum(sizes)])
-    incidence = csr_matrix(
-        (np.ones(len(values), dtype=np.float32), values.astype(np.int64), indptr), (len(rows), 1 << 32)
-    )
+    sizes = np.diff(offsets)
+    shape = (len(sizes), 1 << 32)
+    incidence = csr_matrix((np.ones(len(flat), dtype=np.float32), flat.astype(np.int64), offsets), shape)
     incidence.has_sorted_indices = True  # each set is sorted
-    a, b = np.searchsorted(rows, first), np.searchsorted(rows, second)
     shared = np.zeros(len(first), dtype=np.float64)
     for start in range(0, len(first), PAIRS_PER_CHUNK):
         part = slice(start, start + PAIRS_PER_CHUNK)
-        shared[part] = np.asarray(incidence[a[part]].multiply(incidence[b[part]]).sum(axis=1)).ravel()
-    return shared / np.maximum(sizes[a] + sizes[b] - shared, 1)
+        shared[part] = np.asarray(incidence[first[part]].multiply(incidence[second[part]]).sum(axis=1)).ravel()
+    return shared / np.maximum(sizes[first] + sizes[second] - shared, 1)

@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrays import gather_runs
+
 WIDTH = 3
 # Bumped whenever ``normalized`` or the shingling changes: signatures and versions carry it.
 NORMALIZATION = (
@@ -130,7 +132,7 @@ def _normalized_tokens(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     sizes = per_word[indices]
     firsts = (np.cumsum(per_word) - per_word)[indices]
-    hashes = pieces[np.repeat(firsts, sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)]
+    hashes = gather_runs(pieces, firsts, sizes)
     rows = np.repeat(np.repeat(np.arange(len(per_text)), per_text), sizes)
     # 10.0.3.7 2026-11-09: the placeholders of neighbouring words fold into one, as within a word.
     zero = hashes == _ZERO

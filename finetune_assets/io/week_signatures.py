@@ -15,10 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..core.arrays import distinct, gather_runs
 from ..core.corpus_card import CorpusInput
 from ..core.digests import DIGEST_SIZE, pair_digests
 from ..core.export_report import ALPACA_SCHEMA
-from ..core.near_duplicates import Banding, distinct, jaccard, near_duplicate_signatures
+from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures
 from ..core.splits import split_column, validation_mask
 from .export_reader import Reading, read_json_lines
 from .store import Store
@@ -148,7 +149,7 @@ class WeekSignatures:
         sizes = offsets[local + 1] - offsets[local]
         self._kept_rows.extend(rows)
         self._kept_offsets.extend(self._kept_offsets.view[-1] + np.cumsum(sizes))
-        self._kept_values.extend(values[np.repeat(offsets[local], sizes) + _within(sizes)])
+        self._kept_values.extend(gather_runs(values, offsets[local], sizes))
 
     def similar(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """Exact Jaccard >= the threshold, for rows of the week planned now or remembered ones."""
@@ -167,7 +168,7 @@ class WeekSignatures:
                 source, offsets = self._sets_of_week(week)
                 local = wanted - self._starts[week]
             count = offsets[local + 1] - offsets[local]
-            values.append(source[np.repeat(offsets[local], count) + _within(count)])
+            values.append(gather_runs(source, offsets[local], count))
             sizes.append(count)
         flat = np.concatenate(values)
         offsets = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)
@@ -193,8 +194,3 @@ class _Growing:
             self._buffer = grown
         self._buffer[self._length : end] = values
         self._length = end
-
-
-def _within(sizes: np.ndarray) -> np.ndarray:
-    """0, 1, … sizes[0]-1, 0, 1, … sizes[1]-1, …: positions within consecutive runs."""
-    return np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
