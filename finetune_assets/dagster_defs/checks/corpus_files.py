@@ -41,6 +41,11 @@ def _read_back(exports, path: str, row: dict, digests: list) -> list[str]:
     return problems
 
 
+def _written_here(exports, folder: str, entry: dict) -> bool:
+    """The version wrote this shard (its own audit row names it), rather than linked it."""
+    return entry["registered_as"] == exports.url(posixpath.join(folder, entry["path"]))
+
+
 def _shard_problems(exports, folder: str, rows: VersionRows, digests: list) -> list[str]:
     problems = []
     for entry in rows.manifest["metadata"]["shards"]:
@@ -48,7 +53,7 @@ def _shard_problems(exports, folder: str, rows: VersionRows, digests: list) -> l
         row = rows.shards.get(entry["registered_as"])
         if row is None:
             problems.append(f"{entry['path']}: no audit row registers {entry['registered_as']}")
-        elif entry["registered_as"] == exports.url(path):
+        elif _written_here(exports, folder, entry):
             problems += _read_back(exports, path, row, digests)
         # Linked: its bytes were read back when the version that wrote them was checked.
         elif not exports.exists(path) or exports.size(path) != row["size_bytes"]:
@@ -106,7 +111,7 @@ def training_corpus_is_leak_free(
         repeated = len(keys) - len(np.unique(keys))
         if repeated:
             problems.append(f"{repeated} pair(s) repeat an input and output already in the version")
-    written = sum(entry["registered_as"].startswith(metadata["folder"] + "/") for entry in metadata["shards"])
+    written = sum(_written_here(exports, folder, entry) for entry in metadata["shards"])
     return AssetCheckResult(
         passed=not problems,
         severity=AssetCheckSeverity.ERROR,
