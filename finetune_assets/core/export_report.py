@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from .digests import DIGEST_SIZE, pair_digests
 from .line_formats import LINE_SCHEMAS
 from .pairs import INSTRUCTION, METADATA_KEYS
-from .secret_scan import ScanReport, scan_column
+from .secret_scan import ScanReport, scan_batch
 
 TEXT_KEYS = ("instruction", "input", "output")
 ALPACA_SCHEMA = LINE_SCHEMAS["alpaca"]
@@ -69,6 +69,12 @@ def inference_problem(inferred: pa.Schema, expected: pa.Schema) -> str | None:
 SCANNED_METADATA = ("incident_id", "alertname", "schema_version", "matched_playbook_id")
 
 
+def scanned_texts(batch: pa.RecordBatch) -> list[pa.Array]:
+    """Every text a trainer reads: a label or a playbook id can hold a secret as well as the summary."""
+    labels = [pc.struct_field(batch.column("metadata"), key) for key in SCANNED_METADATA]
+    return [batch.column("input"), batch.column("output"), *labels]
+
+
 @dataclass
 class ExportReport:
     lines: int = 0
@@ -91,17 +97,14 @@ class ExportReport:
         if len(self.examples) < EXAMPLES:
             self.examples.append(f"{kind}: {lines} line(s)" + (f", first at line {first_line}" if first_line else ""))
 
-    def add(self, batch: pa.RecordBatch) -> None:
-        """Takes the next lines of the file, read with the explicit schema (so every value is a string)."""
+    def add(self, batch: pa.RecordBatch, flags: list[np.ndarray] | None = None) -> None:
+        """Takes the next lines of the file, read with the explicit schema (so every value is a string).
+        ``flags``: ``prefilter(scanned_texts(batch))``, when it was found ahead."""
         first_line = self.lines + 1
         self._check_structure(batch, first_line)
         inputs, outputs = batch.column("input"), batch.column("output")
-        metadata = batch.column("metadata")
-        evidence_ids = pc.struct_field(metadata, "evidence_id")
-        # Every text a trainer reads: a label or a playbook id can hold a secret as well as the summary.
-        texts = [inputs, outputs, *(pc.struct_field(metadata, key) for key in SCANNED_METADATA)]
-        for column in texts:
-            scan_column(column, first_line, self.secrets, evidence_ids)
+        evidence_ids = pc.struct_field(batch.column("metadata"), "evidence_id")
+        scan_batch(scanned_texts(batch), first_line, self.secrets, evidence_ids, flags)
         self._ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").cast(pa.large_string()))
         self._digests += pair_digests(inputs, outputs)  # a null is reported above
         self._tokens.append(estimate_tokens(*(batch.column(key) for key in TEXT_KEYS)))

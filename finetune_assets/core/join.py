@@ -7,6 +7,7 @@ to put them back in that order.
 """
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +18,7 @@ from .pair_columns import alertname_column, input_column, output_column, taipei_
 from .pairs import INSTRUCTION
 from .records import PairStats
 from .redaction import Redactor
-from .secret_scan import scan_rows
+from .secret_scan import prefilter, refreshed, scan_columns
 from .staged_tables import ORDERED_PAIRS
 
 
@@ -97,17 +98,25 @@ def whole_incidents(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatc
         yield held
 
 
-def assemble_pairs(
-    evidence_batches: Iterable[pa.RecordBatch],
-    decisions: SortedLookup,
-    repairs: SortedLookup,
-    stats: PairStats,
-    digests: Digests,
-    redactor: Redactor,
-) -> Iterator[pa.RecordBatch]:
-    """Pairs with their ordinals, grouped by incident as the evidence arrives. Secrets are redacted
-    an incident at a time before anything else (duplicates included) sees the text; a pair in which
-    the scanner still finds something is withheld, named in ``stats`` by its evidence id."""
+@dataclass(frozen=True)
+class JoinedBatch:
+    """Evidence rows of whole incidents with their texts looked up, and what a first look at the raw
+    texts found: the rows the redactor must read, the rows the scanner may find something in."""
+
+    evidence: pa.RecordBatch
+    texts: dict[str, pa.Array]  # what the pairs carry, redacted next
+    context: dict[str, pa.Array]  # what else the incident holds: read for secrets, not carried
+    has_output: pa.Array
+    redactor_hits: dict[str, pa.Array]  # "text:<name>" / "context:<name>" -> rows that may hold a secret
+    scan_flags: list[np.ndarray]  # per text column, what the scanner's prefilters say of the raw text
+
+
+def joined_batches(
+    evidence_batches: Iterable[pa.RecordBatch], decisions: SortedLookup, repairs: SortedLookup, redactor: Redactor
+) -> Iterator[JoinedBatch]:
+    """The evidence joined with its decisions and repairs, a batch of whole incidents at a time, with
+    the column-wide regex passes done. All of it is Arrow work that releases the GIL, so it can run on a
+    second thread ahead of ``assemble_pairs``."""
     for batch in whole_incidents(evidence_batches):
         incident_ids = batch.column("incident_id")
         last = incident_ids[len(incident_ids) - 1].as_py()
@@ -117,7 +126,6 @@ def assemble_pairs(
             looked_up(incident_ids, actions, "action"),
             looked_up(incident_ids, actions, "success"),
         )
-        stats.selected += batch.num_rows
         texts = {
             "input": input_column(batch.column("evidence_summary")),
             "output": outputs,
@@ -133,11 +141,35 @@ def assemble_pairs(
             "executed_steps": looked_up(incident_ids, actions, "executed_steps"),
             "playbook_name": looked_up(incident_ids, actions, "playbook_name"),
         }
-        texts = redactor.redact_incidents(incident_ids, texts, context, stats.redactions)
-        has_output = pc.is_valid(outputs)
+        yield JoinedBatch(
+            batch,
+            texts,
+            context,
+            pc.is_valid(outputs),
+            redactor.hits_by_name(texts, context),
+            prefilter(list(texts.values())),
+        )
+
+
+def assemble_pairs(
+    joined: Iterable[JoinedBatch], stats: PairStats, digests: Digests, redactor: Redactor
+) -> Iterator[pa.RecordBatch]:
+    """Pairs with their ordinals, grouped by incident as the evidence arrives. Secrets are redacted
+    an incident at a time before anything else (duplicates included) sees the text; a pair in which
+    the scanner still finds something is withheld, named in ``stats`` by its evidence id."""
+    for item in joined:
+        batch, has_output = item.evidence, item.has_output
+        stats.selected += batch.num_rows
+        redacted = redactor.redact_incidents(
+            batch.column("incident_id"), item.texts, item.context, stats.redactions, item.redactor_hits
+        )
         stats.skipped_no_output += len(has_output) - (pc.sum(has_output).as_py() or 0)
-        keep = pc.and_(has_output, _not_withheld(texts, batch.column("id"), has_output, stats))
-        batch, texts = batch.filter(keep), {name: column.filter(keep) for name, column in texts.items()}
+        flags = [
+            refreshed(flags, item.texts[name], redacted[name])
+            for flags, name in zip(item.scan_flags, item.texts, strict=True)
+        ]
+        keep = pc.and_(has_output, _not_withheld(redacted, flags, batch.column("id"), has_output, stats))
+        batch, texts = batch.filter(keep), {name: column.filter(keep) for name, column in redacted.items()}
         if not batch.num_rows:
             continue
         digests.add(batch.column("ordinal").to_numpy(), pair_digests(texts["input"], texts["output"]))
@@ -156,12 +188,16 @@ def assemble_pairs(
 
 
 def _not_withheld(
-    texts: dict[str, pa.Array], evidence_ids: pa.Array, has_output: pa.Array, stats: PairStats
+    texts: dict[str, pa.Array],
+    flags: list[np.ndarray],
+    evidence_ids: pa.Array,
+    has_output: pa.Array,
+    stats: PairStats,
 ) -> pa.Array:
     """False for the pairs in which the scanner finds a secret after redaction; each is recorded."""
     found: dict[int, list[str]] = {}
-    for column in texts.values():
-        for row, kinds in scan_rows(column).items():
+    for column in scan_columns(list(texts.values()), flags):
+        for row, kinds in column.items():
             found.setdefault(row, []).extend(kinds)
     withheld = np.zeros(len(evidence_ids), dtype=bool)
     for row, kinds in sorted(found.items()):

@@ -37,6 +37,7 @@ from .credentials.finding import Finding
 from .credentials.keyed import keyed_findings
 from .credentials.structures import kubernetes_findings, pgpass_findings, url_findings
 from .credentials.text_view import TextView
+from .pattern_sets import PatternSet
 from .secret_rules import (
     BARE_AWS_SECRET,
     CONTEXT_ANCHORS,
@@ -48,7 +49,7 @@ from .secret_rules import (
     SecretRule,
     maintained_rules,
 )
-from .slices import on_slices
+from .slices import on_columns
 
 PLACEHOLDER = "[REDACTED:{}]"
 _BACKSLASH_ESCAPE = re2.compile(r"\\(.)")
@@ -180,16 +181,14 @@ class Redactor:
         self.rules: tuple[Rule, ...] = (*built_in, *extra, *network)
         anchored = [rule.pattern for rule in self.rules if not rule.shape]
         shapes = [rule.pattern for rule in self.rules if rule.shape]
-        self._pattern_unions = [_union(group) for group in (anchored, shapes) if group]
         # The column scan also looks for where a context rule could find something.
         self._unions = [_union([*anchored, *CONTEXT_ANCHORS]), *([_union(shapes)] if shapes else [])]
-        self._which = _rule_set(self.rules)
+        self._which = PatternSet([rule.pattern for rule in self.rules])
 
-    def hits(self, column: pa.Array) -> pa.Array:
-        """True for the rows that may hold a secret: a pass over the column per union of rules."""
-        if pa.types.is_null(column.type):  # nothing was looked up: no text at all
-            return pa.repeat(pa.scalar(False), len(column))
-        return on_slices(self._hits, column)
+    def hits(self, *columns: pa.Array) -> list[pa.Array]:
+        """For each column, true for the rows that may hold a secret: one pass per union of rules
+        over all the columns together."""
+        return on_columns(self._hits, columns)
 
     def _hits(self, column: pa.Array) -> pa.Array:
         found = [pc.match_substring_regex(column, pattern=union).fill_null(False) for union in self._unions]
@@ -229,20 +228,27 @@ class Redactor:
                 counts.update(per_text[text])  # a text repeated in the incident counts each time
         return [redacted.get(text, text) if text else text for text in texts]
 
+    def hits_by_name(self, columns: Mapping[str, pa.Array], context: Mapping[str, pa.Array]) -> dict[str, pa.Array]:
+        """``hits`` of the text columns (as ``text:<name>``) and the context columns (``context:<name>``)."""
+        everything = {
+            **{f"text:{name}": column for name, column in columns.items()},
+            **{f"context:{name}": column for name, column in context.items()},
+        }
+        return dict(zip(everything, self.hits(*everything.values()), strict=True))
+
     def redact_incidents(
         self,
         incident_ids: pa.Array,
         columns: Mapping[str, pa.Array],
         context: Mapping[str, pa.Array],
         counts: Counter,
+        column_hits: Mapping[str, pa.Array] | None = None,
     ) -> dict[str, pa.Array]:
         """Text columns of a batch whose incidents are whole (no incident goes on in another batch),
-        each incident's texts redacted together with what its ``context`` columns name."""
-        everything = {
-            **{f"text:{name}": column for name, column in columns.items()},
-            **{f"context:{name}": column for name, column in context.items()},
-        }
-        column_hits = {name: self.hits(column) for name, column in everything.items()}
+        each incident's texts redacted together with what its ``context`` columns name.
+        ``column_hits`` is ``hits_by_name`` of the same columns, when it was found ahead."""
+        if column_hits is None:
+            column_hits = self.hits_by_name(columns, context)
         row_hit = functools.reduce(pc.or_, column_hits.values())
         if not pc.any(row_hit).as_py():
             return dict(columns)
@@ -275,10 +281,8 @@ class Redactor:
 
     def _findings(self, view: TextView) -> list[tuple[int, int, str]]:
         """(start, end, type) in the view, pattern rules first so a token is named by its vendor."""
-        matching = self._which.Match(view.text)
-        rules = (self.rules[index] for index in sorted(matching)) if matching else self._unmatched(view.text)
         found = []
-        for rule in rules:
+        for rule in (self.rules[index] for index in self._which.matching(view.text)):
             check = CHECKS.get(rule.pattern)
             for match in rule.compiled.finditer(view.text):
                 start, end = rule.secret_span(match)
@@ -289,12 +293,6 @@ class Redactor:
         urls = sorted((start, end) for start, end, kind in context if kind == "url_credentials")
         found = [span for span in found if span[2] != "email" or not _inside_any(span, urls)]
         return found + context
-
-    def _unmatched(self, text: str) -> tuple[Rule, ...]:
-        """RE2::Set answers nothing both for no match and for running out of memory: the first is
-        confirmed with the unions, else every rule runs."""
-        union_hit = any(re2.search(union, text) for union in self._pattern_unions)
-        return self.rules if union_hit else ()
 
     def sources(self) -> dict[str, list[str]]:
         """Which rule set each pattern type comes from."""
@@ -330,14 +328,6 @@ def unescaped(value: str) -> list[str]:
 
 def _union(patterns: Sequence[str]) -> str:
     return "|".join(f"(?:{pattern})" for pattern in patterns)
-
-
-def _rule_set(rules: Sequence[Rule]) -> "re2.Set":
-    which = re2.Set.SearchSet()
-    for rule in rules:
-        which.Add(rule.pattern)
-    which.Compile()
-    return which
 
 
 def _values(views: Mapping[str, TextView], found: Mapping[str, list[tuple[int, int, str]]]) -> dict[str, str]:

@@ -15,6 +15,7 @@ import bisect
 import math
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import re2
 
-from .slices import on_slices
+from .pattern_sets import PatternSet
+from .slices import joined_columns, on_slices
 
 TOKEN_SHAPES = {
     "aws_key_id": r"\bA[KS]IA[0-9A-Z]{16}\b",
@@ -46,16 +48,13 @@ TOKEN_SHAPES = {
     "password_hash": r"\$(?:2[abxy]?\$\d\d|1|5|6|apr1|y|argon2(?:id|i|d)|pbkdf2[\w-]*)\$[./\w+$,=-]{16,}"
     r"|\{S?SHA\}[\w+/]{20,}",
 }
-_SHAPE_SET = re2.Set.SearchSet()
-for _pattern in TOKEN_SHAPES.values():
-    _SHAPE_SET.Add(_pattern)
-_SHAPE_SET.Compile()
-_SHAPES = {kind: re2.compile(pattern) for kind, pattern in TOKEN_SHAPES.items()}
-_SHAPE_KINDS = list(TOKEN_SHAPES)
+_SHAPE_SET = PatternSet(list(TOKEN_SHAPES.values()))
+_SHAPES = [(kind, re2.compile(pattern)) for kind, pattern in TOKEN_SHAPES.items()]
 
 PLACEHOLDERS = re2.compile(r"\[REDACTED:[A-Za-z0-9_]+\]")
 NEUTRAL = "REDACTED"  # what a placeholder reads as to the rules: a word, never a credential
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"))
+_INVISIBLE = re2.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
 
 # A credential word; whether it is one is decided on the whole word around it (``_is_key``).
 _WORD = re2.compile(
@@ -142,6 +141,11 @@ _WORDISH = re2.compile(r"[A-Z]?[a-z]{3,}")
 # word, a tool that takes secrets, a URL with user information, characters that fold to ASCII, or a
 # run of token characters with an upper-case letter and a digit (see ``_has_long_mixed_token``).
 _TOKEN = "[A-Za-z0-9+/=_-]"
+# A token character or a placeholder's (``[REDACTED:kind]`` reads as a word inside a token). In a run of
+# 30 of these holding an upper-case letter and a digit, the part before the first of the two, the part
+# between them or the part after the second is 10 long: what the "tokens" prefilter asks, so it lets
+# through every row ``_has_long_mixed_token`` could find something in, and few others.
+_RUN = r"[A-Za-z0-9+/=_\-\[\]:]"
 PREFILTERS = {
     "shapes": r"[MNO][\w-]{23,25}\.|A[KS]IA|gh[pousr]_|github_pat_|gl[a-z]{1,3}-|xox[a-z]-|sk-|k_(?:live|test)_|SG\."
     r"|AIza|\b(?:AC|SK)[0-9a-f]|npm_|pypi-|hv[sbr]\.|hf_|AccountKey=|sig=|eyJ|PRIVATE KEY|\$[0-9a-z]{1,8}\$|\{S?SHA\}",
@@ -150,9 +154,16 @@ PREFILTERS = {
     r"|秘密鍵|トークン|비밀번호|암호|토큰|패스워드|\s-[pPawcAXuU]"
     r"|[\x{ff10}-\x{ff19}\x{ff21}-\x{ff3a}\x{ff41}-\x{ff5a}\x{1d400}-\x{1d7ff}\x{2460}-\x{24ff}\x{2100}-\x{214f}"
     r"\x{fb00}-\x{fb06}\x{200b}-\x{200f}\x{2060}-\x{2064}\x{feff}\x{00ad}]|\\u[0-9a-fA-F]{4}",
-    "tokens": f"{_TOKEN}*[A-Z]{_TOKEN}*[0-9]{_TOKEN}*|{_TOKEN}*[0-9]{_TOKEN}*[A-Z]{_TOKEN}*",
+    "tokens": "|".join(
+        rf"{_RUN}{{10}}{first}{_RUN}*{then}|{first}{_RUN}*{then}{_RUN}{{10}}|{first}{_RUN}{{8,}}{then}"
+        for first, then in (("[A-Z]", "[0-9]"), ("[0-9]", "[A-Z]"))
+    ),
 }
-CANDIDATE = "|".join(f"(?:{pattern})" for pattern in PREFILTERS.values())
+# The one pass over every row. Its counted runs would make the "tokens" prefilter's automaton too big
+# for one union with the others, so the union holds a wider form of it (a capital and a digit in one
+# run, of any length) and the candidate rows are then tried against each prefilter.
+_MIXED_RUN = rf"[A-Z]{_RUN}*[0-9]|[0-9]{_RUN}*[A-Z]"
+CANDIDATE = "|".join(f"(?:{pattern})" for pattern in (PREFILTERS["shapes"], PREFILTERS["context"], _MIXED_RUN))
 ENTROPY_BITS = 4.3  # random base64 of 30+ characters scores ~4.5 and up; hex ids stay below
 EXAMPLES = 10
 JOIN_WINDOW = 48
@@ -219,7 +230,10 @@ def _fold(text: str) -> str:
     if "\\u" in text:
         text = _JSON_ESCAPE.sub(_unescaped, text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(INVISIBLE)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        if _INVISIBLE.search(text):  # a translation is slow on a long text, a search is not
+            text = text.translate(INVISIBLE)
     return PLACEHOLDERS.sub(NEUTRAL, text) if "[REDACTED:" in text else text
 
 
@@ -286,8 +300,32 @@ def _context_findings(text: str) -> list[str]:
     return kinds
 
 
-def _values_of(pattern, text: str, kind: str) -> list[str]:
-    return [kind for found in pattern.finditer(text) if found.group(1) and looks_like_credential(found.group(1))]
+def _credential_in_first_group(found) -> bool:
+    return bool(found.group(1)) and looks_like_credential(found.group(1))
+
+
+def _credential_option(found) -> bool:
+    return _is_key(found.group(1)) and not found.group(2).startswith("-") and looks_like_credential(found.group(2))
+
+
+def _url_password(found) -> bool:
+    password = found.group(1)
+    return bool(password) and NEUTRAL not in password and not password.startswith("$") and not _PORT.match(password)
+
+
+# Each pattern with what it finds and how its match is judged; one pass tells which occur at all.
+_VALUE_READERS = [
+    (_OPTION_VALUE, "command_line_credential", _credential_option),
+    *((pattern, "command_line_credential", _credential_in_first_group) for pattern in _SHORT_OPTIONS),
+    *(
+        (pattern, "command_line_credential", _credential_in_first_group)
+        for pattern in (_USER_AND_SECRET, _POSITIONAL, _CHPASSWD, _HERE_STRING)
+    ),
+    (_PGPASS, "credential_assignment", _credential_in_first_group),
+    (_SQL, "credential_assignment", _credential_in_first_group),
+    (_URL_PASSWORD, "url_password", _url_password),
+]
+_VALUE_SET = PatternSet([pattern.pattern for pattern, _, _ in _VALUE_READERS])
 
 
 def _kubernetes_values(text: str) -> int:
@@ -331,30 +369,14 @@ def text_findings(text: str, shapes: bool = True, context: bool = True, tokens: 
     text = _fold(text)
     kinds: list[str] = []
     if shapes:
-        for index in sorted(_SHAPE_SET.Match(text) or ()):
-            kinds += [_SHAPE_KINDS[index]] * sum(1 for _ in _SHAPES[_SHAPE_KINDS[index]].finditer(text))
+        for index in _SHAPE_SET.matching(text):
+            kind, pattern = _SHAPES[index]
+            kinds += [kind] * sum(1 for _ in pattern.finditer(text))
     if context:
         kinds += _context_findings(text)
-        kinds += [
-            "command_line_credential"
-            for found in _OPTION_VALUE.finditer(text)
-            if _is_key(found.group(1)) and not found.group(2).startswith("-") and looks_like_credential(found.group(2))
-        ]
-        for pattern in (*_SHORT_OPTIONS, _USER_AND_SECRET):
-            kinds += _values_of(pattern, text, "command_line_credential")
-        kinds += _values_of(_POSITIONAL, text, "command_line_credential")
-        kinds += _values_of(_CHPASSWD, text, "command_line_credential")
-        kinds += _values_of(_HERE_STRING, text, "command_line_credential")
-        kinds += _values_of(_PGPASS, text, "credential_assignment")
-        kinds += _values_of(_SQL, text, "credential_assignment")
-        kinds += [
-            "url_password"
-            for found in _URL_PASSWORD.finditer(text)
-            if found.group(1)
-            and NEUTRAL not in found.group(1)
-            and not found.group(1).startswith("$")
-            and not _PORT.match(found.group(1))
-        ]
+        for index in _VALUE_SET.matching(text):
+            pattern, kind, is_credential = _VALUE_READERS[index]
+            kinds += [kind for found in pattern.finditer(text) if is_credential(found)]
         kinds += ["kubernetes_secret"] * _kubernetes_values(text)
     if tokens:
         kinds += [
@@ -367,35 +389,85 @@ def text_findings(text: str, shapes: bool = True, context: bool = True, tokens: 
     return kinds
 
 
-def scan_rows(column: pa.Array) -> dict[int, list[str]]:
-    """Row index -> the kinds found in it, for the rows of one text column that hold anything."""
+def prefilter(columns: Sequence[pa.Array]) -> list[np.ndarray]:
+    """For each column, what the prefilters say of each row: a rows × ``PREFILTERS`` boolean array
+    (which parts of ``text_findings`` the row needs; none: the row holds nothing to find). Arrow
+    work that releases the GIL, so it can run ahead on another thread."""
+    joined, bounds = joined_columns(columns)
+    flags = _prefiltered(joined)
+    return [flags[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def refreshed(flags: np.ndarray, before: pa.Array, after: pa.Array) -> np.ndarray:
+    """``flags`` of the texts ``before``, made true of ``after``: the rows whose text changed are
+    looked at again, the others are what the prefilters already saw."""
+    changed = np.flatnonzero(pc.not_equal(before, after).fill_null(False).to_numpy(zero_copy_only=False))
+    if not len(changed):
+        return flags
+    flags = flags.copy()
+    flags[changed] = _prefiltered(after.take(pa.array(changed)))
+    return flags
+
+
+def _prefiltered(column: pa.Array) -> np.ndarray:
+    flags = np.zeros((len(column), len(PREFILTERS)), dtype=bool)
     if pa.types.is_null(column.type):
-        return {}
+        return flags
     candidates = on_slices(lambda part: pc.match_substring_regex(part, pattern=CANDIDATE), column)
     indices = pc.indices_nonzero(candidates.fill_null(False))
     if not len(indices):
-        return {}
+        return flags
     rows = column.take(indices)
     needs = {
         name: pc.match_substring_regex(rows, pattern=p).to_numpy(zero_copy_only=False) for name, p in PREFILTERS.items()
     }
-    needs["tokens"] &= _has_long_mixed_token(rows)
-    closer = np.flatnonzero(np.logical_or.reduce(list(needs.values())))
-    texts, positions = rows.to_pylist(), indices.to_pylist()
-    found = {}
-    for row in closer.tolist():
-        if kinds := text_findings(texts[row], *(bool(flags[row]) for flags in needs.values())):
-            found[positions[row]] = kinds
+    if needs["tokens"].any():
+        long_mixed = np.flatnonzero(needs["tokens"])
+        needs["tokens"][long_mixed] = _has_long_mixed_token(rows.take(pa.array(long_mixed)))
+    flags[indices.to_numpy()] = np.column_stack(list(needs.values()))
+    return flags
+
+
+def scan_columns(columns: Sequence[pa.Array], flags: Sequence[np.ndarray] | None = None) -> list[dict[int, list[str]]]:
+    """For each column, row index -> the kinds found in it, for the rows that hold anything. The
+    columns are scanned as one (each prefilter compiles once, and the rows split over the cores).
+    ``flags``: ``prefilter`` of these texts, when it was found ahead."""
+    joined, bounds = joined_columns(columns)
+    found: list[dict[int, list[str]]] = [{} for _ in columns]
+    for row, kinds in scan_rows(joined, None if flags is None else np.concatenate(flags)).items():
+        column = bisect.bisect_right(bounds, row) - 1
+        found[column][row - bounds[column]] = kinds
     return found
 
 
-def scan_column(column: pa.Array, first_line: int, report: ScanReport, evidence_ids: pa.Array | None = None) -> None:
-    """Scans one text column of a batch whose first row is line ``first_line`` of the file."""
-    found = scan_rows(column)
-    for row, kinds in sorted(found.items()):
-        evidence_id = evidence_ids[row].as_py() if evidence_ids is not None else None
-        for kind in kinds:
-            report.add(first_line + row, kind, evidence_id)
+def scan_rows(column: pa.Array, flags: np.ndarray | None = None) -> dict[int, list[str]]:
+    """Row index -> the kinds found in it, for the rows of one text column that hold anything."""
+    if flags is None:
+        flags = _prefiltered(column)
+    closer = np.flatnonzero(flags.any(axis=1))
+    if not len(closer):
+        return {}
+    texts = column.take(pa.array(closer)).to_pylist()
+    found = {}
+    for text, row in zip(texts, closer.tolist(), strict=True):
+        if kinds := text_findings(text, *flags[row].tolist()):
+            found[row] = kinds
+    return found
+
+
+def scan_batch(
+    columns: Sequence[pa.Array],
+    first_line: int,
+    report: ScanReport,
+    evidence_ids: pa.Array | None = None,
+    flags: Sequence[np.ndarray] | None = None,
+) -> None:
+    """Scans the text columns of a batch whose first row is line ``first_line`` of the file."""
+    for found in scan_columns(columns, flags):
+        for row, kinds in sorted(found.items()):
+            evidence_id = evidence_ids[row].as_py() if evidence_ids is not None else None
+            for kind in kinds:
+                report.add(first_line + row, kind, evidence_id)
 
 
 def _has_long_mixed_token(rows: pa.Array) -> np.ndarray:

@@ -10,7 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pj
 
-from ..core.export_report import ALPACA_SCHEMA, ExportReport
+from ..core.export_report import ALPACA_SCHEMA, ExportReport, scanned_texts
+from ..core.secret_scan import prefilter
 from .background import prefetched
 from .store import Store
 
@@ -121,8 +122,15 @@ def _stored_lines(piece: bytes, offsets: np.ndarray) -> pa.LargeStringArray:
 def validate_alpaca_export(store: Store, path: str) -> ExportReport:
     """Structure, secrets, duplicates and token lengths of an Alpaca export, and its sha256 as read."""
     report, reading = ExportReport(), Reading()
-    for batch in read_json_lines(store, path, ALPACA_SCHEMA, reading):
-        report.add(batch)
+
+    def looked_at() -> Iterator[tuple[pa.RecordBatch, list[np.ndarray]]]:
+        for batch in read_json_lines(store, path, ALPACA_SCHEMA, reading):
+            yield batch, prefilter(scanned_texts(batch))
+
+    # The scanner's passes over every text (Arrow, which releases the GIL) run ahead on another thread
+    # while the report's Python looks at the previous piece.
+    for batch, flags in prefetched(looked_at):
+        report.add(batch, flags)
     report.inferred, report.sha256 = reading.inferred, reading.sha256
     return report.finish()
 

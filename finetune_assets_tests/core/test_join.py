@@ -1,7 +1,7 @@
 """Joining a week's rows into pairs in bounded memory, by incident, batch by batch."""
 
 from finetune_assets.core.digests import Digests
-from finetune_assets.core.join import assemble_pairs, decision_lookup, repair_lookup
+from finetune_assets.core.join import assemble_pairs, decision_lookup, joined_batches, repair_lookup
 from finetune_assets.core.records import PairStats
 from finetune_assets.core.redaction import Redactor
 
@@ -31,7 +31,8 @@ def test_an_incident_whose_evidence_spans_two_batches_keeps_its_decision_in_both
     ]
     decisions = decision_lookup([decisions_batch([("INC-1", "r1"), ("INC-2", "r2"), ("INC-3", "r3")])])
     stats = PairStats()
-    out = list(assemble_pairs(evidence, decisions, repair_lookup([]), stats, Digests.empty(), Redactor()))
+    joined = joined_batches(evidence, decisions, repair_lookup([]), Redactor())
+    out = list(assemble_pairs(joined, stats, Digests.empty(), Redactor()))
     outputs = {
         e: o
         for b in out
@@ -49,7 +50,7 @@ def test_assemble_joins_by_incident_counts_and_collects_digests():
     stats, digests = PairStats(), Digests.empty()
     decisions = decision_lookup([decisions_batch([("INC-2", None)])])
     repairs = repair_lookup([repairs_batch(["INC-1"]), repairs_batch(["INC-3"])])
-    out = list(assemble_pairs(evidence, decisions, repairs, stats, digests, Redactor()))
+    out = list(assemble_pairs(joined_batches(evidence, decisions, repairs, Redactor()), stats, digests, Redactor()))
     assert stats.selected == 3 and stats.skipped_no_output == 1
     assert [b.column("evidence_id").to_pylist() for b in out] == [["e3"], ["e2"]]
     assert out[0].column("input").to_pylist() == ["cpu"]

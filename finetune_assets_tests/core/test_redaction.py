@@ -8,6 +8,8 @@ import pytest
 
 from finetune_assets.core.redaction import RedactionPatternError, Redactor
 
+from .test_pattern_sets import OutOfMemorySet
+
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq\nq83Nn0R3xk=\n-----END RSA PRIVATE KEY-----"
@@ -170,7 +172,15 @@ def test_a_value_named_only_in_a_context_column_is_redacted_in_the_returned_ones
 
 
 def test_a_null_typed_column_is_no_hit():
-    assert Redactor().hits(pa.nulls(3)).to_pylist() == [False, False, False]
+    assert Redactor().hits(pa.nulls(3))[0].to_pylist() == [False, False, False]
+
+
+def test_hits_are_told_apart_per_column_when_scanned_together():
+    texts = pa.array(["disk full", "password=Qm7-Vault-Seed", None])
+    steps = pa.array(["restart", None], pa.large_string())
+    labels = pa.array(["token=Zx9-Other-Seed"])
+    hits = Redactor().hits(texts, pa.nulls(2), steps, labels)
+    assert [column.to_pylist() for column in hits] == [[False, True, False], [False, False], [False, False], [True]]
 
 
 # What the issue found in registered files, each now a placeholder: (text, secret, expected, type).
@@ -291,17 +301,10 @@ def test_every_rule_says_where_it_comes_from():
     assert len(maintained) >= 10 and "detect-secrets SendGridDetector" in maintained
 
 
-class _OutOfMemorySet:
-    """RE2::Set's answer when its DFA runs out of memory: no match at all."""
-
-    def Match(self, text):  # noqa: N802 (RE2's own name)
-        return None
-
-
 @pytest.mark.parametrize("text, secret, expected, kind", CASES[:12])
 def test_a_rule_set_that_answers_nothing_falls_back_to_every_rule(text, secret, expected, kind):
     normal, starved = Redactor(), Redactor()
-    starved._which = _OutOfMemorySet()
+    starved._which._set = OutOfMemorySet()
     counts = Counter()
     assert starved.redact(text, counts) == normal.redact(text) and secret not in starved.redact(text)
     assert counts[kind] >= 1
@@ -311,7 +314,7 @@ def test_the_rule_set_runs_only_the_rules_that_match():
     redactor = Redactor()
     token = "ghp_" + "A1b2" * 9
     text = f"login with {token} from 10.0.0.8"
-    matching = redactor._which.Match(text)
+    matching = redactor._which.matching(text)
     assert matching and len(matching) < len(redactor.rules) / 4
     assert token not in redactor.redact(text)
 

@@ -4,11 +4,14 @@ import random
 import string
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from finetune_assets.core import secret_scan
 from finetune_assets.core.redaction import Redactor
-from finetune_assets.core.secret_scan import ScanReport, scan_column, text_findings
+from finetune_assets.core.secret_scan import ScanReport, scan_batch, scan_columns, scan_rows, text_findings
 
 from .test_redaction import CASES
 
@@ -52,7 +55,7 @@ def test_nothing_the_redactor_handles_survives_it():
 
 def test_the_report_names_lines_and_kinds_never_values():
     report = ScanReport()
-    scan_column(pa.array(["clean", "pwd: hunter2!", None, "AKIAIOSFODNN7EXAMPLE"], pa.large_string()), 10, report)
+    scan_batch([pa.array(["clean", "pwd: hunter2!", None, "AKIAIOSFODNN7EXAMPLE"], pa.large_string())], 10, report)
     assert report.counts == {"credential_assignment": 1, "aws_key_id": 1}
     assert report.examples == ["line 11: credential_assignment", "line 13: aws_key_id"]
     assert not any("hunter2" in example or "AKIA" in example for example in report.examples)
@@ -82,7 +85,7 @@ def test_the_column_scan_finds_what_the_row_scan_finds():
     ]
     column = pa.array(texts, pa.large_string())
     report = ScanReport()
-    scan_column(column, 1, report)
+    scan_batch([column], 1, report)
 
     expected = ScanReport()
     for line, text in enumerate(texts, start=1):
@@ -90,6 +93,80 @@ def test_the_column_scan_finds_what_the_row_scan_finds():
             expected.add(line, kind)
     assert report.counts == expected.counts and report.counts["high_entropy"] >= 5
     assert report.examples == expected.examples
+
+
+# Pieces that make runs of token characters long and short, with and without capitals and digits,
+# joined by placeholders, brackets and separators: where the "tokens" prefilter could be too narrow.
+RUN_PIECES = st.sampled_from(
+    [
+        "a",
+        "Z",
+        "7",
+        "xY9",
+        "k" * 9,
+        "Q" * 12,
+        "5" * 12,
+        "-",
+        "_",
+        "+/=",
+        "[REDACTED:password]",
+        "[",
+        "]",
+        ":",
+        " ",
+        "|",
+        "中",
+        "ｗ",
+        "\n",
+    ]
+)
+
+
+@settings(
+    max_examples=400, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(st.lists(st.lists(RUN_PIECES, max_size=40).map("".join), min_size=1, max_size=8))
+def test_the_prefilters_let_through_every_row_the_row_scan_finds_something_in(texts):
+    found = scan_rows(pa.array(texts, pa.large_string()))
+    assert found == {row: kinds for row, text in enumerate(texts) if (kinds := text_findings(text))}
+
+
+def test_the_tokens_prefilter_passes_every_long_run_with_a_capital_and_a_digit():
+    """Every way a run of 30 to 31 characters can hold its capital and its digit (either first), with
+    and without a placeholder inside; a run one character short stays out."""
+    prefilter = secret_scan.PREFILTERS["tokens"]
+    texts, expected = [], []
+    for length in (29, 30, 31):
+        for first, then in (("Q", "7"), ("7", "Q")):
+            for before in range(length - 1):
+                for between in range(length - 1 - before):
+                    after = length - 2 - before - between
+                    run = "a" * before + first + "b" * between + then + "c" * after
+                    texts += [f"x {run} y", f"x {run[:5]}[REDACTED:password]{run[5:]} y"]
+                    expected += [length >= 30, True]
+    rows = pa.array(texts, pa.large_string())
+    long_mixed = secret_scan._has_long_mixed_token(rows)
+    passed = pc.match_substring_regex(rows, pattern=prefilter).to_pylist()
+    assert long_mixed.tolist() == expected
+    assert all(passed[row] for row in range(len(texts)) if long_mixed[row])
+
+
+def test_flags_refreshed_after_a_change_are_the_flags_found_afresh():
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    before = pa.array([f"key {secret}", "disk full", "pwd: hunter2!", None, "HTTP5xxSpike on web-1"])
+    after = pa.array([f"key {secret}", f"disk full, key {secret}", "pwd: [REDACTED:password]", None, "web-1"])
+    [flags] = secret_scan.prefilter([before])
+    assert (secret_scan.refreshed(flags, before, after) == secret_scan.prefilter([after])[0]).all()
+    assert scan_columns([after], [secret_scan.refreshed(flags, before, after)]) == scan_columns([after])
+    assert scan_columns([after], [flags]) != scan_columns([after])  # stale flags would miss the new token
+
+
+def test_columns_scanned_together_keep_their_own_rows():
+    secret = "the key is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    columns = [pa.array(["clean", secret]), pa.nulls(3), pa.array([secret, "x", "pwd: hunter2!"], pa.large_string())]
+    key, pwd = text_findings(secret), text_findings("pwd: hunter2!")
+    assert key and pwd
+    assert scan_columns(columns) == [{1: key}, {}, {0: key, 2: pwd}]
 
 
 def test_only_rows_with_something_to_look_at_reach_the_python_scan(monkeypatch):
@@ -103,7 +180,7 @@ def test_only_rows_with_something_to_look_at_reach_the_python_scan(monkeypatch):
     ordinary = ["[HTTP5xxSpike] worker-3 " + "9f86d081884c7d659a2feaa0c55ad015" * 3] * 500
     secret = "the key is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     report = ScanReport()
-    scan_column(pa.array([*ordinary, secret], pa.large_string()), 1, report)
+    scan_batch([pa.array([*ordinary, secret], pa.large_string())], 1, report)
     assert looked_at == [secret] and report.counts == {"high_entropy": 1}
 
 
@@ -147,6 +224,6 @@ def test_placeholders_and_named_digests_are_never_findings(text):
 def test_a_finding_names_its_line_and_evidence_never_the_value():
     report = ScanReport()
     column = pa.array(["fine", "db password: hunter2!x", "also fine"])
-    scan_column(column, 10, report, pa.array(["e-1", "e-2", "e-3"]))
+    scan_batch([column], 10, report, pa.array(["e-1", "e-2", "e-3"]))
     assert report.examples == ["line 11 (evidence e-2): credential_assignment"] and report.evidence_ids == ["e-2"]
     assert "hunter2" not in repr(report)

@@ -158,8 +158,9 @@ def test_a_written_file_the_scanner_flags_leaves_the_export_tree(postgres_url, t
     week.evidence("INC-1", "login failed: password=Winter2026!pw", at(days=1))
     week.execution("INC-1", ["restart"], at(days=1))
     week.save()
-    monkeypatch.setattr(join, "scan_rows", lambda column: {})  # nothing withheld before writing
-    monkeypatch.setattr(join.Redactor, "redact_incidents", lambda self, ids, columns, context, counts: dict(columns))
+    # Nothing withheld before writing, nothing redacted.
+    monkeypatch.setattr(join, "scan_columns", lambda columns, candidates: [{} for _ in columns])
+    monkeypatch.setattr(join.Redactor, "redact_incidents", lambda self, ids, columns, *_: dict(columns))
     exports = tmp_path / "exports"
     result = materialize_week(postgres_url, exports, raise_on_error=False, policy=ALL_FORMATS)
 

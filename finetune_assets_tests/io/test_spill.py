@@ -3,7 +3,7 @@
 import pyarrow as pa
 
 from finetune_assets.core.digests import Digests
-from finetune_assets.core.join import assemble_pairs, decision_lookup, repair_lookup
+from finetune_assets.core.join import assemble_pairs, decision_lookup, joined_batches, repair_lookup
 from finetune_assets.core.records import PairStats
 from finetune_assets.core.redaction import Redactor
 from finetune_assets.io.spill import OrdinalBuckets
@@ -16,14 +16,10 @@ def test_buckets_return_pairs_in_ordinal_order_with_only_the_kept(tmp_path):
     rows = [(ordinal, f"e{ordinal}", f"INC-{ordinal % 7}", f"s{ordinal}") for ordinal in range(1, 40)]
     rows.sort(key=lambda row: row[2])
     incidents = sorted({row[2] for row in rows})
-    pairs = assemble_pairs(
-        [evidence_batch(rows)],
-        decision_lookup([]),
-        repair_lookup([repairs_batch(incidents)]),
-        stats,
-        digests,
-        Redactor(),
+    joined = joined_batches(
+        [evidence_batch(rows)], decision_lookup([]), repair_lookup([repairs_batch(incidents)]), Redactor()
     )
+    pairs = assemble_pairs(joined, stats, digests, Redactor())
     buckets = OrdinalBuckets(tmp_path / "spill", bucket_rows=8)
     for batch in pairs:
         buckets.add(batch)

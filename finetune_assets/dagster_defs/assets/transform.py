@@ -13,7 +13,7 @@ from dagster import (
 )
 
 from ...core.digests import Digests
-from ...core.join import assemble_pairs, decision_lookup, repair_lookup
+from ...core.join import assemble_pairs, decision_lookup, joined_batches, repair_lookup
 from ...core.records import PairStats
 from ...core.staged_tables import PAIRS
 from ...io.background import WriteBehind, prefetched
@@ -69,7 +69,10 @@ def _pairs_of_week(
             buckets = OrdinalBuckets(Path(spill))
             # Spilling (Arrow, which releases the GIL) runs on a second core beside the assembly.
             with WriteBehind() as behind:
-                for batch in assemble_pairs(evidence, decisions, repairs, stats, digests, redactor):
+                # The join and the column-wide regex passes of the next batch run on another thread
+                # while this one is redacted in Python.
+                joined = prefetched(lambda: joined_batches(evidence, decisions, repairs, redactor))
+                for batch in assemble_pairs(joined, stats, digests, redactor):
                     behind.submit(buckets.add, batch)
             # Duplicates are only known once the whole week has been seen; then the survivors are
             # read back in export order.
