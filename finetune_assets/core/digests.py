@@ -8,6 +8,8 @@ import numpy as np
 import pyarrow as pa
 
 DIGEST_SIZE = 16
+# Digests compared as raw bytes: numpy sorts void values about four times faster than byte strings.
+DIGEST_DTYPE = np.dtype(f"V{DIGEST_SIZE}")
 
 
 def pair_digest(pair_input: bytes, pair_output: bytes) -> bytes:
@@ -24,7 +26,7 @@ def pair_digests(inputs: pa.Array, outputs: pa.Array) -> bytes:
 
 
 def distinct_count(digests: bytes | bytearray) -> int:
-    return len(np.unique(np.frombuffer(digests, dtype=f"S{DIGEST_SIZE}")))
+    return len(np.unique(np.frombuffer(digests, dtype=DIGEST_DTYPE)))
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Digests:
     def keep_mask(self) -> np.ndarray:
         """Indexed by ordinal: True for the latest (highest ordinal) pair of each digest."""
         ordinals = np.concatenate(self.ordinals) if self.ordinals else np.zeros(0, dtype=np.int64)
-        digests = np.frombuffer(self.digests, dtype=f"S{DIGEST_SIZE}")
+        digests = np.frombuffer(self.digests, dtype=DIGEST_DTYPE)
         latest_first = np.argsort(ordinals, kind="stable")[::-1]
         _, first = np.unique(digests[latest_first], return_index=True)
         keep = np.zeros(int(ordinals.max()) + 1 if len(ordinals) else 0, dtype=bool)

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .digests import DIGEST_SIZE, pair_digests
+from .digests import distinct_count, pair_digests
 from .line_formats import LINE_SCHEMAS
 from .pairs import INSTRUCTION, METADATA_KEYS
 from .secret_scan import ScanReport, scan_batch
@@ -113,8 +113,7 @@ class ExportReport:
     def finish(self) -> "ExportReport":
         if self.lines:
             self.duplicate_evidence_ids = self.lines - pc.count_distinct(pa.chunked_array(self._ids)).as_py()
-            unique_pairs = np.unique(np.frombuffer(self._digests, dtype=f"S{DIGEST_SIZE}"))
-            self.duplicate_pairs = self.lines - len(unique_pairs)
+            self.duplicate_pairs = self.lines - distinct_count(self._digests)
             self.token_estimates = np.concatenate(self._tokens)
         self._ids, self._digests, self._tokens = [], bytearray(), []
         return self

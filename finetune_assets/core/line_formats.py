@@ -14,6 +14,8 @@ from .pairs import INSTRUCTION, METADATA_KEYS
 ALPACA_COLUMNS = ("input", "output", *METADATA_KEYS)
 CHAT_COLUMNS = ("input", "output")
 _INSTRUCTION = encode_basestring(INSTRUCTION).replace("%", "%%")
+# What json.dumps(..., ensure_ascii=False) escapes in a string.
+_NEEDS_ESCAPE = r'[\x00-\x1f"\\]'
 
 # Alpaca: the core export's own line (instruction, input, output, metadata).
 ALPACA_TEMPLATE = (
@@ -62,19 +64,37 @@ def encode_line(record: dict) -> bytes:
     return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def format_lines(batch: pa.RecordBatch, trainer_format: str) -> list[str]:
-    """The batch's lines in one trainer format, each ending with a newline."""
+def line_column(batch: pa.RecordBatch, trainer_format: str) -> pa.LargeStringArray:
+    """The batch's lines in one trainer format (each ending with a newline) as an Arrow column: built
+    once, after which the snapshot, each split side and their hashes take bytes from its buffer with no
+    Python copy. The skeleton is joined around the encoded strings by Arrow."""
     if batch.num_rows and pc.any(pc.not_equal(batch.column("instruction"), INSTRUCTION)).as_py():
         raise ValueError("training pairs carry an instruction other than the fixed one")
     template, columns = FORMATS[trainer_format]
-    encoded = [map(encode_basestring, batch.column(name).to_pylist()) for name in columns]
-    return list(map(template.__mod__, zip(*encoded, strict=True)))
+    pieces = [_text(piece.replace("%%", "%")) for piece in template.split("%s")]
+    parts = [pieces[0]]
+    for name, piece in zip(columns, pieces[1:], strict=True):
+        parts += [json_strings(batch.column(name)), piece]
+    return pc.binary_join_element_wise(*parts, _text(""))
 
 
-def line_column(batch: pa.RecordBatch, trainer_format: str) -> pa.LargeStringArray:
-    """The batch's lines in one trainer format as an Arrow column: encoded to UTF-8 once, after which
-    the snapshot, each split side and their hashes take bytes from its buffer with no Python copy."""
-    return pa.array(format_lines(batch, trainer_format), pa.large_string())
+def json_strings(column: pa.Array) -> pa.LargeStringArray:
+    """Each value as ``json.dumps(value, ensure_ascii=False)`` writes it, quotes included. Only a value
+    holding a quote, a backslash or a control character goes through Python's encoder; the others
+    are quoted by Arrow."""
+    column = column.cast(pa.large_string())
+    quote = _text('"')
+    quoted = pc.binary_join_element_wise(quote, column, quote, _text(""))
+    # A null goes to the encoder too, which refuses it as json.dumps would refuse the line.
+    escaped = pc.match_substring_regex(column, pattern=_NEEDS_ESCAPE).fill_null(True)
+    if not pc.any(escaped).as_py():
+        return quoted
+    rows = column.filter(escaped).to_pylist()
+    return pc.replace_with_mask(quoted, escaped, pa.array(list(map(encode_basestring, rows)), pa.large_string()))
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
 
 
 def line_bytes(lines: pa.LargeStringArray) -> pa.Buffer:

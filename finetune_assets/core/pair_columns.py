@@ -3,6 +3,7 @@
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -93,8 +94,20 @@ def alertname_column(alertnames: pa.Array, incident_ids: pa.Array) -> pa.Array:
     return pc.if_else(pa.array(non_blank(alertnames)), alertnames, incident_ids)
 
 
+# Taipei has kept UTC+08:00 with no summer time since 1980; before, the time zone database decides.
+FIXED_OFFSET_SINCE = datetime(1980, 1, 1, tzinfo=timezone.utc)
+
+
 def taipei_iso_column(column: pa.Array) -> pa.Array:
     """``pairs.taipei_iso``: UTC timestamps as ``datetime.astimezone(TAIPEI).isoformat()`` writes them."""
+    column = column.cast(pa.timestamp("us", tz="UTC"))
+    earliest = pc.min(column).as_py()
+    if earliest is None or earliest >= FIXED_OFFSET_SINCE:
+        # Eight hours on and Arrow's own cast to text ("2026-11-09 08:00:00.000000"), ten times
+        # faster than strftime, which looks the zone up for every value.
+        local = pc.add(column, pa.scalar(timedelta(hours=8), pa.duration("us"))).cast(pa.timestamp("us"))
+        text = pc.replace_substring(local.cast(pa.string()), pattern=" ", replacement="T", max_replacements=1)
+        return pc.binary_join_element_wise(text, "+08:00", "")
     local = column.cast(pa.timestamp("us", tz="Asia/Taipei"))
     # %S of a microsecond timestamp carries its six fractional digits, zeros included.
     text = pc.strftime(local, format="%Y-%m-%dT%H:%M:%S%z")

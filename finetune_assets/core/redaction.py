@@ -213,7 +213,7 @@ class Redactor:
             for inner in embedded_texts(text):
                 read.setdefault(inner, TextView.of(inner))
         found = {text: self._findings(view) for text, view in read.items()}
-        values = _values(read, found)
+        values = _automaton(_values(read, found))
         redacted, per_text = {}, {}
         for text in dict.fromkeys(texts):
             if not text:
@@ -221,7 +221,7 @@ class Redactor:
             per_text[text] = Counter()
             if text in read:
                 redacted[text] = _replaced(read[text], found[text], values, per_text[text])
-            elif values:
+            elif values is not None:
                 redacted[text] = _replaced(TextView.of(text), [], values, per_text[text])
         for text in texts:
             if text:
@@ -347,7 +347,21 @@ def _values(views: Mapping[str, TextView], found: Mapping[str, list[tuple[int, i
     return values
 
 
-def _replaced(view: TextView, spans: list[tuple[int, int, str]], values: Mapping[str, str], counts: Counter) -> str:
+def _automaton(values: Mapping[str, str]) -> "ahocorasick.Automaton | None":
+    """One Aho-Corasick automaton of an incident's values (lower case -> type), built once and run over
+    each of its texts: it finds every value in one pass, however many an incident holds."""
+    if not values:
+        return None
+    automaton = ahocorasick.Automaton()
+    for value, kind in values.items():
+        automaton.add_word(value, (len(value), kind))
+    automaton.make_automaton()
+    return automaton
+
+
+def _replaced(
+    view: TextView, spans: list[tuple[int, int, str]], values: "ahocorasick.Automaton | None", counts: Counter
+) -> str:
     """The original text with each span found in it, and each occurrence of a value, replaced."""
     everything = [*spans, *_occurrences(view, values)]
     if not everything:
@@ -361,20 +375,15 @@ def _replaced(view: TextView, spans: list[tuple[int, int, str]], values: Mapping
     return "".join(pieces) + view.original[position:]
 
 
-def _occurrences(view: TextView, values: Mapping[str, str]) -> list[tuple[int, int, str]]:
-    """Where each value appears in the text (case-insensitively), not inside a longer word. One
-    Aho-Corasick pass finds every value at once, however many an incident holds."""
-    if not values:
+def _occurrences(view: TextView, values: "ahocorasick.Automaton | None") -> list[tuple[int, int, str]]:
+    """Where each value appears in the text (case-insensitively), not inside a longer word."""
+    if values is None:
         return []
     lowered = view.text.lower()
     if len(lowered) != len(view.text):  # a character whose lower case is longer: compare as written
         lowered = view.text
-    automaton = ahocorasick.Automaton()
-    for value, kind in values.items():
-        automaton.add_word(value, (len(value), kind))
-    automaton.make_automaton()
     found = []
-    for last, (length, kind) in automaton.iter(lowered):
+    for last, (length, kind) in values.iter(lowered):
         start, end = last + 1 - length, last + 1
         value_start, value_end = lowered[start], lowered[end - 1]
         before = lowered[start - 1] if start else ""

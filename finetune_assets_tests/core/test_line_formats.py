@@ -3,7 +3,7 @@
 import pyarrow as pa
 import pytest
 
-from finetune_assets.core.line_formats import encode_line, format_lines, line_bytes, line_column
+from finetune_assets.core.line_formats import encode_line, line_bytes, line_column
 from finetune_assets.core.pairs import INSTRUCTION, METADATA_KEYS
 from finetune_assets.core.staged_tables import PAIRS as PAIR_SCHEMA
 
@@ -41,6 +41,30 @@ def test_lines_equal_json_dumps(text):
     assert alpaca_chunk(batch) == encode_line(record)
 
 
+def test_a_batch_mixing_plain_and_escaped_values_equals_json_dumps_row_by_row():
+    texts = [*TRICKY, "plain again", 'one " quote']
+    rows = [
+        {"instruction": INSTRUCTION, "input": text, "output": "ok", **{key: f"{key}-{n}" for key in METADATA_KEYS}}
+        for n, text in enumerate(texts)
+    ]
+    records = [
+        {
+            "instruction": INSTRUCTION,
+            "input": row["input"],
+            "output": "ok",
+            "metadata": {key: row[key] for key in METADATA_KEYS},
+        }
+        for row in rows
+    ]
+    assert alpaca_chunk(pa.RecordBatch.from_pylist(rows, schema=PAIR_SCHEMA)) == b"".join(map(encode_line, records))
+
+
+def test_a_null_text_is_refused_not_written():
+    row = {"instruction": INSTRUCTION, "input": None, "output": "ok", **{k: "" for k in METADATA_KEYS}}
+    with pytest.raises(TypeError):
+        alpaca_chunk(pa.RecordBatch.from_pylist([row], schema=PAIR_SCHEMA))
+
+
 def test_a_batch_is_one_chunk_of_lines_in_row_order():
     rows = [
         {"instruction": INSTRUCTION, "input": f"in {n}", "output": "out %s", **{k: "" for k in METADATA_KEYS}}
@@ -72,8 +96,8 @@ def test_trainer_formats_equal_json_dumps(text):
         "conversations": [{"from": "human", "value": text}, {"from": "gpt", "value": text[::-1]}],
         "system": INSTRUCTION,
     }
-    assert format_lines(batch, "openai_chat") == [encode_line(openai_chat).decode("utf-8")]
-    assert format_lines(batch, "sharegpt") == [encode_line(sharegpt).decode("utf-8")]
+    assert line_column(batch, "openai_chat").to_pylist() == [encode_line(openai_chat).decode("utf-8")]
+    assert line_column(batch, "sharegpt").to_pylist() == [encode_line(sharegpt).decode("utf-8")]
 
 
 def test_line_bytes_are_the_lines_of_a_slice_or_a_filtered_column():

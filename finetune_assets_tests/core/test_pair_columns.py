@@ -40,6 +40,14 @@ def test_taipei_iso_column_matches_the_reference():
     ]
     column = pa.array(moments, pa.timestamp("us", tz="UTC"))
     assert taipei_iso_column(column).to_pylist() == [reference(moment) for moment in moments]
+    # Since 1980 one offset, written without looking the zone up; and with a null among the values.
+    modern = [
+        *moments[:3],
+        datetime(1980, 1, 1, tzinfo=timezone.utc),
+        datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    ]
+    got = taipei_iso_column(pa.array([*modern, None], pa.timestamp("us", tz="UTC"))).to_pylist()
+    assert got == [*(reference(moment) for moment in modern), None]
 
 
 # (raw JSON text as the database hands it, the database's hint for the common case)

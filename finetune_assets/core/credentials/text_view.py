@@ -48,7 +48,7 @@ class TextView:
 
     @classmethod
     def of(cls, original: str) -> "TextView":
-        if original.isascii() and "\\u" not in original:
+        if "\\u" not in original and (original.isascii() or _reads_as_written(original)):
             return cls(original, original, (), _newlines(original))
         pieces: list[str] = []
         anchors: list[tuple[int, int]] = []
@@ -100,6 +100,12 @@ class TextView:
     def line_start(self, position: int) -> int:
         index = bisect.bisect_left(self.newlines, position) - 1
         return self.newlines[index] + 1 if index >= 0 else 0
+
+
+def _reads_as_written(text: str) -> bool:
+    """No character folds: NFKC leaves the text as it is (so each character as it is) and nothing is
+    invisible. Most CJK text is so, and then needs no character-by-character walk."""
+    return unicodedata.is_normalized("NFKC", text) and not any(char in text for char in INVISIBLE)
 
 
 def _folded_into(

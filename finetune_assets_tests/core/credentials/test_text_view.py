@@ -1,7 +1,10 @@
 """The view folds spellings together and maps every position back to the characters as written."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from finetune_assets.core.credentials import text_view
 from finetune_assets.core.credentials.text_view import TextView
 
 
@@ -40,3 +43,27 @@ def test_a_span_ending_inside_an_expanded_character_takes_the_whole_character():
     assert view.text == "afib"
     assert view.span(0, 2) == (0, 2)  # "af": half of "ﬁ" is all of it
     assert view.span(3, 4) == (2, 3)
+
+
+@settings(max_examples=2000, derandomize=True, deadline=None, database=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12))
+def test_a_text_read_as_written_as_a_whole_is_so_character_by_character(text):
+    """The shortcut for text that NFKC leaves alone gives the view the character walk would."""
+    if text_view._reads_as_written(text):
+        assert "".join(text_view._fold(char) for char in text) == text
+
+
+@pytest.mark.parametrize(
+    "text, shortcut",
+    [
+        ("節點 worker-1 發生告警", True),
+        ("café", True),
+        ("pass\u200bword", False),
+        ("ｐａｓｓ", False),
+        ("密碼：abc", False),
+    ],
+)
+def test_the_shortcut_is_taken_only_where_nothing_folds(text, shortcut):
+    assert text_view._reads_as_written(text) == shortcut
+    view = TextView.of(text)
+    assert (view.text == text and not view.anchors) == shortcut
