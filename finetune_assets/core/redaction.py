@@ -46,6 +46,7 @@ from .secret_rules import (
     PASSWORD_HASHES,
     STRUCTURAL,
     VENDOR_TOKENS,
+    WIDER_SHAPES,
     SecretRule,
     maintained_rules,
 )
@@ -180,7 +181,7 @@ class Redactor:
         network = [_compiled(rule.kind, rule.pattern, rule.source) for rule in (NETWORK if mask_network else ())]
         self.rules: tuple[Rule, ...] = (*built_in, *extra, *network)
         anchored = [rule.pattern for rule in self.rules if not rule.shape]
-        shapes = [rule.pattern for rule in self.rules if rule.shape]
+        shapes = [WIDER_SHAPES.get(rule.pattern, rule.pattern) for rule in self.rules if rule.shape]
         # The column scan also looks for where a context rule could find something.
         self._unions = [_union([*anchored, *CONTEXT_ANCHORS]), *([_union(shapes)] if shapes else [])]
         self._which = PatternSet([rule.pattern for rule in self.rules])

@@ -1,12 +1,18 @@
 """The redactor: each kind of secret becomes a typed placeholder, the text around it stays."""
 
+import random
+import string
 import time
 from collections import Counter
 
 import pyarrow as pa
 import pytest
+import re2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from finetune_assets.core.redaction import RedactionPatternError, Redactor
+from finetune_assets.core.secret_rules import WIDER_SHAPES
 
 from .test_pattern_sets import OutOfMemorySet
 
@@ -342,3 +348,22 @@ def test_a_ten_megabyte_line_goes_through_both_engines_in_seconds():
     elapsed = time.perf_counter() - started
     assert secret not in redacted and findings == []
     assert elapsed < 60, f"{elapsed:.1f} s for 10 MB"
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.data())
+def test_the_column_scan_flags_every_text_a_shape_rule_matches(data):
+    """Each shape's wider form, which the column scan runs instead of it, holds every match of it."""
+    exact, wider = data.draw(st.sampled_from(sorted(WIDER_SHAPES.items())))
+    text = data.draw(st.from_regex(exact, fullmatch=False))
+    if re2.search(exact, text):
+        assert re2.search(wider, text)
+        assert Redactor().hits(pa.array([text]))[0].to_pylist() == [True]
+
+
+def test_a_token_among_many_random_ones_is_still_found():
+    rng = random.Random(3)
+    noise = " ".join("".join(rng.choices(string.ascii_letters + string.digits + "_-.", k=30)) for _ in range(2000))
+    token = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"
+    redacted = Redactor().redact(f"{noise} bot token {token} {noise}")
+    assert token not in redacted
