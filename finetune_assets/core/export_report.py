@@ -105,7 +105,7 @@ class ExportReport:
         inputs, outputs = batch.column("input"), batch.column("output")
         evidence_ids = pc.struct_field(batch.column("metadata"), "evidence_id")
         scan_batch(scanned_texts(batch), first_line, self.secrets, evidence_ids, flags)
-        self._ids.append(pc.struct_field(batch.column("metadata"), "evidence_id").cast(pa.large_string()))
+        self._ids.append(evidence_ids.cast(pa.large_string()))
         self._digests += pair_digests(inputs, outputs)  # a null is reported above
         self._tokens.append(estimate_tokens(*(batch.column(key) for key in TEXT_KEYS)))
         self.lines += batch.num_rows

@@ -106,9 +106,12 @@ class JoinedBatch:
     evidence: pa.RecordBatch
     texts: dict[str, pa.Array]  # what the pairs carry, redacted next
     context: dict[str, pa.Array]  # what else the incident holds: read for secrets, not carried
-    has_output: pa.Array
     redactor_hits: dict[str, pa.Array]  # "text:<name>" / "context:<name>" -> rows that may hold a secret
     scan_flags: list[np.ndarray]  # per text column, what the scanner's prefilters say of the raw text
+
+    @property
+    def has_output(self) -> pa.Array:
+        return pc.is_valid(self.texts["output"])
 
 
 def joined_batches(
@@ -145,7 +148,6 @@ def joined_batches(
             batch,
             texts,
             context,
-            pc.is_valid(outputs),
             redactor.hits_by_name(texts, context),
             prefilter(list(texts.values())),
         )

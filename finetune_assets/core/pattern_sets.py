@@ -5,6 +5,11 @@ from collections.abc import Sequence
 import re2
 
 
+def union(patterns: Sequence[str]) -> str:
+    """One RE2 pattern that matches where any of ``patterns`` does."""
+    return "|".join(f"(?:{pattern})" for pattern in patterns)
+
+
 class PatternSet:
     def __init__(self, patterns: Sequence[str]):
         self.patterns = tuple(patterns)
@@ -12,7 +17,7 @@ class PatternSet:
         for pattern in self.patterns:
             self._set.Add(pattern)
         self._set.Compile()
-        self._union = re2.compile("|".join(f"(?:{pattern})" for pattern in self.patterns))
+        self._union = re2.compile(union(self.patterns))
 
     def matching(self, text: str) -> list[int]:
         """The indices of the patterns found in ``text``, in order. RE2::Set answers nothing both for

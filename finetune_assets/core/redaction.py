@@ -37,7 +37,7 @@ from .credentials.finding import Finding
 from .credentials.keyed import keyed_findings
 from .credentials.structures import kubernetes_findings, pgpass_findings, url_findings
 from .credentials.text_view import TextView
-from .pattern_sets import PatternSet
+from .pattern_sets import PatternSet, union
 from .secret_rules import (
     BARE_AWS_SECRET,
     CONTEXT_ANCHORS,
@@ -183,7 +183,7 @@ class Redactor:
         anchored = [rule.pattern for rule in self.rules if not rule.shape]
         shapes = [WIDER_SHAPES.get(rule.pattern, rule.pattern) for rule in self.rules if rule.shape]
         # The column scan also looks for where a context rule could find something.
-        self._unions = [_union([*anchored, *CONTEXT_ANCHORS]), *([_union(shapes)] if shapes else [])]
+        self._unions = [union([*anchored, *CONTEXT_ANCHORS]), *([union(shapes)] if shapes else [])]
         self._which = PatternSet([rule.pattern for rule in self.rules])
 
     def hits(self, *columns: pa.Array) -> list[pa.Array]:
@@ -325,10 +325,6 @@ def unescaped(value: str) -> list[str]:
     if "%" in value:
         variants.append(urllib.parse.unquote(value))
     return [TextView.of(variant).text for variant in variants if variant != value]
-
-
-def _union(patterns: Sequence[str]) -> str:
-    return "|".join(f"(?:{pattern})" for pattern in patterns)
 
 
 def _values(views: Mapping[str, TextView], found: Mapping[str, list[tuple[int, int, str]]]) -> dict[str, str]:

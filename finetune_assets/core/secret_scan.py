@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import re2
 
-from .pattern_sets import PatternSet
+from .pattern_sets import PatternSet, union
 from .slices import joined_columns, on_slices
 
 TOKEN_SHAPES = {
@@ -163,7 +163,7 @@ PREFILTERS = {
 # for one union with the others, so the union holds a wider form of it (a capital and a digit in one
 # run, of any length) and the candidate rows are then tried against each prefilter.
 _MIXED_RUN = rf"[A-Z]{_RUN}*[0-9]|[0-9]{_RUN}*[A-Z]"
-CANDIDATE = "|".join(f"(?:{pattern})" for pattern in (PREFILTERS["shapes"], PREFILTERS["context"], _MIXED_RUN))
+CANDIDATE = union([PREFILTERS["shapes"], PREFILTERS["context"], _MIXED_RUN])
 ENTROPY_BITS = 4.3  # random base64 of 30+ characters scores ~4.5 and up; hex ids stay below
 EXAMPLES = 10
 JOIN_WINDOW = 48
@@ -430,14 +430,11 @@ def _prefiltered(column: pa.Array) -> np.ndarray:
 
 def scan_columns(columns: Sequence[pa.Array], flags: Sequence[np.ndarray] | None = None) -> list[dict[int, list[str]]]:
     """For each column, row index -> the kinds found in it, for the rows that hold anything. The
-    columns are scanned as one (each prefilter compiles once, and the rows split over the cores).
+    prefilters run over the columns as one (each compiles once, and the rows split over the cores).
     ``flags``: ``prefilter`` of these texts, when it was found ahead."""
-    joined, bounds = joined_columns(columns)
-    found: list[dict[int, list[str]]] = [{} for _ in columns]
-    for row, kinds in scan_rows(joined, None if flags is None else np.concatenate(flags)).items():
-        column = bisect.bisect_right(bounds, row) - 1
-        found[column][row - bounds[column]] = kinds
-    return found
+    if flags is None:
+        flags = prefilter(columns)
+    return [scan_rows(column, column_flags) for column, column_flags in zip(columns, flags, strict=True)]
 
 
 def scan_rows(column: pa.Array, flags: np.ndarray | None = None) -> dict[int, list[str]]:
