@@ -78,7 +78,16 @@ def _staged_sizes(url: str, tmp_path: Path) -> dict[str, int]:
     return sizes
 
 
-def _sessions_of_ours(url: str) -> list[tuple]:
+def _sessions_of_ours(url: str, within: float = 5.0) -> list[tuple]:
+    """The sessions on the database besides this one, once none is left or ``within`` seconds have
+    passed: a query the step cancelled ends on the server a moment after the step has failed."""
+    deadline = time.monotonic() + within
+    while (sessions := _sessions_now(url)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return sessions
+
+
+def _sessions_now(url: str) -> list[tuple]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
