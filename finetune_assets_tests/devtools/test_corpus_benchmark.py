@@ -11,7 +11,7 @@ import pytest
 
 from finetune_assets.devtools.benchmark.corpus_floor import CorpusFloor, corpus_floor
 from finetune_assets.devtools.benchmark.corpus_rensa import rensa_floor
-from finetune_assets.devtools.benchmark.corpus_report import CorpusResult, table
+from finetune_assets.devtools.benchmark.corpus_report import CorpusResult, flatness, table
 from finetune_assets.devtools.benchmark.corpus_runs import CorpusRun
 from finetune_assets.devtools.benchmark.corpus_weeks import register_weeks, week_tables, weeks_ending
 from finetune_assets.devtools.benchmark.process_tree import Measured
@@ -60,16 +60,32 @@ def test_each_corpus_target_is_judged_from_the_figures():
     assert [ok for _, ok in leaky.verdicts()] == [True] * 4 + [False]
     assert "| full build, near duplicates on | 30.10 | 3.01 |" in table(missed)
     assert "precision 98.00%" in table(missed)
+    assert all(what.startswith("52 weeks: ") for what, _ in met.verdicts())
+
+
+def test_a_week_added_is_flat_when_it_grows_by_half_at_most_from_the_fewest_weeks():
+    floors = CorpusFloor(10.0, 9), CorpusFloor(20.0, 5)
+    quality = Quality(100, 100, 100, 100, 0, 500)
+
+    def at(weeks: int, added: float) -> CorpusResult:
+        return CorpusResult(weeks, 20_000, *floors, _run(29.9), _run(14.9), _run(added), 900 * 2**20, quality)
+
+    assert flatness([at(52, 9.0)]) == []
+    [(what, met)] = flatness([at(104, 6.0), at(13, 4.0), at(52, 5.0)])
+    assert met and "1.50 x from 13 to 104 weeks" in what and what.index("13 weeks") < what.index("104 weeks")
+    [(_, met)] = flatness([at(13, 4.0), at(104, 6.01)])
+    assert not met
 
 
 @pytest.mark.e2e
 def test_the_documented_corpus_command_prints_the_table_and_the_verdicts():
-    command = [sys.executable, "-m", "finetune_assets.devtools.benchmark", "--corpus", "--weeks", "3"]
+    command = [sys.executable, "-m", "finetune_assets.devtools.benchmark", "--corpus", "--weeks", "2,3"]
     output = subprocess.run([*command, "--pairs", "300", "--runs", "1"], capture_output=True, text=True, timeout=900)
     assert output.returncode in (0, 1), output.stderr[-3000:]
     lines = output.stdout.splitlines()
-    assert lines[0].startswith("3 registered weeks x 300 pairs")
-    assert any(line.startswith("| one week added to the corpus |") for line in lines)
+    assert lines[0].startswith("2 registered weeks x 300 pairs")
+    assert any(line.startswith("3 registered weeks x 300 pairs") for line in lines)
+    assert sum(line.startswith("| one week added to the corpus |") for line in lines) == 2
     verdict_lines = lines[lines.index("targets:") + 1 :]
-    assert len(verdict_lines) == 5
+    assert len(verdict_lines) == 2 * 5 + 1 and "x from 2 to 3 weeks" in verdict_lines[-1]
     assert output.returncode == (1 if any("MISSED" in line for line in verdict_lines) else 0)

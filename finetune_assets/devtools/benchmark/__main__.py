@@ -4,6 +4,7 @@
 python -m finetune_assets.devtools.benchmark                 # N = 100k, 300k, 1M: the README's table
 python -m finetune_assets.devtools.benchmark --sizes 100000  # one size
 python -m finetune_assets.devtools.benchmark --corpus        # the corpus: 52 weeks x 20k pairs
+python -m finetune_assets.devtools.benchmark --corpus --weeks 13,52,104   # and how a week added grows
 
 Prints a Markdown table, the details of each size and a verdict on each target; exits 1 if a target
 measured in this run was missed.
@@ -19,7 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ..local_postgres import LocalPostgres
-from .corpus_report import measure_corpus
+from .corpus_report import flatness, measure_corpus, measure_quality
 from .corpus_report import table as corpus_table
 from .floor import fastest_floor
 from .legacy import best_case_rows_per_second, legacy_rows_per_second
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--legacy-sample", type=int, default=3000, help="evidences timed with the N+1 pattern")
     parser.add_argument("--runs", type=int, default=2, help="runs of each floor form and of the pipeline (best counts)")
     parser.add_argument("--corpus", action="store_true", help="the training corpus across weeks instead")
-    parser.add_argument("--weeks", type=int, default=52, help="corpus mode: registered weeks")
+    parser.add_argument("--weeks", default="52", help="corpus mode: registered weeks, comma-separated (13,52,104)")
     parser.add_argument("--pairs", type=int, default=20_000, help="corpus mode: pairs a week")
     args = parser.parse_args(argv)
     # A stopped benchmark still stops its PostgreSQL server (the with-blocks run on SystemExit).
@@ -91,10 +92,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def corpus_main(args) -> int:
-    result = measure_corpus(args.weeks, args.pairs, args.runs, lambda line: print(line, file=sys.stderr, flush=True))
-    print(corpus_table(result))
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    quality = measure_quality()
+    results = [measure_corpus(int(weeks), args.pairs, args.runs, quality, log) for weeks in args.weeks.split(",")]
+    for result in results:
+        print(corpus_table(result))
+        print()
     print("targets:")
-    found = result.verdicts()
+    found = [verdict for result in results for verdict in result.verdicts()] + flatness(results)
     print("\n".join(f"- {'met' if met else 'MISSED'}: {what}" for what, met in found))
     return 0 if all(met for _, met in found) else 1
 

@@ -19,6 +19,8 @@ from .corpus_weeks import register_weeks, week_tables, weeks_ending
 MIB = 2**20
 LAST_WEEK = "2026-11-16"
 NEAR_RATIO, EXACT_RATIO, ADD_WEEK_SHARE = 1.5, 1.5, 0.15
+# A week added is "flat" when, at the most weeks measured, it costs at most this much more than at the fewest.
+FLAT_GROWTH = 1.5
 PEAK_LIMIT_BYTES = 10**9
 THRESHOLD, KEEP = 0.85, 3  # the defaults
 QUALITY_PAIRS, QUALITY_TARGET = 40_000, 0.99
@@ -51,7 +53,8 @@ class CorpusResult:
         near, exact = full / self.rensa.seconds, self.exact.measured.seconds / self.floor.seconds
         added = self.added.measured.seconds / full
         q = self.quality
-        return [
+        at = f"{self.weeks} weeks: "
+        found = [
             (
                 f"full build with near duplicates {near:.2f} x the rensa script (at most {NEAR_RATIO})",
                 near <= NEAR_RATIO,
@@ -68,6 +71,20 @@ class CorpusResult:
                 min(q.precision, q.recall) >= QUALITY_TARGET and q.leaks == 0,
             ),
         ]
+        return [(at + what, met) for what, met in found]
+
+
+def flatness(results: list[CorpusResult]) -> list[tuple[str, bool]]:
+    """A week added at the most weeks measured against the fewest; no verdict from one size."""
+    if len(results) < 2:
+        return []
+    fewest, most = min(results, key=lambda r: r.weeks), max(results, key=lambda r: r.weeks)
+    growth = most.added.measured.seconds / fewest.added.measured.seconds
+    sizes = ", ".join(
+        f"{r.weeks} weeks {r.added.measured.seconds:.2f} s" for r in sorted(results, key=lambda r: r.weeks)
+    )
+    what = f"one week added: {sizes}; {growth:.2f} x from {fewest.weeks} to {most.weeks} weeks (at most {FLAT_GROWTH})"
+    return [(what, growth <= FLAT_GROWTH)]
 
 
 def table(result: CorpusResult) -> str:
@@ -96,15 +113,15 @@ def measure_quality() -> Quality:
     return quality(plan, sets, THRESHOLD, KEEP)
 
 
-def measure_corpus(weeks: int, pairs: int, runs: int, log) -> CorpusResult:
+def measure_corpus(weeks: int, pairs: int, runs: int, quality: Quality, log) -> CorpusResult:
     workdir = Path(tempfile.mkdtemp(prefix="finetune-corpus-bench-"))
     try:
-        return _measure(workdir, weeks, pairs, runs, log)
+        return _measure(workdir, weeks, pairs, runs, quality, log)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _measure(workdir: Path, weeks: int, pairs: int, runs: int, log) -> CorpusResult:
+def _measure(workdir: Path, weeks: int, pairs: int, runs: int, quality: Quality, log) -> CorpusResult:
     exports, staging = workdir / "exports", workdir / "staging"
     every = weeks_ending(LAST_WEEK, weeks + 1)
     with LocalPostgres() as server:
@@ -137,9 +154,7 @@ def _measure(workdir: Path, weeks: int, pairs: int, runs: int, log) -> CorpusRes
             log(f"one week added {added[-1].measured.seconds:.2f} s")
     peak = max(run.measured.peak_rss_bytes for run in [*exact, *near, *added])
     best = lambda found: min(found, key=lambda run: run.measured.seconds)  # noqa: E731
-    measured = measure_quality()
-    log(f"quality: precision {measured.precision:.2%}, recall {measured.recall:.2%}")
-    return CorpusResult(weeks, pairs, floor, rensa, best(near), best(exact), best(added), peak, measured)
+    return CorpusResult(weeks, pairs, floor, rensa, best(near), best(exact), best(added), peak, quality)
 
 
 def _forget_after(dsn: str, exports: Path, staging: Path, base: str, week: str) -> None:
