@@ -13,7 +13,7 @@ from .seed import Week, at, local_storage, materialize_week, resources
 
 CORPUS_ASSETS, CORPUS_CHECKS = corpus()
 # Weeks before and after seed.WEEK (2026-11-09), by their offset in days.
-WEEKS = {"2026-10-26": -14, "2026-11-02": -7, "2026-11-09": 0, "2026-11-16": 7}
+WEEKS = {"2026-10-26": -14, "2026-11-02": -7, "2026-11-09": 0, "2026-11-16": 7, "2026-11-23": 14}
 DISK = (
     "[DiskPressure] node {host} reports disk usage of 93 percent on /var/lib/docker; the kubelet began evicting "
     "pods in the payments namespace because image garbage collection could not free enough space before the hard "

@@ -6,13 +6,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .arrays import distinct
 from .corpus_plan import EXACT_DUPLICATE, KEPT, NEAR_DUPLICATE, WITHHELD, CorpusPlan
 from .dataset_card import LLAMA_FACTORY_FORMATS, lines_of
 from .records import TrainerFile
 from .splits import SPLITS
 
 # Bumped when the same inputs and policy would give other bytes: the id then changes too.
-CORPUS_FORMAT = 2
+CORPUS_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def week_counts(plan: CorpusPlan, week_starts: np.ndarray, weeks: list[str]) -> 
                 int(kept.sum()),
                 int((kept & ~validation).sum()),
                 int((kept & validation).sum()),
-                len(np.unique(clusters[clusters >= 0])),
+                len(distinct(clusters[clusters >= 0])),
             )
         )
     return counts

@@ -99,25 +99,3 @@ def near_duplicate_signatures(texts: pa.Array, banding: Banding) -> Signatures:
         np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32),
         np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
     )
-
-
-PAIRS_PER_CHUNK = 50_000
-
-
-def jaccard(flat: np.ndarray, offsets: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Exact Jaccard similarity of the sets ``first[i]`` and ``second[i]`` (rows of ``flat``/``offsets``,
-    each set sorted and distinct; callers pass the sets of the rows they compare). The sets become a
-    sparse 0/1 matrix, a column per 32-bit value; a pair's intersection is the sum of the product of
-    its two rows, which scipy computes by merging the sorted rows, a chunk of pairs at a time."""
-    # Imported here: the worker processes that sign weeks import this module and never compare.
-    from scipy.sparse import csr_matrix
-
-    sizes = np.diff(offsets)
-    shape = (len(sizes), 1 << 32)
-    incidence = csr_matrix((np.ones(len(flat), dtype=np.float32), flat.astype(np.int64), offsets), shape)
-    incidence.has_sorted_indices = True  # each set is sorted
-    shared = np.zeros(len(first), dtype=np.float64)
-    for start in range(0, len(first), PAIRS_PER_CHUNK):
-        part = slice(start, start + PAIRS_PER_CHUNK)
-        shared[part] = np.asarray(incidence[first[part]].multiply(incidence[second[part]]).sum(axis=1)).ravel()
-    return shared / np.maximum(sizes[first] + sizes[second] - shared, 1)

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrays import gather_runs
+from .arrays import distinct, gather_runs
 
 WIDTH = 3
 # Bumped whenever ``normalized`` or the shingling changes: signatures and versions carry it.
@@ -100,7 +100,7 @@ def shingle_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, n
     small; two shingles of a pair of texts collide with odds of about one in 400,000 for texts of a
     hundred shingles."""
     rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets).astype(np.int64))
-    pairs = np.unique((rows.astype(np.uint64) << np.uint64(32)) | (hashes >> np.uint64(32)))
+    pairs = distinct((rows.astype(np.uint64) << np.uint64(32)) | (hashes >> np.uint64(32)))
     counts = np.bincount((pairs >> np.uint64(32)).astype(np.int64), minlength=len(offsets) - 1)
     return (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 

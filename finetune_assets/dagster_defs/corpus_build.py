@@ -3,19 +3,17 @@ plan, write the version folder (each week's shards, linked from the version befo
 and register the new shards and the version's manifest in one transaction."""
 
 import hashlib
-import multiprocessing
 import posixpath
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from dagster import Failure
 
+from ..core.arrays import distinct
 from ..core.corpus_card import (
+    CORPUS_FORMAT,
     CorpusInput,
     CorpusPolicy,
     CorpusShard,
@@ -26,7 +24,6 @@ from ..core.corpus_card import (
     version_id,
     week_counts,
 )
-from ..core.corpus_plan import NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION, NearDuplicates, plan_corpus
 from ..core.near_duplicates import Banding
 from ..db.connection import Database
 from ..db.corpus_registry import (
@@ -34,21 +31,23 @@ from ..db.corpus_registry import (
     CorpusRecord,
     corpus_export_type,
     latest_corpus,
+    latest_version,
     one_build_at_a_time,
     registered_inputs,
     registered_versions,
 )
 from ..db.registry import AuditRow, record_exports
 from ..io.corpus_writer import EarlierShard, WeekSelection, write_corpus
+from ..io.kept_sets import piece_name, pieces_folder
+from ..io.plan_store import plan_description, plan_folder, save_plan
 from ..io.store import Store
-from ..io.week_signatures import WeekSignatures, has_signatures, read_signatures, store_signatures
+from .corpus_planning import carried_plan, plan_weeks
 
 CORPUS_FOLDER = "corpus"
 MANIFEST_NAME = "manifest.json"
 # A writer writes continuously: where builds cannot take exclusive turns, what has not changed for
 # this long belongs to a build that stopped.
 QUIET_SECONDS = 600
-READ_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,7 @@ class CorpusBuild:
     shards: list[CorpusShard] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)
     signed_now: list[str] = field(default_factory=list)  # weeks whose signatures this build computed
+    planned_now: int = 0  # weeks this build planned; the others' plan came from the version before
     audit_row_ids: list[int] = field(default_factory=list)
     elsewhere: list[int] = field(default_factory=list)  # audit rows left out: their files are in another store
 
@@ -92,16 +92,6 @@ def _input_path(exports: Store, item: CorpusInput) -> str:
             allow_retries=False,
         )
     return path
-
-
-def _prior_sides(evidence_ids: pa.Array, predecessor: CorpusRecord | None) -> np.ndarray:
-    prior = np.full(len(evidence_ids), NO_PRIOR, dtype=np.int8)
-    if predecessor is None:
-        return prior
-    for side, ids in ((PRIOR_TRAIN, predecessor.train_ids), (PRIOR_VALIDATION, predecessor.validation_ids)):
-        if len(ids):
-            prior[pc.is_in(evidence_ids, value_set=ids).to_numpy(zero_copy_only=False)] = side
-    return prior
 
 
 def build_corpus(
@@ -149,35 +139,40 @@ def _build(
     paths = [_input_path(exports, item) for item in inputs]
 
     clock = Clock()
-    signed_now = _sign(exports, paths, staging, inputs, banding)
-    log(
-        f"signatures: {len(signed_now)} week(s) hashed now, {len(inputs) - len(signed_now)} read from earlier runs, "
-        f"in {clock.lap():.2f} s"
-    )
-    with ThreadPoolExecutor(READ_THREADS) as pool:  # Parquet decoding releases the GIL
-        tables = list(pool.map(lambda item: read_signatures(staging, item, banding), inputs))
-    evidence_ids = pa.concat_arrays([t.column("evidence_id").combine_chunks() for t in tables])
-    exact = np.concatenate([_fixed(t.column("exact")) for t in tables])
-    weekly = np.concatenate([t.column("validation").to_numpy() for t in tables]).astype(bool)
-    starts = np.concatenate([[0], np.cumsum([t.num_rows for t in tables])])
-    near = None
-    if banding:
-        signatures = WeekSignatures(staging, inputs, banding, starts)
-        chunks = [int(start) for start in starts[:-1]]
-        near = NearDuplicates(signatures.bands, signatures.similar, chunks, signatures.remember)
-    plan = plan_corpus(exact, weekly, _prior_sides(evidence_ids, predecessor), policy.cluster_keep, near)
+    plan_key = {"policy": policy_dict, "corpus_format": CORPUS_FORMAT}
+    carried = carried_plan(staging, predecessor, inputs, plan_key)
+    planned = plan_weeks(database, exports, paths, staging, inputs, policy.cluster_keep if banding else 0, banding,
+                         predecessor, carried, version)  # fmt: skip
+    del carried  # superseded: its index and arrays leave memory
+    plan, starts, signed_now = planned.plan, planned.starts, planned.signed_now
     counts = week_counts(plan, starts, [item.week for item in inputs])
-    clusters = len(np.unique(plan.cluster[plan.cluster >= 0]))
-    log(
-        f"planned {len(plan.outcome):,} pairs in {clock.lap():.2f} s: {plan.candidates:,} candidate near-duplicate "
-        f"pairs, {plan.verified:,} of them at Jaccard >= {policy.near_duplicate_threshold}"
+    clusters = len(distinct(plan.cluster[plan.cluster >= 0]))
+    planned_now = len(inputs) - planned.carried_weeks
+    scope = (
+        f"{planned_now} week(s) added to the plan of {predecessor.version}"
+        if planned_now < len(inputs)
+        else f"every week ({len(inputs)})"
     )
+    log(
+        f"planned {scope} in {clock.lap():.2f} s, {len(signed_now)} signed now: {plan.candidates:,} "
+        f"candidate near-duplicate pairs, {plan.verified:,} of them at Jaccard >= {policy.near_duplicate_threshold}"
+    )
+
+    try:
+        # Kept before the files are written, so the plan's index and state leave memory first.
+        save_plan(staging, version, plan_key, planned.stored)
+        log(f"kept the plan for the next version in {clock.lap():.2f} s")
+    except BaseException:
+        staging.remove_tree(plan_folder(staging, version))
+        raise
+    evidence_ids, plan = planned.evidence_ids, replace(plan, state=None)
+    del planned
 
     selections = [
         WeekSelection(
             paths[i],
             item,
-            evidence_ids.slice(starts[i], tables[i].num_rows),
+            partial(evidence_ids, i),
             plan.kept[starts[i] : starts[i + 1]],
             plan.validation[starts[i] : starts[i + 1]],
         )
@@ -224,6 +219,7 @@ def _build(
         # Unregistered, the folder is no version: it goes (a build stopped by kill -9 leaves it to the
         # next build's sweep), and a retry writes it whole.
         exports.remove_tree(folder)
+        staging.remove_tree(plan_folder(staging, version))
         raise
     finally:
         staging.remove_tree(ids_folder)
@@ -238,14 +234,15 @@ def _build(
         shards=written.shards,
         preview=written.preview,
         signed_now=signed_now,
+        planned_now=planned_now,
         audit_row_ids=[row_id for _, row_id, _ in recorded],
         elsewhere=elsewhere,
     )
 
 
 def _sweep_dead_builds(database: Database, exports: Store, staging: Store, run_id: str, exclusive: bool) -> list[str]:
-    """Removes the version folders no audit row names, other builds' staged files and partial signature
-    files. Builds take turns
+    """Removes the version folders no audit row names, other builds' staged files, the plans of all but
+    the latest version and partial signature files. Builds take turns
     (``one_build_at_a_time``), so while this one holds the turn no other is writing: whatever an
     unregistered folder holds (hidden partial files, nothing at all) was left by a build that stopped.
     Without an exclusive turn (the SQLite demo) only what has not changed for a while is swept."""
@@ -265,41 +262,25 @@ def _sweep_dead_builds(database: Database, exports: Store, staging: Store, run_i
         for folder in staging.folders(staging.path(CORPUS_FOLDER, "runs"))
         if posixpath.basename(folder) != run_id and dead_in(staging, folder)
     ]
+    # Only the latest version's plan is extended, and only the kept sets it names are read.
+    latest = latest_version(database)
+    dead += [
+        (staging, folder)
+        for folder in staging.folders(staging.path(CORPUS_FOLDER, "plans"))
+        if posixpath.basename(folder) != latest and dead_in(staging, folder)
+    ]
+    description = plan_description(staging, latest) if latest else None
+    named = set(description["pieces"]) if description else set()
+    dead += [
+        (staging, path)
+        for path in staging.files(pieces_folder(staging))
+        if piece_name(path) not in named and dead_in(staging, path)
+    ]
     for store, folder in dead:
         store.remove_tree(folder)
     # A signer killed part-way leaves its partial file beside the signatures; no other build is signing.
     partials = staging.sweep_partials(staging.path(CORPUS_FOLDER, "signatures"), older_than_seconds=quiet)
     return [store.url(folder) for store, folder in dead] + partials
-
-
-def _sign(exports: Store, paths: list[str], staging: Store, inputs: list[CorpusInput], banding) -> list[str]:
-    """Computes the signatures no earlier build kept; the weeks signed now. With several weeks to sign,
-    a worker process takes every other one while this process signs the rest: rensa hands signatures
-    to Python as lists, which holds the GIL, and one worker (not two) keeps the memory of the process
-    tree low."""
-    missing = [
-        (exports, path, staging, item, banding)
-        for path, item in zip(paths, inputs, strict=True)
-        if not has_signatures(staging, item, banding)
-    ]
-    if len(missing) < 2:
-        for job in missing:
-            store_signatures(*job)
-    else:
-        spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of this process
-        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-            elsewhere = [pool.submit(store_signatures, *job) for job in missing[1::2]]
-            for job in missing[::2]:
-                store_signatures(*job)
-            for future in elsewhere:
-                future.result()
-    return [item.week for _, _, _, item, _ in missing]
-
-
-def _fixed(column: pa.ChunkedArray) -> np.ndarray:
-    width, array = column.type.byte_width, column.combine_chunks()
-    data = np.frombuffer(array.buffers()[1], dtype=f"S{width}")
-    return data[array.offset : array.offset + len(array)]
 
 
 def _earlier_shards(exports: Store, predecessor: CorpusRecord | None) -> dict[str, EarlierShard]:

@@ -27,15 +27,14 @@ def corpus_export_type(trainer_format: str, split: str) -> str:
 
 @dataclass(frozen=True)
 class CorpusRecord:
-    """A registered corpus version: its id, what it was built from, its shards (as its manifest row
-    lists them) and its pairs' sides."""
+    """A registered corpus version: its id, what it was built from and its shards (as its manifest row
+    lists them)."""
 
     version: str
     inputs_digest: str
     folder_url: str
+    primary_format: str
     shards: list[dict]  # path (in the folder), week, format, split, records, size_bytes, sha256, registered_as
-    train_ids: pa.Array
-    validation_ids: pa.Array
 
 
 @contextmanager
@@ -118,14 +117,22 @@ def latest_corpus(database: Database) -> CorpusRecord | None:
     newest = _newest_manifest(database)
     if newest is None:
         return None
-    version, primary, shards = newest["corpus_version"], newest["primary_format"], newest["shards"]
+    return CorpusRecord(
+        newest["corpus_version"], newest["inputs_digest"], newest["folder"], newest["primary_format"], newest["shards"]
+    )
+
+
+def corpus_sides(database: Database, record: CorpusRecord) -> dict[str, pa.Array]:
+    """The evidence ids of a version's pairs, by side, as the audit rows of its shards hold them."""
     sides = {}
     for split in ("train", "validation"):
-        urls = [s["registered_as"] for s in shards if s["format"] == primary and s["split"] == split]
+        urls = [
+            s["registered_as"] for s in record.shards if s["format"] == record.primary_format and s["split"] == split
+        ]
         query = select(finetune_exports.c.source_ids).where(finetune_exports.c.file_path.in_(urls))
-        found = _rows(database, f"reading the {split} ids of corpus {version}", query) if urls else []
+        found = _rows(database, f"reading the {split} ids of corpus {record.version}", query) if urls else []
         sides[split] = pa.array([value for row in found for value in row["source_ids"]], pa.string())
-    return CorpusRecord(version, newest["inputs_digest"], newest["folder"], shards, sides["train"], sides["validation"])
+    return sides
 
 
 @dataclass(frozen=True)
@@ -151,11 +158,14 @@ def version_rows(database: Database, version: str) -> VersionRows | None:
 
 def _newest_manifest(database: Database) -> dict | None:
     """The metadata of the manifest row registered last: it names the latest version."""
-    query = select(finetune_exports.c.id, finetune_exports.c.metadata).where(
-        finetune_exports.c.export_type == MANIFEST_TYPE
+    query = (
+        select(finetune_exports.c.metadata)
+        .where(finetune_exports.c.export_type == MANIFEST_TYPE)
+        .order_by(finetune_exports.c.id.desc())
+        .limit(1)
     )
     rows = _rows(database, "reading the latest corpus version from finetune_exports", query)
-    return max(rows, key=lambda row: row["id"])["metadata"] if rows else None
+    return rows[0]["metadata"] if rows else None
 
 
 def registered_versions(database: Database) -> set[str]:

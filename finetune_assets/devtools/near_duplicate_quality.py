@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..core.corpus_plan import KEPT, NEAR_DUPLICATE, NO_PRIOR, CorpusPlan, NearDuplicates, plan_corpus
-from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures
+from ..core.corpus_plan import KEPT, NEAR_DUPLICATE, NO_PRIOR, CorpusPlan, plan_corpus
+from ..core.near_duplicates import Banding, near_duplicate_signatures
+from ..core.near_pass import NearDuplicates
+from ..core.set_similarity import reaching
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,10 @@ def planned(
     shared bands alone."""
     signatures = near_duplicate_signatures(pa.array(texts, pa.large_string()), Banding.for_threshold(threshold))
 
-    def similar(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    def similar(first: np.ndarray, second: np.ndarray, enough: int = 0) -> np.ndarray:
         if not verify:
             return np.ones(len(first), dtype=bool)
-        return jaccard(signatures.sets, signatures.offsets, first, second) >= threshold
+        return reaching(signatures.sets, signatures.offsets, first, second, threshold, enough)
 
     n = len(texts)
     plan = plan_corpus(

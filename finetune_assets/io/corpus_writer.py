@@ -37,7 +37,7 @@ class WeekSelection:
 
     path: str
     item: CorpusInput
-    evidence_ids: pa.Array
+    evidence_ids: Callable[[], pa.Array]  # read only when the week's shards are written, not linked
     keep: np.ndarray
     validation: np.ndarray
 
@@ -119,6 +119,7 @@ def _write_week(exports, folder, formats, week, names, staging, ids_path, previe
     schema = None if list(formats) == ["alpaca"] else ALPACA_SCHEMA
     sides = sorted({split for _, split in names})
     trainer_files = TrainerFileSet(exports, folder, list(formats), lambda name, split: names[name, split], sides)
+    evidence_ids = week.evidence_ids()
     with trainer_files, BatchFileWriter(staging, ids_path, SOURCE_IDS) as ids:
         # Innermost, so every write has finished before any file is committed or discarded.
         with WriteBehind() as behind:
@@ -134,7 +135,7 @@ def _write_week(exports, folder, formats, week, names, staging, ids_path, previe
                 chosen_batch = None if batch is None else batch.filter(mask)
                 validation = week.validation[rows][keep]
                 behind.submit(trainer_files.write, chosen_batch, chosen, validation)
-                chosen_ids = week.evidence_ids.slice(rows.start, len(keep)).filter(mask)
+                chosen_ids = evidence_ids.slice(rows.start, len(keep)).filter(mask)
                 ids.write(pa.record_batch([chosen_ids, pa.array(validation)], schema=SOURCE_IDS))
                 if len(preview) < PREVIEW_ROWS:
                     preview += [_preview(line) for line in chosen.slice(0, PREVIEW_ROWS - len(preview)).to_pylist()]

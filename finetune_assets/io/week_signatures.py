@@ -15,11 +15,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..core.arrays import distinct, gather_runs
 from ..core.corpus_card import CorpusInput
 from ..core.digests import DIGEST_SIZE, pair_digests
 from ..core.export_report import ALPACA_SCHEMA
-from ..core.near_duplicates import Banding, jaccard, near_duplicate_signatures
+from ..core.near_duplicates import Banding, near_duplicate_signatures
 from ..core.splits import split_column, validation_mask
 from .export_reader import Reading, read_json_lines
 from .store import Store
@@ -98,99 +97,10 @@ def store_signatures(exports: Store, path: str, staging: Store, item: CorpusInpu
         pq.write_table(table, handle, compression="lz4")
 
 
-def read_signatures(staging: Store, item: CorpusInput, banding: Banding | None) -> pa.Table:
-    """The evidence ids, exact keys and sides; the bands and shingle sets are read a week at a time as
-    the plan asks for them (``WeekSignatures``)."""
+def read_signatures(
+    staging: Store, item: CorpusInput, banding: Banding | None, columns=("evidence_id", "exact", "validation")
+) -> pa.Table:
+    """The evidence ids, exact keys and sides (or the ``columns`` named); the bands and shingle sets are
+    read a week at a time as the plan asks for them (``WeekSignatures``)."""
     with staging.open(signature_path(staging, item, banding)) as handle:
-        return pq.read_table(handle, columns=["evidence_id", "exact", "validation"])
-
-
-class WeekSignatures:
-    """The near-duplicate signatures of the corpus's rows (weeks back to back, ``starts`` the first row
-    of each and, last, the row count), read from each week's file as the plan asks: a week's band keys
-    and shingle sets once, when the plan reaches it, and the sets of the rows it keeps held after, since
-    later weeks are compared with those only."""
-
-    def __init__(self, staging: Store, inputs: list[CorpusInput], banding: Banding, starts: np.ndarray):
-        self._staging, self._inputs, self._banding, self._starts = staging, inputs, banding, starts
-        self._week: tuple[int, np.ndarray, np.ndarray] | None = None  # (week, its sets, their offsets)
-        # The remembered rows (ascending), their sets back to back and the offsets into them; grown
-        # in place, doubling, so each week adds its kept rows without copying the others.
-        self._kept_rows = _Growing(np.int64)
-        self._kept_offsets = _Growing(np.int64)
-        self._kept_offsets.extend(np.zeros(1, dtype=np.int64))
-        self._kept_values = _Growing(np.uint32)
-
-    def _read(self, week: int, column: str) -> pa.Array:
-        with self._staging.open(signature_path(self._staging, self._inputs[week], self._banding)) as handle:
-            return pq.read_table(handle, columns=[column]).column(column).combine_chunks()
-
-    def bands(self, first: int, end: int) -> np.ndarray:
-        week = int(np.searchsorted(self._starts, first))
-        assert self._starts[week] == first and self._starts[week + 1] == end, (first, end)
-        column = self._read(week, "bands")
-        return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), self._banding.bands)
-
-    def _sets_of_week(self, week: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._week is None or self._week[0] != week:
-            column = self._read(week, "shingles")
-            sizes = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(np.int64)
-            values = column.flatten().to_numpy(zero_copy_only=False)
-            self._week = (week, values, np.concatenate([[0], np.cumsum(sizes)]))
-        return self._week[1], self._week[2]
-
-    def remember(self, rows: np.ndarray) -> None:
-        """The plan keeps these rows (of the week it planned last): later weeks may be compared with them."""
-        if not len(rows):
-            return
-        week = int(np.searchsorted(self._starts, rows[0], "right")) - 1
-        values, offsets = self._sets_of_week(week)
-        local = rows - self._starts[week]
-        sizes = offsets[local + 1] - offsets[local]
-        self._kept_rows.extend(rows)
-        self._kept_offsets.extend(self._kept_offsets.view[-1] + np.cumsum(sizes))
-        self._kept_values.extend(gather_runs(values, offsets[local], sizes))
-
-    def similar(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-        """Exact Jaccard >= the threshold, for rows of the week planned now or remembered ones."""
-        rows = distinct(np.concatenate([first, second]))
-        kept_rows, kept_offsets, kept_values = self._kept_rows.view, self._kept_offsets.view, self._kept_values.view
-        values, sizes = [], []
-        for week in range(len(self._inputs)):
-            low, high = np.searchsorted(rows, self._starts[week : week + 2])
-            if low == high:
-                continue
-            wanted = rows[low:high]
-            at = np.searchsorted(kept_rows, wanted)
-            if (at < len(kept_rows)).all() and (kept_rows[np.minimum(at, len(kept_rows) - 1)] == wanted).all():
-                source, offsets, local = kept_values, kept_offsets, at
-            else:
-                source, offsets = self._sets_of_week(week)
-                local = wanted - self._starts[week]
-            count = offsets[local + 1] - offsets[local]
-            values.append(gather_runs(source, offsets[local], count))
-            sizes.append(count)
-        flat = np.concatenate(values)
-        offsets = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)
-        similarity = jaccard(flat, offsets, np.searchsorted(rows, first), np.searchsorted(rows, second))
-        return similarity >= self._banding.threshold
-
-
-class _Growing:
-    """A numpy array appended to in place: its buffer doubles when full."""
-
-    def __init__(self, dtype):
-        self._buffer, self._length = np.zeros(1024, dtype=dtype), 0
-
-    @property
-    def view(self) -> np.ndarray:
-        return self._buffer[: self._length]
-
-    def extend(self, values: np.ndarray) -> None:
-        end = self._length + len(values)
-        if end > len(self._buffer):
-            grown = np.zeros(max(end, 2 * len(self._buffer)), dtype=self._buffer.dtype)
-            grown[: self._length] = self.view
-            self._buffer = grown
-        self._buffer[self._length : end] = values
-        self._length = end
+        return pq.read_table(handle, columns=list(columns))

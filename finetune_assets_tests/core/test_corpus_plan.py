@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from finetune_assets.core.corpus_plan import (
-    BUCKET_HEADS,
     EXACT_DUPLICATE,
     KEPT,
     NEAR_DUPLICATE,
@@ -14,22 +13,29 @@ from finetune_assets.core.corpus_plan import (
     PRIOR_TRAIN,
     PRIOR_VALIDATION,
     WITHHELD,
-    NearDuplicates,
     plan_corpus,
 )
+from finetune_assets.core.near_pass import BUCKET_HEADS, NearDuplicates
 
 
 class Similar:
-    """Near duplicates by a table of pairs; records what it was asked."""
+    """Near duplicates by a table of pairs; records what it was asked. With ``enough``, as
+    ``set_similarity.reaching``: a second row's pairs are not asked once enough of them were similar."""
 
     def __init__(self, pairs):
         self.pairs = {frozenset(pair) for pair in pairs}
         self.asked = []
 
-    def __call__(self, first, second):
-        asked = list(zip(first.tolist(), second.tolist(), strict=True))
-        self.asked += asked
-        return np.array([frozenset(pair) in self.pairs for pair in asked], dtype=bool)
+    def __call__(self, first, second, enough=0):
+        answers, found = [], {}
+        for pair in zip(first.tolist(), second.tolist(), strict=True):
+            if enough and found.get(pair[1], 0) >= enough:
+                answers.append(False)
+                continue
+            self.asked.append(pair)
+            answers.append(frozenset(pair) in self.pairs)
+            found[pair[1]] = found.get(pair[1], 0) + answers[-1]
+        return np.array(answers, dtype=bool)
 
 
 def _plan(exact, similar=(), bands=None, weekly=None, prior=None, keep=3, chunks=(0,)):

@@ -10,9 +10,9 @@ import pytest
 from finetune_assets.core.near_duplicates import (
     RECALL_AT_THRESHOLD,
     Banding,
-    jaccard,
     near_duplicate_signatures,
 )
+from finetune_assets.core.set_similarity import jaccard
 
 TEMPLATE = (
     "[DiskPressure] node {host} reports disk usage of 93 percent on /var/lib/docker; the kubelet began evicting "
@@ -90,11 +90,3 @@ def test_jaccard_is_exact_on_the_sets():
     assert jaccard(signatures.sets, signatures.offsets, first, second).tolist() == pytest.approx(expected)
     # The cases span the range: unrelated, distant, borderline and close.
     assert min(expected) == 0 and any(0 < e < 0.5 for e in expected) and any(0.5 < e < 1 for e in expected)
-
-
-def test_jaccard_over_many_chunks(monkeypatch):
-    monkeypatch.setattr("finetune_assets.core.near_duplicates.PAIRS_PER_CHUNK", 3)
-    signatures, sets = _sets([TEMPLATE.format(host=h) for h in ("a", "b b", "c c c", "d")] + [OTHER])
-    first, second = np.array([0, 1, 2, 3, 4, 0, 1]), np.array([1, 2, 3, 4, 0, 0, 3])
-    expected = [len(sets[a] & sets[b]) / len(sets[a] | sets[b]) for a, b in zip(first, second, strict=True)]
-    assert jaccard(signatures.sets, signatures.offsets, first, second).tolist() == pytest.approx(expected)

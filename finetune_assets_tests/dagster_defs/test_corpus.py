@@ -3,17 +3,28 @@ weeks, leak-free and stable sides, versions, what is left out, and the files loa
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from datasets import load_dataset
+from sqlalchemy import create_engine, text
 
 from finetune_assets.core.splits import in_validation
 from finetune_assets.dagster_defs import corpus_build
 from finetune_assets.dagster_defs.resources import CorpusPolicy, DatasetPolicy
 
 from ..corpus_weeks import DISK, KAFKA, Weeks, build_corpus, register_weeks
-from ..seed import ASSETS, LINEAGE_ASSETS, audit_rows, materialization_metadata, read_lines, resources, source_database
+from ..seed import (
+    ASSETS,
+    LINEAGE_ASSETS,
+    audit_rows,
+    materialization_metadata,
+    read_lines,
+    resources,
+    source_database,
+    staging_of,
+)
 
 W0, W1, W2, W3 = "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"
 
@@ -146,12 +157,14 @@ def test_a_week_added_costs_that_week_only_and_earlier_pairs_keep_their_sides(po
     first_folder = _corpus_folder(tmp_path, first)
     before = {path: path.read_bytes() for path in first_folder.rglob("*") if path.is_file()}
     assert materialization_metadata(first, "training_corpus")["weeks_signed_now"] == 3
+    assert materialization_metadata(first, "training_corpus")["weeks_planned_now"] == 3
 
     register_weeks(postgres_url, tmp_path, [W3], policy=policy)
     second = build_corpus(postgres_url, tmp_path, policy=policy)
     metadata = materialization_metadata(second, "training_corpus")
     second_folder = _corpus_folder(tmp_path, second)
     assert metadata["weeks_signed_now"] == 1 and metadata["predecessor"] == first_folder.name
+    assert metadata["weeks_planned_now"] == 1
     assert second_folder != first_folder
     assert {path: path.read_bytes() for path in first_folder.rglob("*") if path.is_file()} == before  # untouched
     # The weeks before are linked, not written again; only the new week's shards are registered.
@@ -173,6 +186,72 @@ def test_a_week_added_costs_that_week_only_and_earlier_pairs_keep_their_sides(po
     assert sorted(path.name for path in (tmp_path / "corpus").iterdir()) == sorted(
         [first_folder.name, second_folder.name]
     )
+
+
+def test_a_version_planned_from_the_kept_plan_equals_one_planned_from_every_week(postgres_url, tmp_path):
+    weeks = _templated(postgres_url)
+    weeks.add(W3, "disk-6", DISK.format(host="worker-6"))
+    weeks.add(W3, "kafka-3", KAFKA, alertname="KafkaConsumerLag", action="raise_probe_timeout")
+    weeks.add(W3, "cert-3", "CertificateExpiring for api.example: renewed through cert-manager", alertname="Cert")
+    policy = DatasetPolicy(validation_fraction=0.5)
+    register_weeks(postgres_url, tmp_path, [W0, W1, W2], policy=policy)
+    first = materialization_metadata(build_corpus(postgres_url, tmp_path, policy=policy), "training_corpus")
+    register_weeks(postgres_url, tmp_path, [W3], policy=policy)
+    added = materialization_metadata(build_corpus(postgres_url, tmp_path, policy=policy), "training_corpus")
+    assert added["weeks_planned_now"] == 1
+    folder = tmp_path / "corpus" / added["version"]
+    files = {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+    # The same version again, without the kept plan: every week is planned, from the first version's sides.
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        statement = "DELETE FROM finetune_exports WHERE metadata->>'corpus_version' = :version"
+        connection.execute(text(statement), {"version": added["version"]})
+    engine.dispose()
+    shutil.rmtree(folder)
+    plans = staging_of(tmp_path) / "corpus" / "plans"
+    assert sorted(path.name for path in plans.iterdir()) == sorted([first["version"], added["version"]])
+    for plan in plans.iterdir():
+        shutil.rmtree(plan)
+    again = materialization_metadata(build_corpus(postgres_url, tmp_path, policy=policy), "training_corpus")
+    assert again["weeks_planned_now"] == 4 and again["version"] == added["version"]
+    assert {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*") if path.is_file()} == files
+    assert (again["kept"], again["near_duplicates"], again["exact_duplicates"]) == (
+        added["kept"], added["near_duplicates"], added["exact_duplicates"]
+    )  # fmt: skip
+
+
+def test_the_plan_is_extended_only_from_the_same_first_weeks_and_only_the_latest_is_kept(postgres_url, tmp_path):
+    weeks = _templated(postgres_url)
+    weeks.add(W3, "disk-6", DISK.format(host="worker-6"))
+    weeks.add("2026-11-23", "kafka-4", KAFKA, alertname="KafkaConsumerLag", action="raise_probe_timeout")
+    staging = staging_of(tmp_path) / "corpus"
+
+    def planned_now(**given) -> int:
+        return materialization_metadata(build_corpus(postgres_url, tmp_path, **given), "training_corpus")[
+            "weeks_planned_now"
+        ]
+
+    register_weeks(postgres_url, tmp_path, [W0, W2])
+    assert planned_now() == 2
+    register_weeks(postgres_url, tmp_path, [W1])  # an earlier week backfilled: not the same first weeks
+    assert planned_now() == 3
+    register_weeks(postgres_url, tmp_path, [W3])
+    assert planned_now() == 1
+    assert planned_now(corpus_policy=CorpusPolicy(near_duplicate_threshold=0.9)) == 4  # another policy
+    weeks.add(W2, "cpu-2", "HighCPU on search-3: a regex backtracking on long queries", alertname="HighCPU")
+    register_weeks(postgres_url, tmp_path, [W2])  # a week exported again, with a pair more
+    assert planned_now(corpus_policy=CorpusPolicy(near_duplicate_threshold=0.9)) == 4
+
+    register_weeks(postgres_url, tmp_path, ["2026-11-23"])
+    assert planned_now(corpus_policy=CorpusPolicy(near_duplicate_threshold=0.9)) == 1
+    newest = _corpus_rows(postgres_url)[-1]["metadata"]["corpus_version"]
+    named = set(json.loads((staging / "plans" / newest / "plan.json").read_text())["pieces"])
+    assert len(list((staging / "plans").iterdir())) == 2  # the one it extended, swept by the next build
+    # Nothing new: no version, but the sweep before it keeps the latest plan only, and the sets it names.
+    build_corpus(postgres_url, tmp_path, corpus_policy=CorpusPolicy(near_duplicate_threshold=0.9))
+    assert [path.name for path in (staging / "plans").iterdir()] == [newest]
+    assert {path.name.rsplit(".", 2)[0] for path in (staging / "kept_sets").iterdir()} == named
 
 
 def test_an_unregistered_week_is_left_out_and_the_last_n_weeks_can_be_chosen(postgres_url, tmp_path):

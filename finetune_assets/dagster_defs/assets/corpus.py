@@ -106,6 +106,8 @@ def _metadata(build: CorpusBuild) -> dict:
         **total,
         "clusters": build.clusters,
         "weeks_signed_now": len(build.signed_now),
+        # Fewer than all weeks: the plan of the version before was extended by the weeks added.
+        "weeks_planned_now": build.planned_now,
         "audit_row_ids": MetadataValue.json(build.audit_row_ids),
         # Weeks exported under another FINETUNE_EXPORT_PATH against the same database: not read.
         "left_out_elsewhere": len(build.elsewhere),

@@ -1,0 +1,61 @@
+"""The LSH band keys of the rows a corpus plan kept, to find a new row's kept candidates by key.
+
+One sorted column per band, each listing a bucket's rows in row order, so the first rows found for a
+key are the earliest kept ones. Keys are cut to 32 bits: a collision only proposes a pair the exact
+check refuses. The columns are separate arrays, and adding rows replaces one at a time: the index is
+never held twice.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arrays import gather_runs
+
+# Rows are numbered in 32 bits in the index and the plan: half the memory, up to two billion pairs.
+MAX_ROWS = np.iinfo(np.int32).max
+
+
+@dataclass
+class KeptIndex:
+    keys: list[np.ndarray]  # uint32 per band, sorted
+    rows: list[np.ndarray]  # int32 per band: the kept row of each key
+
+    @classmethod
+    def empty(cls, bands: int) -> "KeptIndex":
+        return cls([np.zeros(0, dtype=np.uint32)] * bands, [np.zeros(0, dtype=np.int32)] * bands)
+
+    @property
+    def bands(self) -> int:
+        return len(self.keys)
+
+    def candidates(self, keys: np.ndarray, rows: np.ndarray, heads: int) -> np.ndarray:
+        """(kept row, row) pairs sharing a key, packed (``near_pass.pack``): each row with the first
+        ``heads`` kept rows of a bucket."""
+        pairs = []
+        for band in range(self.bands):
+            # Sorted queries: numpy's binary search starts each one where the last ended.
+            order = np.argsort(keys[:, band], kind="stable")
+            query = keys[order, band]
+            left = np.searchsorted(self.keys[band], query, "left")
+            found = np.minimum(np.searchsorted(self.keys[band], query, "right") - left, heads)
+            kept_rows = gather_runs(self.rows[band], left, found)
+            later = np.repeat(rows[order], found).astype(np.uint64)
+            pairs.append(later << np.uint64(32) | kept_rows.astype(np.uint64))
+        return np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.uint64)
+
+    def copy(self) -> "KeptIndex":
+        """An index that rows can be added to while this one stays as it is (the columns are shared
+        until replaced)."""
+        return KeptIndex(list(self.keys), list(self.rows))
+
+    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """The given rows (later than any held), each bucket still in row order."""
+        if len(rows) and rows.max() >= MAX_ROWS:
+            raise ValueError(f"a corpus of {rows.max() + 1:,} pairs is beyond the plan's {MAX_ROWS:,}")
+        for band in range(self.bands if len(rows) else 0):
+            order = np.lexsort((rows, keys[:, band]))
+            # "right": an added row comes after the earlier rows of its key.
+            at = np.searchsorted(self.keys[band], keys[order, band], "right")
+            self.keys[band] = np.insert(self.keys[band], at, keys[order, band])
+            self.rows[band] = np.insert(self.rows[band], at, rows[order].astype(np.int32))

@@ -1,0 +1,79 @@
+"""The signatures of the weeks a corpus plan takes, read as the plan asks for them: a week's band keys
+and shingle sets when the plan reaches it, the kept rows' sets from ``kept_sets``. Apart from the
+signing (``week_signatures``), whose worker processes never compare and so never load the compiler."""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..core.arrays import distinct
+from ..core.corpus_card import CorpusInput
+from ..core.near_duplicates import Banding
+from ..core.set_similarity import gathered_sets, reaching
+from . import arrow_memory
+from .kept_sets import KeptSets
+from .store import Store
+from .week_signatures import signature_path
+
+
+class WeekSignatures:
+    """The near-duplicate signatures of the weeks a plan takes (back to back, ``starts`` the first row
+    of each and, last, the end; rows numbered after ``kept``'s earlier rows), read from each week's file
+    as the plan asks: a week's band keys and shingle sets once, when the plan reaches it. The sets of the
+    rows it keeps go to ``kept``, since later weeks are compared with those only."""
+
+    def __init__(self, staging: Store, inputs: list[CorpusInput], banding: Banding, starts: np.ndarray, kept: KeptSets):
+        self._staging, self._inputs, self._banding, self._starts = staging, inputs, banding, starts
+        self._week: tuple[int, np.ndarray, np.ndarray] | None = None  # (week, its sets, their offsets)
+        self.kept = kept
+
+    def _read(self, week: int, column: str) -> pa.Array:
+        with self._staging.open(signature_path(self._staging, self._inputs[week], self._banding)) as handle:
+            return pq.read_table(handle, columns=[column]).column(column).combine_chunks()
+
+    def _week_of(self, first: int, end: int) -> int:
+        week = int(np.searchsorted(self._starts, first))
+        if self._starts[week] != first or self._starts[week + 1] != end:
+            raise ValueError(f"rows {first} to {end} are not one week of this plan (weeks start at {self._starts})")
+        return week
+
+    def bands(self, first: int, end: int) -> np.ndarray:
+        week = self._week_of(first, end)
+        column = self._read(week, "bands")
+        self._sets_of_week(week)  # the plan compares this week's rows next
+        return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), self._banding.bands)
+
+    def _sets_of_week(self, week: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._week is None or self._week[0] != week:
+            column = self._read(week, "shingles")
+            sizes = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(np.int64)
+            values = column.flatten().to_numpy(zero_copy_only=False)
+            self._week = (week, values, np.concatenate([[0], np.cumsum(sizes)]))
+        return self._week[1], self._week[2]
+
+    def remember(self, rows: np.ndarray) -> None:
+        """The plan keeps these rows (of the week it planned last): later weeks may be compared with them."""
+        if not len(rows):
+            return
+        week, (values, offsets) = self._week[0], self._sets_of_week(self._week[0])
+        local = rows - self._starts[week]
+        sizes = offsets[local + 1] - offsets[local]
+        kept_offsets = np.concatenate([[0], np.cumsum(sizes)])
+        self.kept.add(self._inputs[week].week, rows, kept_offsets, gathered_sets(values, offsets[local], sizes))
+        arrow_memory.hand_back()  # the week's arrays are gone: the next week starts from what is held
+
+    def similar(self, first: np.ndarray, second: np.ndarray, enough: int = 0) -> np.ndarray:
+        """Exact Jaccard >= the threshold (``enough``: as ``set_similarity.reaching`` takes it), for rows of
+        the week planned now or kept ones."""
+        rows = distinct(np.concatenate([first, second]))
+        week = self._week[0] if self._week else 0
+        current = int(np.searchsorted(rows, self._starts[week]))
+        kept_values, kept_sizes = self.kept.gather(rows[:current])
+        values, offsets = self._sets_of_week(week)
+        local = rows[current:] - self._starts[week]
+        sizes = offsets[local + 1] - offsets[local]
+        flat = np.concatenate([*kept_values, gathered_sets(values, offsets[local], sizes)])
+        offsets = np.concatenate([[0], np.cumsum(np.concatenate([*kept_sizes, sizes]))]).astype(np.int64)
+        at_first, at_second = np.searchsorted(rows, first), np.searchsorted(rows, second)
+        return reaching(flat, offsets, at_first, at_second, self._banding.threshold, enough)

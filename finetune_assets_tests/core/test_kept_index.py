@@ -1,0 +1,38 @@
+"""The kept rows' band index: a bucket's earliest rows first, a copy that rows are added to leaves the
+original as it was, and the 32-bit row numbers are a stated limit."""
+
+import numpy as np
+import pytest
+
+from finetune_assets.core import kept_index
+from finetune_assets.core.corpus_plan import distinct_keys
+from finetune_assets.core.kept_index import KeptIndex
+
+
+def _pairs(packed: np.ndarray) -> list[tuple[int, int]]:
+    return sorted(((int(p) & 0xFFFFFFFF), int(p) >> 32) for p in packed)
+
+
+def test_a_bucket_gives_its_earliest_kept_rows_first():
+    index = KeptIndex.empty(2)
+    index.add(np.array([[7, 1], [7, 2], [7, 3]], dtype=np.uint32), np.array([4, 2, 9]))
+    index.add(np.array([[7, 5]], dtype=np.uint32), np.array([11]))
+    found = index.candidates(np.array([[7, 3]], dtype=np.uint32), np.array([20]), heads=2)
+    # Band 0: key 7 holds rows 2, 4, 9, 11; the first two are asked. Band 1: key 3 holds row 9.
+    assert _pairs(found) == [(2, 20), (4, 20), (9, 20)]
+
+
+def test_a_copy_takes_rows_and_the_original_stays():
+    index = KeptIndex.empty(1)
+    index.add(np.array([[1]], dtype=np.uint32), np.array([0]))
+    grown = index.copy()
+    grown.add(np.array([[1]], dtype=np.uint32), np.array([5]))
+    assert index.rows[0].tolist() == [0] and grown.rows[0].tolist() == [0, 5]
+
+
+def test_rows_beyond_the_32_bit_limit_are_refused_by_name(monkeypatch):
+    monkeypatch.setattr(kept_index, "MAX_ROWS", 10)
+    with pytest.raises(ValueError, match="a corpus of 11 pairs is beyond the plan's 10"):
+        KeptIndex.empty(1).add(np.array([[1]], dtype=np.uint32), np.array([10]))
+    with pytest.raises(ValueError, match="a corpus of 12 pairs is beyond the plan's 10"):
+        distinct_keys(np.array([b"k%d" % i for i in range(12)], dtype="S4"))
