@@ -39,7 +39,9 @@ def plan_folder(staging: Store, version: str) -> str:
 
 
 def _save(staging: Store, path: str, array: np.ndarray) -> None:
-    with staging.writing(path) as handle:
+    # Replaced whole if there: a plan is named by its version, which names its inputs and policy, so
+    # another build of the version (another instance sharing the staging store) left the same bytes.
+    with staging.writing(path, replace=True) as handle:
         np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
 
 
@@ -47,7 +49,7 @@ def _save_columns(staging: Store, path: str, columns: list[np.ndarray]) -> None:
     """Equal-length 1-D arrays as one 2-D .npy, written a column at a time (never stacked in memory)."""
     header = {"descr": np.lib.format.dtype_to_descr(columns[0].dtype), "fortran_order": False,
               "shape": (len(columns), len(columns[0]))}  # fmt: skip
-    with staging.writing(path) as handle:
+    with staging.writing(path, replace=True) as handle:
         np.lib.format.write_array_header_1_0(handle, header)
         for column in columns:
             handle.write(np.ascontiguousarray(column).data)
@@ -89,7 +91,7 @@ def save_plan(staging: Store, version: str, key: dict, stored: StoredPlan) -> No
         "pieces": [piece.name for piece in stored.pieces],
         "has_index": state.index is not None,
     }
-    staging.write_text(posixpath.join(folder, _DESCRIPTION), json.dumps(description, sort_keys=True))
+    staging.write_text(posixpath.join(folder, _DESCRIPTION), json.dumps(description, sort_keys=True), replace=True)
 
 
 def plan_description(staging: Store, version: str) -> dict | None:

@@ -4,6 +4,7 @@ registered version is ever treated as existing."""
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -214,3 +215,22 @@ def test_without_exclusive_turns_only_a_quiet_leftover_is_swept(sqlite_url, tmp_
         os.utime(path, (long_ago, long_ago))
     assert build_corpus(sqlite_url, tmp_path).success
     assert fresh.exists() and not quiet.exists()
+
+
+def test_a_plan_another_instance_left_for_the_same_version_is_replaced(sqlite_url, tmp_path):
+    """Two instances sharing a staging store (the default one, say) build the same version from the same
+    files: the second finds the first's plan folder, too recent to sweep without exclusive turns."""
+    weeks = Weeks(sqlite_url)
+    weeks.add(W0, "disk-1", "disk full on worker-1")
+    register_weeks(sqlite_url, tmp_path, [W0])
+    version = materialization_metadata(build_corpus(sqlite_url, tmp_path), "training_corpus")["version"]
+    plan = staging_of(tmp_path) / "corpus" / "plans" / version
+    written = {path.name: path.read_bytes() for path in plan.iterdir()}
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:  # the other instance: no corpus in its database or its export path
+        connection.execute(text("DELETE FROM finetune_exports WHERE export_type LIKE 'corpus_%'"))
+    engine.dispose()
+    shutil.rmtree(tmp_path / "corpus")
+    again = build_corpus(sqlite_url, tmp_path)
+    assert materialization_metadata(again, "training_corpus")["version"] == version
+    assert {path.name: path.read_bytes() for path in plan.iterdir()} == written
