@@ -16,6 +16,12 @@ from .arrays import gather_runs
 MAX_ROWS = np.iinfo(np.int32).max
 
 
+def pack_pairs(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
+    """Pairs of rows as one uint64 each, ordered by their later row, then their earlier one: half the
+    memory of a two-column array while a chunk's candidates are gathered."""
+    return later.astype(np.uint64) << np.uint64(32) | earlier.astype(np.uint64)
+
+
 @dataclass
 class KeptIndex:
     keys: list[np.ndarray]  # uint32 per band, sorted
@@ -30,7 +36,7 @@ class KeptIndex:
         return len(self.keys)
 
     def candidates(self, keys: np.ndarray, rows: np.ndarray, heads: int) -> np.ndarray:
-        """(kept row, row) pairs sharing a key, packed (``near_pass.pack``): each row with the first
+        """(kept row, row) pairs sharing a key, packed (``pack_pairs``): each row with the first
         ``heads`` kept rows of a bucket."""
         pairs = []
         for band in range(self.bands):
@@ -40,8 +46,7 @@ class KeptIndex:
             left = np.searchsorted(self.keys[band], query, "left")
             found = np.minimum(np.searchsorted(self.keys[band], query, "right") - left, heads)
             kept_rows = gather_runs(self.rows[band], left, found)
-            later = np.repeat(rows[order], found).astype(np.uint64)
-            pairs.append(later << np.uint64(32) | kept_rows.astype(np.uint64))
+            pairs.append(pack_pairs(kept_rows, np.repeat(rows[order], found)))
         return np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.uint64)
 
     def copy(self) -> "KeptIndex":

@@ -15,7 +15,7 @@ import numpy as np
 
 from .arrays import distinct, run_ranks
 from .groups import link
-from .kept_index import KeptIndex
+from .kept_index import KeptIndex, pack_pairs
 
 # A pair is compared with the first (earliest) rows of each of its bands' buckets only: at least
 # twice ``keep`` of them, so a bucket of thousands of copies of one template costs thousands of
@@ -48,12 +48,6 @@ class NearPass:
     index: KeptIndex | None  # the kept rows' band keys, those of earlier passes included (None: no row)
 
 
-def pack(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
-    """Pairs of rows as one uint64 each, ordered by their later row, then their earlier one: half the
-    memory of a two-column array while a chunk's candidates are gathered."""
-    return later.astype(np.uint64) << np.uint64(32) | earlier.astype(np.uint64)
-
-
 def _unpacked(packed: np.ndarray) -> np.ndarray:
     """The distinct pairs, as (earlier, later) rows: grouped by their later row, earlier rows ascending."""
     packed = distinct(packed)
@@ -67,7 +61,7 @@ def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, heads: int) -> np.ndarray:
     pairs = []
     for head in range(min(heads, int(rank.max()) if len(rank) else 0)):
         later = np.flatnonzero(rank > head)
-        pairs.append(pack(rows[order[first[later] + head]], rows[order[later]]))
+        pairs.append(pack_pairs(rows[order[first[later] + head]], rows[order[later]]))
     return np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.uint64)
 
 

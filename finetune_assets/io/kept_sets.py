@@ -6,7 +6,6 @@ the sets of the rows it asks for and lets the mapping go, so only those pages co
 memory. A later version's plan lists the pieces of the version it extends and adds its own.
 """
 
-import io
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.set_similarity import gathered_sets
+from .npy_files import load_array, save_array
 from .store import Store
 
 _PARTS = ("rows", "offsets", "values")
@@ -40,23 +40,10 @@ def piece_files(staging: Store, name: str) -> list[str]:
     return [posixpath.join(pieces_folder(staging), f"{name}.{part}.npy") for part in _PARTS]
 
 
-def _save(staging: Store, path: str, array: np.ndarray) -> None:
-    # Same name, same bytes: a second build of the same version replaces them with their equal.
-    with staging.writing(path, replace=True) as handle:
-        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
-
-
-def _load(staging: Store, path: str, mapped: bool) -> np.ndarray:
-    if mapped and staging.is_local:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    with staging.open(path) as handle:
-        return np.load(io.BytesIO(handle.read()), allow_pickle=False)
-
-
 def read_piece(staging: Store, name: str) -> SetPiece:
     rows, offsets, values = piece_files(staging, name)
     return SetPiece(
-        name, _load(staging, rows, False), _load(staging, offsets, False), lambda: _load(staging, values, True)
+        name, load_array(staging, rows), load_array(staging, offsets), lambda: load_array(staging, values, True)
     )
 
 
@@ -70,10 +57,10 @@ class KeptSets:
         name = f"{self._prefix}-{week}"
         arrays = (rows, offsets - offsets[0], values[offsets[0] : offsets[-1]])
         for path, array in zip(piece_files(self._staging, name), arrays, strict=True):
-            _save(self._staging, path, array)
+            save_array(self._staging, path, array)
         values_path = piece_files(self._staging, name)[2]
         self.pieces.append(
-            SetPiece(name, arrays[0].copy(), arrays[1].copy(), lambda: _load(self._staging, values_path, True))
+            SetPiece(name, arrays[0].copy(), arrays[1].copy(), lambda: load_array(self._staging, values_path, True))
         )
 
     def gather(self, rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:

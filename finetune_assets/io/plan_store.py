@@ -7,7 +7,6 @@ A cache: a folder that is missing, or made for other inputs or another policy, m
 plans every week from the registered files.
 """
 
-import io
 import json
 import posixpath
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import numpy as np
 from ..core.corpus_plan import CorpusPlan, PlanState
 from ..core.kept_index import KeptIndex
 from .kept_sets import SetPiece, read_piece
+from .npy_files import load_array, load_columns, save_array, save_columns
 from .store import Store
 
 # Bumped when what a folder holds, or how a plan is computed from it, changes.
@@ -38,51 +38,17 @@ def plan_folder(staging: Store, version: str) -> str:
     return staging.path("corpus", "plans", version)
 
 
-def _save(staging: Store, path: str, array: np.ndarray) -> None:
-    # Replaced whole if there: a plan is named by its version, which names its inputs and policy, so
-    # another build of the version (another instance sharing the staging store) left the same bytes.
-    with staging.writing(path, replace=True) as handle:
-        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
-
-
-def _save_columns(staging: Store, path: str, columns: list[np.ndarray]) -> None:
-    """Equal-length 1-D arrays as one 2-D .npy, written a column at a time (never stacked in memory)."""
-    header = {"descr": np.lib.format.dtype_to_descr(columns[0].dtype), "fortran_order": False,
-              "shape": (len(columns), len(columns[0]))}  # fmt: skip
-    with staging.writing(path, replace=True) as handle:
-        np.lib.format.write_array_header_1_0(handle, header)
-        for column in columns:
-            handle.write(np.ascontiguousarray(column).data)
-
-
-def _load_columns(staging: Store, path: str) -> list[np.ndarray]:
-    """The rows of a 2-D .npy as separate arrays, read one after another."""
-    with staging.open(path) as handle:
-        np.lib.format.read_magic(handle)
-        shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
-        columns = [np.empty(shape[1], dtype=dtype) for _ in range(shape[0])]
-        for column in columns:
-            if handle.readinto(memoryview(column).cast("B")) != column.nbytes:
-                raise ValueError(f"{staging.url(path)} ends before its {shape} values")
-    return columns
-
-
-def _load(staging: Store, path: str) -> np.ndarray:
-    with staging.open(path) as handle:
-        return np.load(io.BytesIO(handle.read()), allow_pickle=False)
-
-
 def save_plan(staging: Store, version: str, key: dict, stored: StoredPlan) -> None:
     """Writes the version's folder, ``plan.json`` last: a folder without it is no plan."""
     folder = plan_folder(staging, version)
     plan, state = stored.plan, stored.plan.state
     for name in _PLAN:
-        _save(staging, posixpath.join(folder, f"{name}.npy"), getattr(plan, name))
+        save_array(staging, posixpath.join(folder, f"{name}.npy"), getattr(plan, name))
     for name in _STATE:
-        _save(staging, posixpath.join(folder, f"{name}.npy"), getattr(state, name))
+        save_array(staging, posixpath.join(folder, f"{name}.npy"), getattr(state, name))
     if state.index is not None:
-        _save_columns(staging, posixpath.join(folder, "index_keys.npy"), state.index.keys)
-        _save_columns(staging, posixpath.join(folder, "index_rows.npy"), state.index.rows)
+        save_columns(staging, posixpath.join(folder, "index_keys.npy"), state.index.keys)
+        save_columns(staging, posixpath.join(folder, "index_rows.npy"), state.index.rows)
     description = {
         "format": PLAN_FORMAT,
         "key": key,
@@ -107,9 +73,9 @@ def load_plan(staging: Store, version: str, description: dict) -> StoredPlan:
     folder = plan_folder(staging, version)
 
     def array(name: str) -> np.ndarray:
-        return _load(staging, posixpath.join(folder, f"{name}.npy"))
+        return load_array(staging, posixpath.join(folder, f"{name}.npy"))
 
-    columns = lambda name: _load_columns(staging, posixpath.join(folder, f"{name}.npy"))  # noqa: E731
+    columns = lambda name: load_columns(staging, posixpath.join(folder, f"{name}.npy"))  # noqa: E731
     index = KeptIndex(columns("index_keys"), columns("index_rows")) if description["has_index"] else None
     state = PlanState(*(array(name) for name in _STATE), index)
     plan = CorpusPlan(*(np.asarray(array(name)) for name in _PLAN), state=state)
