@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import gather_runs
-
 # Rows are numbered in 32 bits in the index and the plan: half the memory, up to two billion pairs.
 MAX_ROWS = np.iinfo(np.int32).max
 
@@ -38,15 +36,12 @@ class KeptIndex:
     def candidates(self, keys: np.ndarray, rows: np.ndarray, heads: int) -> np.ndarray:
         """(kept row, row) pairs sharing a key, packed (``pack_pairs``): each row with the first
         ``heads`` kept rows of a bucket."""
+        from .kernels import bucket_heads
+
         pairs = []
         for band in range(self.bands):
-            # Sorted queries: numpy's binary search starts each one where the last ended.
             order = np.argsort(keys[:, band], kind="stable")
-            query = keys[order, band]
-            left = np.searchsorted(self.keys[band], query, "left")
-            found = np.minimum(np.searchsorted(self.keys[band], query, "right") - left, heads)
-            kept_rows = gather_runs(self.rows[band], left, found)
-            pairs.append(pack_pairs(kept_rows, np.repeat(rows[order], found)))
+            pairs.append(bucket_heads(self.keys[band], self.rows[band], keys[order, band], rows[order], heads))
         return np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.uint64)
 
     def copy(self) -> "KeptIndex":

@@ -88,3 +88,32 @@ def link(parent, sources, targets):
 def flatten(parent):
     for row in range(len(parent)):
         parent[row] = root(parent, row)
+
+
+@numba.njit(cache=True, nogil=True)
+def bucket_heads(index_keys, index_rows, query, query_rows, heads):
+    """For sorted ``query`` keys (rows ``query_rows``): the pairs (the first ``heads`` index rows of the
+    key, the query's row), packed as ``kept_index.pack_pairs`` packs them. One walk down both sorted
+    arrays: the index is long and each week's queries few, so binary searches spent their time in cache
+    misses."""
+    n, m = len(index_keys), len(query)
+    left = np.empty(m, dtype=np.int64)
+    count = np.empty(m, dtype=np.int64)
+    i, total = 0, 0
+    for j in range(m):
+        key = query[j]
+        while i < n and index_keys[i] < key:
+            i += 1
+        found = 0
+        while i + found < n and found < heads and index_keys[i + found] == key:
+            found += 1
+        left[j], count[j] = i, found
+        total += found
+    out = np.empty(total, dtype=np.uint64)
+    at = 0
+    for j in range(m):
+        later = np.uint64(query_rows[j]) << np.uint64(32)
+        for k in range(count[j]):
+            out[at] = later | np.uint64(index_rows[left[j] + k])
+            at += 1
+    return out

@@ -16,7 +16,7 @@ from .arrays import distinct, gather_runs
 WIDTH = 3
 # Bumped whenever ``normalized`` or the shingling changes: signatures and versions carry it.
 NORMALIZATION = (
-    "2: NFKC, lower case, format characters dropped; UUIDs, hex ids of 8+ and words holding a digit -> 0; "
+    "3: NFKC, lower case, format characters dropped; UUIDs, hex ids of 8+ and words holding a digit -> 0; "
     "CJK characters one token each; punctuation splits"
 )
 # RE2 patterns, applied in order (Arrow's regex kernels: linear time, a column at a time).
@@ -105,11 +105,19 @@ def shingle_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, n
     return (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
+def split_whitespace(texts: pa.Array) -> pa.ListArray:
+    """``pc.utf8_split_whitespace``, made deterministic. Arrow (26) reads past the end of the data when
+    it ends on a 64-byte boundary, so the last string's trailing white space may stay in its last word,
+    depending on the memory there; a string put after it, whose words are dropped, keeps it from the end."""
+    guarded = pa.concat_arrays([texts, pa.array(["x"], texts.type)])
+    return pc.utf8_split_whitespace(guarded).slice(0, len(texts))
+
+
 def _pieces(words: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Each distinct white-space-separated word, normalized: the hashes of the tokens it becomes
     (``pod/api-7f9c8d,`` -> pod, api, 0; a CJK clause -> one token a character), back to back, and
     how many each word gives."""
-    tokens = pc.utf8_split_whitespace(normalized(words))
+    tokens = split_whitespace(normalized(words))
     counts = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)
     flat = pc.list_flatten(tokens).cast(pa.large_string())
     # Leading, trailing and repeated white space leave empty tokens: they are not words.
@@ -125,7 +133,7 @@ def _normalized_tokens(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     rewrites run on the distinct words only (incident text repeats its words a great deal), which
     gives the same tokens: no rewrite reaches across white space but the folding of placeholders,
     done here."""
-    words = pc.utf8_split_whitespace(texts.fill_null(""))
+    words = split_whitespace(texts.fill_null(""))
     per_text = pc.list_value_length(words).to_numpy(zero_copy_only=False).astype(np.int64)
     encoded = pc.dictionary_encode(pc.list_flatten(words))
     pieces, per_word = _pieces(encoded.dictionary.cast(pa.large_string()))

@@ -3,8 +3,9 @@ before when that version's plan is kept and covers the same first weeks under th
 every week (with the sides of the version before) when not."""
 
 import multiprocessing
+import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.corpus_card import CorpusInput
-from ..core.corpus_plan import NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION, CorpusPlan, plan_corpus
+from ..core.corpus_plan import (
+    NO_PRIOR,
+    PRIOR_TRAIN,
+    PRIOR_VALIDATION,
+    CorpusPlan,
+    near_pass_as_weeks_come,
+    plan_corpus,
+)
 from ..core.near_duplicates import Banding
 from ..core.near_pass import NearDuplicates
 from ..core.plan_state import extend_plan
@@ -24,8 +32,6 @@ from ..io.plan_signatures import WeekSignatures
 from ..io.plan_store import StoredPlan, load_plan, plan_description
 from ..io.store import Store
 from ..io.week_signatures import has_signatures, read_signatures, store_signatures
-
-READ_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -44,29 +50,93 @@ class PlannedCorpus:
         return np.array(self.stored.starts)
 
 
+class Signer:
+    """Signs the weeks a plan needs that no earlier build kept, earliest first, on both cores: a worker
+    process takes the earliest week not yet taken whenever it is free, and this process, asked for a
+    week the worker is still signing, signs the next one itself meanwhile. So a plan that takes the
+    weeks one after another (``ready``) starts with the first week signed, not the last. One worker,
+    not two: rensa hands signatures to Python as lists, which holds the GIL (so threads would not
+    help), and a third process would add its memory to the plan's."""
+
+    def __init__(
+        self, exports: Store, paths: list[str], staging: Store, inputs: list[CorpusInput], banding, sign=store_signatures
+    ):
+        """``sign``: what signs a week and keeps its signatures, a module-level function (pickled to the worker)."""
+        self._sign = sign
+        self._jobs = {
+            week: (exports, path, staging, item, banding)
+            for week, (path, item) in enumerate(zip(paths, inputs, strict=True))
+            if not has_signatures(staging, item, banding)
+        }
+        self.signed_now = [inputs[week].week for week in self._jobs]
+        self._untaken = sorted(self._jobs)
+        self._sent: dict[int, Future] = {}
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._feeder: threading.Thread | None = None
+
+    def __enter__(self) -> "Signer":
+        if len(self._jobs) >= 2:
+            spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of this process
+            # The worker's Arrow allocator returns what a week freed, as a step's does.
+            self._pool = ProcessPoolExecutor(1, mp_context=spawn, initializer=arrow_memory.configure)
+            self._feeder = threading.Thread(target=self._feed, name="signing-feeder", daemon=True)
+            self._feeder.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._untaken.clear()  # the feeder sends no more
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._feeder.join()
+
+    def _take(self) -> int | None:
+        return self._untaken.pop(0) if self._untaken else None
+
+    def _feed(self) -> None:
+        """Keeps the worker signing the earliest week not taken, one at a time (a week queued there
+        could not be taken back by this process)."""
+        while True:
+            with self._lock:
+                week = self._take()
+                if week is None:
+                    return
+                sent = self._sent[week] = self._pool.submit(self._sign, *self._jobs[week])
+            try:
+                sent.result()
+            except BaseException:  # raised to whoever waits for this week (``ready``)
+                return
+
+    def ready(self, week: int) -> None:
+        """Returns once the week (by its place) is signed and kept."""
+        while True:
+            with self._lock:
+                sent = self._sent.get(week)
+                if sent is None:
+                    here = week if week in self._untaken else None  # None: signed here, or by an earlier build
+                    if here is not None:
+                        self._untaken.remove(week)
+                else:
+                    here = None if sent.done() else self._take()
+            if here is None:
+                if sent is not None:
+                    sent.result()
+                return
+            self._sign(*self._jobs[here])
+            if here == week:
+                return
+
+    def all(self) -> None:
+        for week in range(max(self._jobs, default=-1) + 1):
+            self.ready(week)
+
+
 def sign(exports: Store, paths: list[str], staging: Store, inputs: list[CorpusInput], banding) -> list[str]:
-    """Computes the signatures no earlier build kept; the weeks signed now. With several weeks to sign,
-    a worker process takes every other one while this process signs the rest: rensa hands signatures
-    to Python as lists, which holds the GIL, and one worker (not two) keeps the memory of the process
-    tree low."""
-    missing = [
-        (exports, path, staging, item, banding)
-        for path, item in zip(paths, inputs, strict=True)
-        if not has_signatures(staging, item, banding)
-    ]
-    if len(missing) < 2:
-        for job in missing:
-            store_signatures(*job)
-    else:
-        spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of this process
-        # The worker's Arrow allocator returns what a week freed, as a step's does.
-        with ProcessPoolExecutor(1, mp_context=spawn, initializer=arrow_memory.configure) as pool:
-            elsewhere = [pool.submit(store_signatures, *job) for job in missing[1::2]]
-            for job in missing[::2]:
-                store_signatures(*job)
-            for future in elsewhere:
-                future.result()
-    return [item.week for _, _, _, item, _ in missing]
+    """Signs the weeks no earlier build kept; the weeks signed now."""
+    with Signer(exports, paths, staging, inputs, banding) as signer:
+        signer.all()
+    return signer.signed_now
 
 
 def carried_plan(staging: Store, predecessor: CorpusRecord | None, inputs: list[CorpusInput], key: dict):
@@ -109,7 +179,7 @@ def plan_weeks(
 ) -> PlannedCorpus:
     """``version``: the version planned, which names the pieces of kept sets written now."""
     done = len(carried.inputs) if carried else 0
-    signed_now = sign(exports, paths[done:], staging, inputs[done:], banding)
+    kept_sets = KeptSets(staging, version, carried.pieces if carried else [])
 
     def evidence_ids(week: int) -> pa.Array:
         # Signed again when its file was swept: a week the version before planned is rarely read.
@@ -117,25 +187,44 @@ def plan_weeks(
         table = read_signatures(staging, inputs[week], banding, ("evidence_id",))
         return table.column("evidence_id").combine_chunks()
 
-    # The evidence ids are not held: the shards written read them, and the prior sides look at a week's at a time.
-    columns = ("exact", "validation")
-    with ThreadPoolExecutor(READ_THREADS) as pool:  # Parquet decoding releases the GIL
-        tables = list(pool.map(lambda item: read_signatures(staging, item, banding, columns), inputs[done:]))
     first_row = carried.starts[-1] if carried else 0
-    sizes = [t.num_rows for t in tables]
+    # The audit rows' line counts, so the plan can start before the weeks are read; each week's
+    # signatures are held to its count (``near_pass_as_weeks_come``).
+    sizes = [item.records for item in inputs[done:]]
     starts = np.array(
         [*(carried.starts[:-1] if carried else []), *(first_row + np.cumsum([0, *sizes]))], dtype=np.int64
     )
-    exact = np.concatenate([_fixed(t.column("exact")) for t in tables])
-    weekly = np.concatenate([t.column("validation").to_numpy() for t in tables]).astype(bool)
-    del tables
-    kept_sets = KeptSets(staging, version, carried.pieces if carried else [])
     near = None
     if banding and cluster_keep:
         signatures = WeekSignatures(staging, inputs[done:], banding, starts[done:], kept_sets)
         near = NearDuplicates(
             signatures.bands, signatures.similar, [int(s) for s in starts[done:-1]], signatures.remember
         )
+    # The evidence ids are not held: the shards written read them, and the prior sides look at a week's at a time.
+    tables: list[pa.Table] = []
+    with Signer(exports, paths[done:], staging, inputs[done:], banding) as signer:
+
+        def next_week() -> np.ndarray:
+            week = len(tables)
+            signer.ready(week)
+            item = inputs[done + week]
+            table = read_signatures(staging, item, banding, ("exact", "validation"))
+            if table.num_rows != item.records:
+                raise ValueError(
+                    f"{item.file_url} (audit row {item.audit_row_id} of week {item.week}) is registered with "
+                    f"{item.records} lines, but its registered bytes hold {table.num_rows}"
+                )
+            tables.append(table)
+            return _fixed(table.column("exact"))
+
+        early = None
+        if near is not None and not carried:
+            early = near_pass_as_weeks_come(int(starts[-1]), next_week, near, cluster_keep)
+        while len(tables) < len(inputs) - done:
+            next_week()
+    exact = np.concatenate([_fixed(t.column("exact")) for t in tables])
+    weekly = np.concatenate([t.column("validation").to_numpy() for t in tables]).astype(bool)
+    tables.clear()
     if carried:
         plan = extend_plan(carried.plan, exact, weekly, cluster_keep, near)
     else:
@@ -143,8 +232,8 @@ def plan_weeks(
         if predecessor is not None:
             sides = corpus_sides(database, predecessor)
             prior = np.concatenate([_prior_sides(evidence_ids(week), sides) for week in range(len(inputs))])
-        plan = plan_corpus(exact, weekly, prior, cluster_keep, near)
+        plan = plan_corpus(exact, weekly, prior, cluster_keep, near, early)
 
     inputs_planned = [[item.week, item.sha256] for item in inputs]
     stored = StoredPlan(plan, inputs_planned, [int(s) for s in starts], kept_sets.pieces)
-    return PlannedCorpus(stored, signed_now, done, evidence_ids)
+    return PlannedCorpus(stored, signer.signed_now, done, evidence_ids)

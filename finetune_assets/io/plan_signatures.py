@@ -5,7 +5,6 @@ signing (``week_signatures``), whose worker processes never compare and so never
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ..core.arrays import distinct
 from ..core.corpus_card import CorpusInput
@@ -14,7 +13,7 @@ from ..core.set_similarity import gathered_sets, reaching
 from . import arrow_memory
 from .kept_sets import KeptSets
 from .store import Store
-from .week_signatures import signature_path
+from .week_signatures import read_signatures
 
 
 class WeekSignatures:
@@ -29,8 +28,9 @@ class WeekSignatures:
         self.kept = kept
 
     def _read(self, week: int, column: str) -> pa.Array:
-        with self._staging.open(signature_path(self._staging, self._inputs[week], self._banding)) as handle:
-            return pq.read_table(handle, columns=[column]).column(column).combine_chunks()
+        return (
+            read_signatures(self._staging, self._inputs[week], self._banding, (column,)).column(column).combine_chunks()
+        )
 
     def _week_of(self, first: int, end: int) -> int:
         week = int(np.searchsorted(self._starts, first))

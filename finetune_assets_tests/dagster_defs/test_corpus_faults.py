@@ -177,7 +177,7 @@ def test_an_unregistered_version_folder_is_swept_and_the_version_built_again(pos
     engine.dispose()
     (tmp_path / "corpus" / version / ".alpaca.train.jsonl.123-abcd.partial").write_bytes(b"half a line")
     [signatures] = (staging_of(tmp_path) / "corpus" / "signatures").iterdir()
-    signer_left = signatures / ".week.parquet.123-abcd.partial"
+    signer_left = signatures / ".week.arrow.123-abcd.partial"
     signer_left.write_bytes(b"half a signature")
     result = build_corpus(postgres_url, tmp_path)
     assert materialization_metadata(result, "training_corpus")["version"] == version

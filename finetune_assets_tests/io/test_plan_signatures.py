@@ -3,7 +3,6 @@ the sets of remembered (kept) rows held for the weeks after, from this build or 
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from finetune_assets.core.corpus_card import CorpusInput
@@ -11,7 +10,7 @@ from finetune_assets.core.near_duplicates import Banding
 from finetune_assets.io.kept_sets import KeptSets, read_piece
 from finetune_assets.io.plan_signatures import WeekSignatures
 from finetune_assets.io.store import Store
-from finetune_assets.io.week_signatures import signature_path, signature_schema
+from finetune_assets.io.week_signatures import keep_signatures, signature_schema
 
 BANDING = Banding.for_threshold(0.5)
 WEEKS = ["2026-11-02", "2026-11-09"]
@@ -35,8 +34,7 @@ def _signatures(tmp_path, kept: KeptSets | None = None, weeks=(0, 1)) -> WeekSig
             ),
             pa.array([SETS[row] for row in rows], pa.list_(pa.uint32())),
         ]
-        with staging.writing(signature_path(staging, item, BANDING)) as handle:
-            pq.write_table(pa.Table.from_arrays(columns, schema=signature_schema(BANDING.bands)), handle)
+        keep_signatures(staging, item, BANDING, pa.Table.from_arrays(columns, schema=signature_schema(BANDING.bands)))
     starts = np.array([0, 3, 6])
     kept = kept or KeptSets(staging, "v1")
     return WeekSignatures(staging, [inputs[w] for w in weeks], BANDING, starts[weeks[0] :], kept)
@@ -56,7 +54,7 @@ def test_remembered_rows_give_the_exact_similarity_once_their_week_is_gone(tmp_p
     expected = [_jaccard(a, b) >= 0.5 for a, b in zip(first, second, strict=True)]
     assert expected == [True, True, False]
     # Rows 0 and 2 were remembered: their sets are held, the first week's file is not needed any more.
-    [first_week] = tmp_path.rglob(f"{WEEKS[0]}/*.parquet")
+    [first_week] = tmp_path.rglob(f"{WEEKS[0]}/*.arrow")
     first_week.unlink()
     assert signatures.similar(first, second).tolist() == expected
     # Row 1 was not (not kept): no later row is compared with it.
