@@ -8,9 +8,9 @@ import pytest
 
 from finetune_assets.core.corpus_card import CorpusInput
 from finetune_assets.core.near_duplicates import Banding
-from finetune_assets.dagster_defs.corpus_planning import Signer
 from finetune_assets.io.store import Store
 from finetune_assets.io.week_signatures import has_signatures, keep_signatures, signature_schema
+from finetune_assets.io.week_signer import Signer
 
 BANDING = Banding.for_threshold(0.85)
 
