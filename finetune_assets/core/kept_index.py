@@ -33,15 +33,15 @@ class KeptIndex:
     def bands(self) -> int:
         return len(self.keys)
 
-    def candidates(self, keys: np.ndarray, rows: np.ndarray, heads: int) -> np.ndarray:
+    def candidates(self, keys: np.ndarray, rows: np.ndarray, heads: int, orders: list[np.ndarray]) -> np.ndarray:
         """(kept row, row) pairs sharing a key, packed (``pack_pairs``): each row with the first
-        ``heads`` kept rows of a bucket."""
+        ``heads`` kept rows of a bucket; ``orders``: per band, an order that sorts its keys."""
         from .kernels import bucket_heads
 
-        pairs = []
-        for band in range(self.bands):
-            order = np.argsort(keys[:, band], kind="stable")
-            pairs.append(bucket_heads(self.keys[band], self.rows[band], keys[order, band], rows[order], heads))
+        pairs = [
+            bucket_heads(self.keys[band], self.rows[band], keys[order, band], rows[order], heads)
+            for band, order in enumerate(orders)
+        ]
         return np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.uint64)
 
     def copy(self) -> "KeptIndex":
@@ -49,12 +49,13 @@ class KeptIndex:
         until replaced)."""
         return KeptIndex(list(self.keys), list(self.rows))
 
-    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        """The given rows (later than any held), each bucket still in row order."""
+    def add(self, keys: np.ndarray, rows: np.ndarray, orders: list[np.ndarray] | None = None) -> None:
+        """The given rows (later than any held), each bucket still in row order; ``orders``: per band,
+        the order that sorts its keys, and the rows of equal keys (when the caller has it)."""
         if len(rows) and rows.max() >= MAX_ROWS:
             raise ValueError(f"a corpus of {rows.max() + 1:,} pairs is beyond the plan's {MAX_ROWS:,}")
         for band in range(self.bands if len(rows) else 0):
-            order = np.lexsort((rows, keys[:, band]))
+            order = orders[band] if orders is not None else np.lexsort((rows, keys[:, band]))
             # "right": an added row comes after the earlier rows of its key.
             at = np.searchsorted(self.keys[band], keys[order, band], "right")
             self.keys[band] = np.insert(self.keys[band], at, keys[order, band])

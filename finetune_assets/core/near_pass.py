@@ -54,9 +54,9 @@ def _unpacked(packed: np.ndarray) -> np.ndarray:
     return np.stack([(packed & np.uint64(0xFFFFFFFF)).astype(np.int64), (packed >> np.uint64(32)).astype(np.int64)], 1)
 
 
-def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, heads: int) -> np.ndarray:
-    """Rows sharing a key (packed): each with its bucket's first ``heads`` rows."""
-    order = np.argsort(keys, kind="stable")  # stable: within a bucket, earlier rows first
+def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, heads: int, order: np.ndarray) -> np.ndarray:
+    """Rows sharing a key (packed): each with its bucket's first ``heads`` rows; ``order`` sorts the
+    keys, a bucket's rows in row order."""
     first, rank = run_ranks(keys[order])
     pairs = []
     for head in range(min(heads, int(rank.max()) if len(rank) else 0)):
@@ -114,10 +114,14 @@ def near_pass(
             continue
         keys = (near.bands(lo, hi)[rows - lo] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
         index = index or KeptIndex.empty(keys.shape[1])
-        proposed = _unpacked(index.candidates(keys, rows, heads))
+        # Sorted once per band for the kept candidates, the week's own buckets and the index.
+        orders = [np.argsort(keys[:, band], kind="stable") for band in range(keys.shape[1])]
+        proposed = _unpacked(index.candidates(keys, rows, heads, orders))
         old = proposed[near.similar(proposed[:, 0], proposed[:, 1], keep)]
         settled = np.bincount(old[:, 1] - lo, minlength=hi - lo) >= keep
-        inside = _unpacked(np.concatenate([_bucket_pairs(keys[:, band], rows, heads) for band in range(keys.shape[1])]))
+        inside = _unpacked(
+            np.concatenate([_bucket_pairs(keys[:, band], rows, heads, order) for band, order in enumerate(orders)])
+        )
         inside = inside[~settled[inside[:, 0] - lo] & ~settled[inside[:, 1] - lo]]
         good = np.concatenate([old, inside[near.similar(inside[:, 0], inside[:, 1], 0)]])
         candidates, verified = candidates + len(proposed) + len(inside), verified + len(good)
@@ -134,7 +138,8 @@ def near_pass(
         reach = np.full(hi - lo, end, dtype=np.int64)
         np.minimum.at(reach, joins[:, 1] - lo, joins[:, 0])
         first[lo - start : hi - start] = np.where(reach < end, reach, -1)
-        index.add(keys[chosen], rows[chosen])
+        at_chosen = np.cumsum(chosen) - 1  # a row's place among the chosen
+        index.add(keys[chosen], rows[chosen], [at_chosen[order[chosen[order]]] for order in orders])
         near.remember(rows[chosen])
         if parent is not None:
             link(parent, good[:, 0], good[:, 1])
