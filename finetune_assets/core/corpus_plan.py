@@ -24,7 +24,6 @@ Invariants:
 plan, from what that plan carries (``PlanState``), to the same result.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +31,7 @@ import numpy as np
 from . import kept_index
 from .groups import labels, link
 from .kept_index import KeptIndex
-from .near_pass import NearDuplicates, NearPass, among, near_pass
+from .near_pass import NearDuplicates, near_pass
 
 KEPT, EXACT_DUPLICATE, NEAR_DUPLICATE, WITHHELD = 0, 1, 2, 3
 NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION = -1, 0, 1
@@ -82,55 +81,6 @@ def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ordered[starts].view(keys.dtype), ids, order[starts].astype(np.int32)
 
 
-def look_up(table: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per key: whether the sorted ``table`` holds it, and its place there (where it would go if not)."""
-    at = np.searchsorted(table, keys)
-    found = at < len(table)
-    found[found] = table[at[found]] == keys[found]
-    return found, at
-
-
-class FirstCopies:
-    """Which rows repeat an earlier row's exact key, told the keys a chunk at a time."""
-
-    def __init__(self):
-        self._seen: np.ndarray | None = None  # the distinct keys so far, sorted
-
-    def copies(self, keys: np.ndarray) -> np.ndarray:
-        distinct, ids, first = distinct_keys(keys)
-        seen = distinct[:0] if self._seen is None else self._seen
-        known, at = look_up(seen, distinct)
-        self._seen = np.insert(seen, at[~known], distinct[~known])
-        return known[ids] | (first[ids] != np.arange(len(keys)))
-
-
-@dataclass(frozen=True)
-class EarlyPass:
-    """``plan_corpus``'s near-duplicate pass, run as the rows' weeks came (``near_pass_as_weeks_come``),
-    and the split-group forest its near duplicates joined."""
-
-    found: NearPass
-    parent: np.ndarray
-
-
-def near_pass_as_weeks_come(
-    n: int, week_keys: Callable[[], np.ndarray], near: NearDuplicates, cluster_keep: int
-) -> EarlyPass:
-    """The near-duplicate pass of a plan of ``n`` rows before their exact keys are all known, so that
-    planning overlaps reading (or signing) the weeks: ``week_keys()`` returns the exact keys of the
-    next chunk of ``near.chunks``, waiting for them if need be. The pass takes the rows that copy no
-    earlier row, as ``plan_corpus`` does, and ``plan_corpus`` then takes it as its own."""
-    copies, parent = FirstCopies(), np.arange(n, dtype=np.int32)
-
-    def taking_part(lo: int, hi: int) -> np.ndarray:
-        keys = week_keys()
-        if len(keys) != hi - lo:
-            raise ValueError(f"rows {lo} to {hi} are a chunk of {hi - lo} rows, but {len(keys)} exact keys came for it")
-        return ~copies.copies(keys)
-
-    return EarlyPass(near_pass(n, taking_part, near, cluster_keep, None, parent), parent)
-
-
 def sides_of_groups(group: np.ndarray, prior_side: np.ndarray, weekly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per group (by its earliest row): whether it holds pairs of the previous version on both sides, and
     its side: validation if it holds one there, train if it holds one there, else its earliest row's
@@ -167,28 +117,24 @@ def plan_corpus(
     prior_side: np.ndarray,
     cluster_keep: int,
     near: NearDuplicates | None = None,
-    early: EarlyPass | None = None,
 ) -> CorpusPlan:
     """``exact_keys``: one fixed-size bytes key per row; ``prior_side``: NO_PRIOR or the side in the
-    previous version; ``near``: None (or ``cluster_keep`` 0) when near duplicates are not looked for;
-    ``early``: the near pass already run over these rows with this ``near`` and ``cluster_keep``."""
+    previous version; ``near``: None (or ``cluster_keep`` 0) when near duplicates are not looked for."""
     n = len(exact_keys)
     rows = np.arange(n, dtype=np.int32)
     distinct, exact_ids, first_copy = distinct_keys(exact_keys)
     copy = first_copy[exact_ids] != rows
     looked_for = near is not None and cluster_keep > 0 and n > 0
-    parent = early.parent if early else rows.copy()
+    parent = rows.copy()
     link(parent, first_copy[exact_ids][copy], rows[copy])
-    found = early.found if early else None
-    if looked_for and found is None:
-        found = near_pass(n, among(~copy), near, cluster_keep, None, parent)
+    found = near_pass(n, ~copy, near, cluster_keep, None, parent) if looked_for else None
     group = labels(parent)
     conflict, group_side = sides_of_groups(group, prior_side, weekly_validation)
     withheld = conflict[group] & (prior_side == NO_PRIOR)
     if found is not None and withheld.any():
         # A withheld row is no kept row for the rows after it: the near duplicates are found again
         # without them (rare: a new pair that joins a train and a validation group).
-        found = near_pass(n, among(~copy & ~withheld), near, cluster_keep, None)
+        found = near_pass(n, ~copy & ~withheld, near, cluster_keep, None)
     validation = np.where(prior_side == NO_PRIOR, group_side[group], prior_side == PRIOR_VALIDATION)
 
     outcome = np.full(n, KEPT, dtype=np.int8)

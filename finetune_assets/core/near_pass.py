@@ -85,23 +85,17 @@ def _greedy(count: int, earlier: np.ndarray, later: np.ndarray, outside: np.ndar
             return state == _IN
 
 
-def among(mask: np.ndarray, start: int = 0) -> Callable[[int, int], np.ndarray]:
-    """``near_pass``'s ``taking_part`` from a bool per row, from row ``start`` on."""
-    return lambda lo, hi: mask[lo - start : hi - start]
-
-
 def near_pass(
     end: int,
-    taking_part: Callable[[int, int], np.ndarray],
+    taking_part: np.ndarray,
     near: NearDuplicates,
     keep: int,
     index: KeptIndex | None,
     parent: np.ndarray | None = None,
 ) -> NearPass:
-    """Rows ``near.chunks[0]`` to ``end``; ``taking_part(lo, hi)``: bool per row of a chunk, asked once
-    per chunk, in order, before anything else about it (so a chunk may still be arriving while earlier
-    ones are compared); ``index``: the rows kept before them (None: there are none); ``parent``: the
-    split groups' forest (``groups``), which each verified near duplicate joins as it is found."""
+    """Rows ``near.chunks[0]`` to ``end``; ``taking_part``: bool per one of them; ``index``: the rows
+    kept before them (None: there are none); ``parent``: the split groups' forest (``groups``), which
+    each verified near duplicate joins as it is found."""
     start = near.chunks[0]
     heads = max(BUCKET_HEADS, 2 * keep)
     index = index.copy() if index is not None else None  # the caller's stays as it was: a pass may run again
@@ -109,7 +103,7 @@ def near_pass(
     candidates, verified = 0, 0
     bounds = [*near.chunks, end]
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-        rows = lo + np.flatnonzero(taking_part(lo, hi))
+        rows = lo + np.flatnonzero(taking_part[lo - start : hi - start])
         if not len(rows):
             continue
         keys = (near.bands(lo, hi)[rows - lo] & np.uint64(0xFFFFFFFF)).astype(np.uint32)

@@ -24,11 +24,20 @@ from .corpus_plan import (
     cluster_of,
     distinct_keys,
     earliest_open,
-    look_up,
     sides_of_groups,
 )
 from .groups import labels, link
-from .near_pass import NearDuplicates, among, near_pass
+from .near_pass import NearDuplicates, near_pass
+
+
+def _lookup(state: PlanState, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per key: whether the earlier rows have it, and its place in the earlier table."""
+    if not len(state.exact_keys):
+        return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64)
+    at = np.searchsorted(state.exact_keys, keys)
+    found = at < len(state.exact_keys)
+    found[found] = state.exact_keys[at[found]] == keys[found]
+    return found, at
 
 
 def _merged_table(
@@ -38,7 +47,7 @@ def _merged_table(
     open rows (row numbers of the whole plan). An earlier key keeps its earliest open row even when
     this plan withholds that row: every copy of the key is in the row's group, withheld as well, so
     the entry is never asked for."""
-    known, at = look_up(state.exact_keys, keys)
+    known, at = _lookup(state, keys)
     table_open = state.exact_open.copy()
     # A key whose earlier copies are all withheld gets its first new copy that is not.
     reopened = known & (first_open >= 0)
@@ -65,7 +74,7 @@ def extend_plan(
     start, count = len(previous.outcome), len(exact_keys)
     end = start + count
     rows = np.arange(start, end)
-    known, at = look_up(state.exact_keys, exact_keys)
+    known, at = _lookup(state, exact_keys)
     new_keys, ids, first_new = distinct_keys(exact_keys)
     first_new += start
     first_copy = first_new[ids]
@@ -75,7 +84,7 @@ def extend_plan(
     # The earlier groups' labels point at their earliest rows: a forest the new rows' links join.
     parent = np.concatenate([state.group, rows.astype(state.group.dtype)])
     link(parent, first_copy[copy], rows[copy])
-    found = near_pass(end, among(~copy, start), near, cluster_keep, state.index, parent) if looked_for else None
+    found = near_pass(end, ~copy, near, cluster_keep, state.index, parent) if looked_for else None
     group = labels(parent)
     prior = np.where(previous.validation, PRIOR_VALIDATION, PRIOR_TRAIN)
     prior = np.concatenate([np.where(previous.outcome == KEPT, prior, NO_PRIOR), np.full(count, NO_PRIOR)])
@@ -83,7 +92,7 @@ def extend_plan(
     conflict, group_side = sides_of_groups(group, prior, weekly)
     withheld = conflict[group[start:]]
     if found is not None and withheld.any():
-        found = near_pass(end, among(~copy & ~withheld, start), near, cluster_keep, state.index)
+        found = near_pass(end, ~copy & ~withheld, near, cluster_keep, state.index)
 
     outcome = np.concatenate([previous.outcome, np.full(count, KEPT, dtype=np.int8)])
     removed_before = np.isin(previous.outcome, [EXACT_DUPLICATE, NEAR_DUPLICATE])

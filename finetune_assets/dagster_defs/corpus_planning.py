@@ -15,7 +15,6 @@ from ..core.corpus_plan import (
     PRIOR_TRAIN,
     PRIOR_VALIDATION,
     CorpusPlan,
-    near_pass_as_weeks_come,
     plan_corpus,
 )
 from ..core.near_duplicates import Banding
@@ -28,7 +27,7 @@ from ..io.plan_signatures import WeekSignatures
 from ..io.plan_store import StoredPlan, load_plan, plan_description
 from ..io.store import Store
 from ..io.week_signatures import read_signatures
-from ..io.week_signer import Signer, sign
+from ..io.week_signer import sign
 
 
 @dataclass(frozen=True)
@@ -96,8 +95,7 @@ def plan_weeks(
         return table.column("evidence_id").combine_chunks()
 
     first_row = carried.starts[-1] if carried else 0
-    # The audit rows' line counts, so the plan can start before the weeks are read; each week's
-    # signatures are held to its count (``near_pass_as_weeks_come``).
+    # From the audit rows' line counts; each week's signatures are held to its count below.
     sizes = [item.records for item in inputs[done:]]
     starts = np.array(
         [*(carried.starts[:-1] if carried else []), *(first_row + np.cumsum([0, *sizes]))], dtype=np.int64
@@ -108,31 +106,18 @@ def plan_weeks(
         near = NearDuplicates(
             signatures.bands, signatures.similar, [int(s) for s in starts[done:-1]], signatures.remember
         )
+    signed_now = sign(exports, paths[done:], staging, inputs[done:], banding)
     # The evidence ids are not held: the shards written read them, and the prior sides look at a week's at a time.
-    tables: list[pa.Table] = []
-    with Signer(exports, paths[done:], staging, inputs[done:], banding) as signer:
-
-        def next_week() -> np.ndarray:
-            week = len(tables)
-            signer.ready(week)
-            item = inputs[done + week]
-            table = read_signatures(staging, item, banding, ("exact", "validation"))
-            if table.num_rows != item.records:
-                raise ValueError(
-                    f"{item.file_url} (audit row {item.audit_row_id} of week {item.week}) is registered with "
-                    f"{item.records} lines, but its registered bytes hold {table.num_rows}"
-                )
-            tables.append(table)
-            return _fixed(table.column("exact"))
-
-        early = None
-        if near is not None and not carried:
-            early = near_pass_as_weeks_come(int(starts[-1]), next_week, near, cluster_keep)
-        while len(tables) < len(inputs) - done:
-            next_week()
+    tables = [read_signatures(staging, item, banding, ("exact", "validation")) for item in inputs[done:]]
+    for item, table in zip(inputs[done:], tables, strict=True):
+        if table.num_rows != item.records:
+            raise ValueError(
+                f"{item.file_url} (audit row {item.audit_row_id} of week {item.week}) is registered with "
+                f"{item.records} lines, but its registered bytes hold {table.num_rows}"
+            )
     exact = np.concatenate([_fixed(t.column("exact")) for t in tables])
     weekly = np.concatenate([t.column("validation").to_numpy() for t in tables]).astype(bool)
-    tables.clear()
+    del tables
     if carried:
         plan = extend_plan(carried.plan, exact, weekly, cluster_keep, near)
     else:
@@ -140,8 +125,8 @@ def plan_weeks(
         if predecessor is not None:
             sides = corpus_sides(database, predecessor)
             prior = np.concatenate([_prior_sides(evidence_ids(week), sides) for week in range(len(inputs))])
-        plan = plan_corpus(exact, weekly, prior, cluster_keep, near, early)
+        plan = plan_corpus(exact, weekly, prior, cluster_keep, near)
 
     inputs_planned = [[item.week, item.sha256] for item in inputs]
     stored = StoredPlan(plan, inputs_planned, [int(s) for s in starts], kept_sets.pieces)
-    return PlannedCorpus(stored, signer.signed_now, done, evidence_ids)
+    return PlannedCorpus(stored, signed_now, done, evidence_ids)

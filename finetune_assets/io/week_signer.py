@@ -1,5 +1,4 @@
-"""Signing the weeks a corpus plan needs on both cores, earliest first, so that the plan can take each
-week as soon as it is signed."""
+"""Signing the weeks a corpus plan needs on both cores, earliest first."""
 
 import multiprocessing
 import threading
@@ -14,10 +13,11 @@ from .week_signatures import has_signatures, store_signatures
 class Signer:
     """Signs the weeks a plan needs that no earlier build kept, earliest first, on both cores: a worker
     process takes the earliest week not yet taken whenever it is free, and this process, asked for a
-    week the worker is still signing, signs the next one itself meanwhile. So a plan that takes the
-    weeks one after another (``ready``) starts with the first week signed, not the last. One worker,
-    not two: rensa hands signatures to Python as lists, which holds the GIL (so threads would not
-    help), and a third process would add its memory to the plan's."""
+    week the worker is still signing, signs the next one itself meanwhile, so neither waits for the
+    other at the end. One worker, not two: rensa hands signatures to Python as lists, which holds the
+    GIL (so threads would not help), and a third process would add its memory to the tree's. The plan
+    starts once every week is signed: planning beside the worker would add the worker's memory (about
+    300 MB) to the plan's peak."""
 
     def __init__(
         self,

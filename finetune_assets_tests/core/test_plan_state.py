@@ -12,7 +12,6 @@ from finetune_assets.core.corpus_plan import (
     PRIOR_TRAIN,
     PRIOR_VALIDATION,
     WITHHELD,
-    near_pass_as_weeks_come,
     plan_corpus,
 )
 from finetune_assets.core.near_pass import NearDuplicates
@@ -96,50 +95,3 @@ def test_versions_added_one_week_at_a_time_keep_every_promise(seed):
     for row in np.flatnonzero(plan.kept):
         copies.setdefault(exact[row], []).append(row)
     assert all(len(rows) == 1 for rows in copies.values())
-
-
-def _arriving(exact, bounds):
-    chunks = iter(exact[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
-    return chunks, lambda: next(chunks)
-
-
-@pytest.mark.parametrize("seed", range(40))
-@pytest.mark.parametrize("keep", [1, 2, 3])
-def test_a_near_pass_run_as_the_weeks_come_plans_as_the_pass_run_after_them(seed, keep):
-    exact, weekly, bands, near, cuts = _case(seed)
-    n, bounds = len(exact), [0, *cuts, len(exact)]
-    # Prior sides on both sides, so that some groups join them and their new rows are withheld.
-    prior = np.random.default_rng(seed).choice([NO_PRIOR, NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION], n).astype(np.int8)
-    chunks, next_keys = _arriving(exact, bounds)
-    early = near_pass_as_weeks_come(n, next_keys, _near(bands, near, bounds[:-1]), keep)
-    assert next(chunks, None) is None  # each chunk's keys were asked for once
-    planned = plan_corpus(exact, weekly, prior, keep, _near(bands, near, bounds[:-1]), early)
-    alone = plan_corpus(exact, weekly, prior, keep, _near(bands, near, bounds[:-1]))
-    assert planned.outcome.tolist() == alone.outcome.tolist()
-    assert planned.cluster.tolist() == alone.cluster.tolist()
-    assert planned.validation.tolist() == alone.validation.tolist()
-    assert planned.state.group.tolist() == alone.state.group.tolist()
-
-
-def test_a_plan_given_the_early_pass_does_not_run_it_again():
-    exact, weekly, bands, near, cuts = _case(3)
-    n, bounds = len(exact), [0, *cuts, len(exact)]
-    early = near_pass_as_weeks_come(n, _arriving(exact, bounds)[1], _near(bands, near, bounds[:-1]), 2)
-
-    def no_bands(first, end):
-        raise AssertionError("the pass ran again")
-
-    again = NearDuplicates(no_bands, Similar(near), bounds[:-1])
-    plan = plan_corpus(exact, weekly, np.full(n, NO_PRIOR, np.int8), 2, again, early)
-    assert plan.outcome.tolist() == plan_corpus(exact, weekly, np.full(n, NO_PRIOR, np.int8), 2,
-                                                _near(bands, near, bounds[:-1])).outcome.tolist()  # fmt: skip
-
-
-def test_a_chunk_whose_keys_do_not_match_its_rows_is_refused():
-    exact, weekly, bands, near, cuts = _case(5)
-    bounds = [0, *cuts, len(exact)]
-    short = iter([exact[: bounds[1] - 1]])
-    with pytest.raises(
-        ValueError, match=rf"rows 0 to {bounds[1]} are a chunk of {bounds[1]} rows, but {bounds[1] - 1}"
-    ):
-        near_pass_as_weeks_come(len(exact), lambda: next(short), _near(bands, near, bounds[:-1]), 2)
