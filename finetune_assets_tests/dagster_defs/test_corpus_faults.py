@@ -234,3 +234,22 @@ def test_a_plan_another_instance_left_for_the_same_version_is_replaced(sqlite_ur
     again = build_corpus(sqlite_url, tmp_path)
     assert materialization_metadata(again, "training_corpus")["version"] == version
     assert {path.name: path.read_bytes() for path in plan.iterdir()} == written
+
+
+def test_an_audit_row_whose_line_count_is_not_its_files_fails_the_build_naming_it(postgres_url, tmp_path):
+    weeks = Weeks(postgres_url)
+    weeks.add(W0, "disk-1", "disk full on worker-1")
+    weeks.add(W1, "disk-2", "disk full on worker-2")
+    register_weeks(postgres_url, tmp_path, [W0, W1])
+    [snapshot] = [row for row in audit_rows(postgres_url) if row["metadata"]["partition_key"] == W1]
+    with create_engine(postgres_url).begin() as connection:
+        connection.execute(
+            text("UPDATE finetune_exports SET record_count = record_count + 1 WHERE id = :id"), {"id": snapshot["id"]}
+        )
+    failed = build_corpus(postgres_url, tmp_path, raise_on_error=False)
+    assert not failed.success
+    message = str(next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error)
+    assert (
+        f"(audit row {snapshot['id']} of week {W1}) is registered with {snapshot['record_count'] + 1} lines" in message
+    )
+    assert not _corpus_rows(postgres_url)
