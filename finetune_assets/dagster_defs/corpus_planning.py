@@ -10,13 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.corpus_card import CorpusInput
-from ..core.corpus_plan import (
-    NO_PRIOR,
-    PRIOR_TRAIN,
-    PRIOR_VALIDATION,
-    CorpusPlan,
-    plan_corpus,
-)
+from ..core.corpus_plan import NO_PRIOR, PRIOR_TRAIN, PRIOR_VALIDATION, CorpusPlan, plan_corpus
 from ..core.near_duplicates import Banding
 from ..core.near_pass import NearDuplicates
 from ..core.plan_state import extend_plan
