@@ -27,10 +27,8 @@ class WeekSignatures:
         self._week: tuple[int, np.ndarray, np.ndarray] | None = None  # (week, its sets, their offsets)
         self.kept = kept
 
-    def _read(self, week: int, column: str) -> pa.Array:
-        return (
-            read_signatures(self._staging, self._inputs[week], self._banding, (column,)).column(column).combine_chunks()
-        )
+    def _read(self, week: int, *columns: str) -> pa.Table:
+        return read_signatures(self._staging, self._inputs[week], self._banding, columns)
 
     def _week_of(self, first: int, end: int) -> int:
         week = int(np.searchsorted(self._starts, first))
@@ -40,16 +38,19 @@ class WeekSignatures:
 
     def bands(self, first: int, end: int) -> np.ndarray:
         week = self._week_of(first, end)
-        column = self._read(week, "bands")
-        self._sets_of_week(week)  # the plan compares this week's rows next
+        table = self._read(week, "bands", "shingles")  # the plan compares this week's rows next: one read
+        self._hold_sets(week, table.column("shingles").combine_chunks())
+        column = table.column("bands").combine_chunks()
         return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), self._banding.bands)
+
+    def _hold_sets(self, week: int, column: pa.Array) -> None:
+        sizes = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(np.int64)
+        values = column.flatten().to_numpy(zero_copy_only=False)
+        self._week = (week, values, np.concatenate([[0], np.cumsum(sizes)]))
 
     def _sets_of_week(self, week: int) -> tuple[np.ndarray, np.ndarray]:
         if self._week is None or self._week[0] != week:
-            column = self._read(week, "shingles")
-            sizes = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(np.int64)
-            values = column.flatten().to_numpy(zero_copy_only=False)
-            self._week = (week, values, np.concatenate([[0], np.cumsum(sizes)]))
+            self._hold_sets(week, self._read(week, "shingles").column("shingles").combine_chunks())
         return self._week[1], self._week[2]
 
     def remember(self, rows: np.ndarray) -> None:

@@ -107,11 +107,13 @@ def read_signatures(
 ) -> pa.Table:
     """The evidence ids, exact keys and sides (or the ``columns`` named); the bands and shingle sets are
     read a week at a time as the plan asks for them (``WeekSignatures``)."""
-    with staging.open(signature_path(staging, item, banding)) as handle:
-        table = pa.ipc.open_file(handle).read_all()
-    # Copied out: read from a file, a batch's columns share one buffer, which a column kept for the
-    # whole plan (the exact keys) would otherwise keep whole.
-    return pa.table({name: _copied(table.column(name)) for name in columns})
+    path = signature_path(staging, item, banding)
+    # A local file is mapped, so only the named columns are read; elsewhere the file is read whole.
+    with pa.memory_map(path) if staging.is_local else staging.open(path) as source:
+        table = pa.ipc.open_file(source).read_all()
+        # Copied out: mapped, the columns would outlive the mapping; read, a batch's columns share one
+        # buffer, which a column kept for the whole plan (the exact keys) would keep whole.
+        return pa.table({name: _copied(table.column(name)) for name in columns})
 
 
 def _copied(column: pa.ChunkedArray) -> pa.Array:
