@@ -114,18 +114,29 @@ def test_a_build_killed_part_way_leaves_nothing_the_next_build_trips_on(big_regi
     _only_registered_versions(url, exports)
 
 
-def test_a_build_that_failed_on_a_changed_input_succeeds_once_it_is_restored(postgres_url, tmp_path):
-    weeks = Weeks(postgres_url)
+def _two_registered_weeks(url: str, exports: Path) -> dict:
+    """W0 and W1 exported and registered; the audit row of W1's snapshot."""
+    weeks = Weeks(url)
     weeks.add(W0, "disk-1", "disk full on worker-1")
     weeks.add(W1, "disk-2", "disk full on worker-2")
-    register_weeks(postgres_url, tmp_path, [W0, W1])
-    [snapshot] = [row for row in audit_rows(postgres_url) if row["metadata"]["partition_key"] == W1]
+    register_weeks(url, exports, [W0, W1])
+    [snapshot] = [row for row in audit_rows(url) if row["metadata"]["partition_key"] == W1]
+    return snapshot
+
+
+def _failure(url: str, exports: Path) -> str:
+    """The error of a corpus build that must fail."""
+    failed = build_corpus(url, exports, raise_on_error=False)
+    assert not failed.success
+    return str(next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error)
+
+
+def test_a_build_that_failed_on_a_changed_input_succeeds_once_it_is_restored(postgres_url, tmp_path):
+    snapshot = _two_registered_weeks(postgres_url, tmp_path)
     path = Path(snapshot["file_path"])
     original = path.read_bytes()
     path.write_bytes(original.replace(b"worker-2", b"worker-X"))
-    failed = build_corpus(postgres_url, tmp_path, raise_on_error=False)
-    assert not failed.success
-    message = str(next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error)
+    message = _failure(postgres_url, tmp_path)
     assert "no longer holds the registered bytes" in message and "while" not in message.split(str(path))[1][:40]
     assert not list((tmp_path / "corpus").iterdir()) if (tmp_path / "corpus").exists() else True
     path.write_bytes(original)
@@ -237,18 +248,14 @@ def test_a_plan_another_instance_left_for_the_same_version_is_replaced(sqlite_ur
 
 
 def test_an_audit_row_whose_line_count_is_not_its_files_fails_the_build_naming_it(postgres_url, tmp_path):
-    weeks = Weeks(postgres_url)
-    weeks.add(W0, "disk-1", "disk full on worker-1")
-    weeks.add(W1, "disk-2", "disk full on worker-2")
-    register_weeks(postgres_url, tmp_path, [W0, W1])
-    [snapshot] = [row for row in audit_rows(postgres_url) if row["metadata"]["partition_key"] == W1]
-    with create_engine(postgres_url).begin() as connection:
+    snapshot = _two_registered_weeks(postgres_url, tmp_path)
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
         connection.execute(
             text("UPDATE finetune_exports SET record_count = record_count + 1 WHERE id = :id"), {"id": snapshot["id"]}
         )
-    failed = build_corpus(postgres_url, tmp_path, raise_on_error=False)
-    assert not failed.success
-    message = str(next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error)
+    engine.dispose()
+    message = _failure(postgres_url, tmp_path)
     assert (
         f"(audit row {snapshot['id']} of week {W1}) is registered with {snapshot['record_count'] + 1} lines" in message
     )
