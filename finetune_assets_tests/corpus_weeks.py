@@ -6,12 +6,13 @@ from pathlib import Path
 
 from dagster import DagsterInstance, materialize
 
-from finetune_assets.dagster_defs.definitions import corpus
 from finetune_assets.dagster_defs.resources import CorpusPolicy, DatasetPolicy, ExportStorage
+from finetune_assets.defs.assets.corpus import training_corpus
+from finetune_assets.defs.checks.corpus_files import training_corpus_is_leak_free
 
 from .seed import Week, at, local_storage, materialize_week, resources
 
-CORPUS_ASSETS, CORPUS_CHECKS = corpus()
+CORPUS_ASSETS, CORPUS_CHECKS = [training_corpus], [training_corpus_is_leak_free]
 # Weeks before and after seed.WEEK (2026-11-09), by their offset in days.
 WEEKS = {"2026-10-26": -14, "2026-11-02": -7, "2026-11-09": 0, "2026-11-16": 7, "2026-11-23": 14}
 DISK = (
@@ -63,7 +64,7 @@ def build_corpus(url: str, exports: Path, policy: DatasetPolicy | None = None, c
     given["corpus_policy"] = corpus_policy or CorpusPolicy()
     given["export_storage"] = exports if isinstance(exports, ExportStorage) else local_storage(exports)
     return materialize(
-        [*CORPUS_ASSETS, *CORPUS_CHECKS[:1]],
+        [*CORPUS_ASSETS, *CORPUS_CHECKS],
         resources=given,
         instance=instance or DagsterInstance.ephemeral(),
         raise_on_error=raise_on_error,

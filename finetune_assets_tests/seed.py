@@ -10,8 +10,6 @@ from dagster import DagsterInstance, materialize
 from sqlalchemy import create_engine, insert, select
 
 from finetune_assets.core.weeks import TAIPEI
-from finetune_assets.dagster_defs.definitions import lineage
-from finetune_assets.dagster_defs.partitions import weekly_partitions
 from finetune_assets.dagster_defs.resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
 from finetune_assets.db.registry import EXPORT_TYPE
 from finetune_assets.db.schema import (
@@ -22,8 +20,18 @@ from finetune_assets.db.schema import (
     incidents,
     source_ddl,
 )
+from finetune_assets.defs.assets import export, extract, transform
+from finetune_assets.defs.checks import export_files, registry_rows, week_health
 
-LINEAGE_ASSETS, ASSET_CHECKS = lineage(weekly_partitions())
+LINEAGE_ASSETS = [
+    extract.successful_evidence,
+    extract.coordinator_decisions,
+    extract.repair_actions,
+    transform.training_pairs,
+    export.jsonl_export,
+    export.export_registry,
+]
+ASSET_CHECKS = [export_files.jsonl_export_checks, registry_rows.audit_rows_match_files, week_health.week_is_usual]
 ASSETS = {asset.key.to_user_string(): asset for asset in LINEAGE_ASSETS}
 # The weekly assets a backfill of the whole lineage names, in lineage order.
 LINEAGE_KEYS = [

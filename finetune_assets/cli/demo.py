@@ -8,8 +8,8 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from ..core.weeks import latest_complete_week
-from ..dagster_defs.definitions import build_definitions
 from ..db.demo_data import DEMO_DATABASE, build_demo_database
+from ..definitions import build_definitions
 
 
 def main(argv: list[str] | None = None) -> int:

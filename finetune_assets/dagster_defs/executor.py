@@ -10,7 +10,7 @@ from dagster import ExecutorDefinition, in_process_executor, multiprocess_execut
 # psycopg, and the compiled redaction rules. A test imports each one, so a Dagster upgrade that
 # renames one fails loudly instead of slowing every step.
 PRELOADED_MODULES = (
-    "finetune_assets.dagster_defs.definitions",
+    "finetune_assets.definitions",
     "finetune_assets.dagster_defs.step_warmup",
     "dagster._cli",
     "dagster._core.storage.base_storage",

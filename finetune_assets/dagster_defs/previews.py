@@ -1,4 +1,4 @@
-"""What a materialization shows: small, readable previews, and one set of metadata for a range run."""
+"""What a materialization shows: small, readable previews."""
 
 from collections.abc import Iterator
 
@@ -67,14 +67,3 @@ class BatchTap:
             if self.first is None and batch.num_rows:
                 self.first = batch.slice(0, PREVIEW_ROWS)
             yield batch
-
-
-def combine_weeks(per_week: dict[str, dict]) -> dict:
-    """One week's metadata as it is; several weeks (a range run) keyed by week, with the total rows."""
-    if len(per_week) == 1:
-        return next(iter(per_week.values()))
-    combined = {"dagster/row_count": sum(metadata["dagster/row_count"] for metadata in per_week.values())}
-    for week, metadata in per_week.items():
-        combined.update({f"{week} {key}": value for key, value in metadata.items() if key != "dagster/row_count"})
-        combined[f"{week} rows"] = metadata["dagster/row_count"]
-    return combined

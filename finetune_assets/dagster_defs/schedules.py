@@ -1,27 +1,6 @@
-"""The weekly job and its schedule: early Monday in Taipei, export the week that just ended."""
+"""The weekly schedule: early Monday in Taipei, export the week that just ended."""
 
-from dagster import (
-    AssetSelection,
-    DefaultScheduleStatus,
-    ScheduleDefinition,
-    build_schedule_from_partitioned_job,
-    define_asset_job,
-)
-
-from .assets.export import EXPORT_GROUP
-from .assets.extract import EXTRACT_GROUP
-from .assets.transform import TRANSFORM_GROUP
-
-JOB_NAME = "weekly_finetune_export"
-
-
-def weekly_job():
-    """Partitioned as its assets are: weekly."""
-    return define_asset_job(
-        JOB_NAME,
-        selection=AssetSelection.groups(EXTRACT_GROUP, TRANSFORM_GROUP, EXPORT_GROUP),
-        description="Extract the week's verified repairs, build training pairs, write the JSONL and its audit row.",
-    )
+from dagster import DefaultScheduleStatus, ScheduleDefinition, build_schedule_from_partitioned_job
 
 
 def weekly_schedule(job, running: bool) -> ScheduleDefinition:

@@ -12,24 +12,19 @@ import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path, PurePosixPath
 
 from dagster import EnvVar
 
-from ..core.weeks import is_monday
 from ..db.connection import TIMEOUT_ACCEPTED, timeout_problem, url_problem
 from .executor import EXECUTORS
-from .partitions import DEFAULT_START_DATE
+from .partitions import START_DATE
 from .resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
 
 FEATURE_FLAG = "AIOPS_P3_FINETUNE_EXPORT"
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 SECRETS = {"AIOPS_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"}
-# date.fromisoformat also reads 20260105 and 2026-W02-1; partitions need a start Dagster can count from.
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-EARLIEST_START, LATEST_START = date(2000, 1, 3), date(2099, 12, 28)
 
 
 class ConfigurationError(ValueError):
@@ -82,14 +77,15 @@ def _seconds(text: str) -> float:
     return _number(text, float, lambda value: timeout_problem(value) is None, TIMEOUT_ACCEPTED)
 
 
-def _monday(text: str) -> str:
-    accepted = f"accepted: a Monday as YYYY-MM-DD from {EARLIEST_START} to {LATEST_START}, such as 2026-01-05"
-    text = text.strip()
-    if not ISO_DATE.fullmatch(text) or not is_monday(text):
-        raise ValueError(accepted)
-    if not EARLIEST_START <= date.fromisoformat(text) <= LATEST_START:
-        raise ValueError(accepted)
-    return text
+def _declared_start(text: str) -> str:
+    """The partitions are declared in code as their modules are imported, before any setting is read,
+    so a different first week cannot come from here; a deployment that still sets it hears so."""
+    if text.strip() != START_DATE:
+        raise ValueError(
+            f"the first week is declared in code (START_DATE in finetune_assets/dagster_defs/partitions.py, "
+            f"{START_DATE}): unset it, or change START_DATE there"
+        )
+    return START_DATE
 
 
 def _formats(text: str) -> list[str]:
@@ -153,7 +149,6 @@ STORAGE_ENVIRONMENT = {
 
 @dataclass(frozen=True)
 class Settings:
-    partitions_start_date: str = DEFAULT_START_DATE
     schedule_running: bool = False
     executor: str = "in_process"
     uses_demo_database: bool = True
@@ -180,7 +175,7 @@ class Settings:
                 problems.append(f"{variable}={shown} is not valid: {error}")
                 return default
 
-        start = read("FINETUNE_PARTITIONS_START_DATE", _monday, DEFAULT_START_DATE)
+        read("FINETUNE_PARTITIONS_START_DATE", _declared_start)
         running = read(FEATURE_FLAG, _boolean, False)
         executor = read("FINETUNE_EXECUTOR", _executor, "in_process")
         database = {
@@ -211,7 +206,7 @@ class Settings:
                 + "\n- ".join(problems)
             )
         storage = {name: variable for name, variable in STORAGE_ENVIRONMENT.items() if environ.get(variable)}
-        return cls(start, running, executor, url is None, database, policy, storage, corpus)
+        return cls(running, executor, url is None, database, policy, storage, corpus)
 
     def resources(self) -> dict:
         url = {} if self.uses_demo_database else {"url": EnvVar("AIOPS_DATABASE_URL")}

@@ -387,7 +387,7 @@ def test_a_build_waiting_for_the_lock_gives_up_at_the_statement_timeout(postgres
 def test_the_sensor_asks_for_a_build_once_per_registration(postgres_url, tmp_path):
     from dagster import DagsterInstance, RunRequest, build_sensor_context
 
-    from finetune_assets.dagster_defs.definitions import build_definitions
+    from finetune_assets.definitions import build_definitions
 
     definitions = build_definitions({})
     sensor = definitions.resolve_sensor_def("training_corpus_after_export")

@@ -6,8 +6,8 @@ import sys
 
 from dagster import AssetKey
 
-from finetune_assets.dagster_defs.definitions import build_definitions
 from finetune_assets.dagster_defs.settings import Settings
+from finetune_assets.definitions import build_definitions
 
 defs = build_definitions({})
 
@@ -66,7 +66,10 @@ def test_job_and_schedule():
 
 def test_the_module_loads_in_a_clean_environment_without_secrets(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    code = "import finetune_assets; print(len(finetune_assets.defs().resolve_asset_graph().get_all_asset_keys()))"
+    code = (
+        "import finetune_assets.definitions as location; "
+        "print(len(location.defs().resolve_asset_graph().get_all_asset_keys()))"
+    )
     output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "12"
 

@@ -27,7 +27,7 @@ def test_a_step_chooses_arrows_allocator_when_its_storage_starts(tmp_path):
 
 
 def _executor_of(environ: dict):
-    from finetune_assets.dagster_defs.definitions import build_definitions
+    from finetune_assets.definitions import build_definitions
 
     return build_definitions(environ).resolve_job_def("weekly_finetune_export").executor_def
 
@@ -45,7 +45,7 @@ def test_loading_the_code_location_compiles_no_built_in_rule(tmp_path):
     # Every process that loads the location (webserver, daemon, each run) would pay for it; only the
     # configured patterns need checking before any work.
     code = (
-        "import sys; from finetune_assets.dagster_defs.definitions import build_definitions; "
+        "import sys; from finetune_assets.definitions import build_definitions; "
         "build_definitions({'FINETUNE_EXPORT_PATH': sys.argv[1], 'FINETUNE_REDACTION_PATTERNS': "
         "'{\"ticket\": \"TICKET-[0-9]{6}\"}'}); print('detect_secrets' in sys.modules)"
     )

@@ -15,10 +15,8 @@ from ..seed import (
     audit_rows,
     export_files,
     local_storage,
-    materialization_metadata,
     materialize_week,
     resources,
-    staging_of,
 )
 
 
@@ -61,29 +59,28 @@ def test_registry_refuses_an_export_file_that_changed_after_writing(database_url
     assert len(audit_rows(database_url)) == 1
 
 
-def test_a_range_run_writes_one_file_and_one_audit_row_per_week(database_url, tmp_path):
+def test_a_range_run_is_refused_before_anything_is_written(database_url, tmp_path):
+    # One week per run: a backfill runs each week in a run of its own (Dagster's default for assets
+    # without a backfill policy); a run tagged with a range of weeks stops at its first step, leaving
+    # no file and no audit row.
     weeks = ["2026-11-02", WEEK]
     week = Week(database_url)
     for offset, days in enumerate((-7, 0)):
         week.evidence(f"INC-{offset}", f"summary {offset}", at(days=days + 1))
         week.execution(f"INC-{offset}", ["restart"], at(days=days + 1))
     week.save()
-    # One run over both weeks, the whole lineage and its checks (each week's checks pass as a range).
     result = materialize(
         [*LINEAGE_ASSETS, *ASSET_CHECKS],
         resources=resources(database_url, tmp_path),
         instance=DagsterInstance.ephemeral(),
         tags={"dagster/asset_partition_range_start": weeks[0], "dagster/asset_partition_range_end": weeks[1]},
+        raise_on_error=False,
     )
-    for key in weeks:
-        [export] = export_files(tmp_path, key)
-        assert export.read_bytes().count(b"\n") == 1
-    rows = audit_rows(database_url)
-    assert [row["metadata"]["partition_key"] for row in rows] == weeks
-    assert len({row["metadata"]["run_id"] for row in rows}) == 1
-    metadata = materialization_metadata(result, "jsonl_export")
-    assert metadata["dagster/row_count"] == 2
-    assert metadata[f"{weeks[0]} sha256"] == rows[0]["checksum_sha256"]
-    assert materialization_metadata(result, "training_pairs")[f"{weeks[1]} rows"] == 1
-    assert all(check.passed for check in result.get_asset_check_evaluations())
-    assert not list(staging_of(tmp_path).glob("runs/*/*"))  # the run's staged files are gone
+    assert not result.success
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    assert failure.step_key == "successful_evidence"
+    assert "partition" in failure.step_failure_data.error.message
+    assert not [path for key in weeks for path in export_files(tmp_path, key)]
+    assert audit_rows(database_url) == []
+    for asset in LINEAGE_ASSETS:
+        assert asset.backfill_policy is None, asset.key

@@ -123,7 +123,7 @@ def test_the_corpus_check_retries_through_a_server_restart(restartable, tmp_path
     url = _registered_week(restartable, tmp_path)
     build_corpus(url, tmp_path)
     check = AssetCheckKey(AssetKey("training_corpus"), "training_corpus_is_leak_free")
-    job = _checks_alone(CORPUS_ASSETS, CORPUS_CHECKS[:1], [check], resources(url, tmp_path))
+    job = _checks_alone(CORPUS_ASSETS, CORPUS_CHECKS, [check], resources(url, tmp_path))
     result = _restarted_while(
         restartable, 3, lambda: job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
     )

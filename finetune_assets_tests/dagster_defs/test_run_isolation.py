@@ -9,7 +9,7 @@ import time
 import pytest
 from dagster import AssetSelection, DagsterInstance, ReexecutionOptions, execute_job, materialize, reconstructable
 
-from finetune_assets.dagster_defs.definitions import build_definitions
+from finetune_assets.definitions import build_definitions
 
 from ..seed import (
     ASSET_CHECKS,

@@ -6,8 +6,8 @@ import pytest
 from dagster import DefaultScheduleStatus, build_schedule_context
 
 from finetune_assets.core.weeks import TAIPEI
-from finetune_assets.dagster_defs.definitions import build_definitions
 from finetune_assets.dagster_defs.settings import ConfigurationError
+from finetune_assets.definitions import build_definitions
 
 
 def test_the_schedule_requests_the_week_that_just_ended():

@@ -4,9 +4,10 @@ value (unless a secret) and what is accepted, all of them at once, before any wo
 import pytest
 from dagster import DagsterInstance, materialize
 
-from finetune_assets.dagster_defs.definitions import build_definitions
+from finetune_assets.dagster_defs.partitions import START_DATE
 from finetune_assets.dagster_defs.resources import AiopsDatabase, CorpusPolicy, DatasetPolicy
 from finetune_assets.dagster_defs.settings import ConfigurationError, Settings
+from finetune_assets.definitions import build_definitions
 
 from ..seed import (
     ASSET_CHECKS,
@@ -71,7 +72,8 @@ WRONG = [
     (
         "FINETUNE_PARTITIONS_START_DATE",
         "2026-01-06",
-        "FINETUNE_PARTITIONS_START_DATE='2026-01-06' is not valid: accepted: a Monday",
+        "FINETUNE_PARTITIONS_START_DATE='2026-01-06' is not valid: the first week is declared in code (START_DATE in "
+        "finetune_assets/dagster_defs/partitions.py, 2026-01-05)",
     ),
     ("FINETUNE_EXECUTOR", "celery", "FINETUNE_EXECUTOR='celery' is not valid: accepted: in_process, multiprocess, k8s"),
     (
@@ -162,6 +164,15 @@ def test_staging_written_as_another_url_of_the_export_tree_is_refused(tmp_path, 
     }
     with pytest.raises(ConfigurationError, match="FINETUNE_STAGING_PATH=.* is inside FINETUNE_EXPORT_PATH"):
         build_definitions(environ)
+
+
+def test_a_start_date_equal_to_the_declared_one_still_loads():
+    # A deployment that set the variable to the first week the code declares keeps loading; any other
+    # value is refused above, since the partitions cannot follow it.
+    weeks = build_definitions({"FINETUNE_PARTITIONS_START_DATE": " 2026-01-05 "}).resolve_job_def(
+        "weekly_finetune_export"
+    )
+    assert weeks.partitions_def.get_first_partition_key() == START_DATE == "2026-01-05"
 
 
 def test_each_stripped_setting_is_read_as_its_value():

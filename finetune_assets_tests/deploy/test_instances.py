@@ -101,7 +101,7 @@ def test_the_helm_values_render_the_same_launcher_and_queue(instance_file):
     assert snake_keys({k: v for k, v in daemon["runMonitoring"].items()}) == instance_file["run_monitoring"]
     assert snake_keys(daemon["runRetries"]) == instance_file["run_retries"]
     [deployment] = values["dagster-user-deployments"]["deployments"]
-    assert deployment["dagsterApiGrpcArgs"] == ["--module-name", "finetune_assets"]
+    assert deployment["dagsterApiGrpcArgs"] == ["--module-name", "finetune_assets.definitions"]
 
 
 def test_the_code_location_can_run_each_step_in_a_kubernetes_job(tmp_path):
@@ -110,8 +110,8 @@ def test_the_code_location_can_run_each_step_in_a_kubernetes_job(tmp_path):
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FINETUNE_EXECUTOR": "k8s", **example}
     code = (
-        "import finetune_assets; "
-        "print(finetune_assets.defs().resolve_job_def('weekly_finetune_export').executor_def.name)"
+        "import finetune_assets.definitions as location; "
+        "print(location.defs().resolve_job_def('weekly_finetune_export').executor_def.name)"
     )
     output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "k8s"
@@ -119,7 +119,7 @@ def test_the_code_location_can_run_each_step_in_a_kubernetes_job(tmp_path):
 
 def test_kubernetes_steps_without_a_shared_staging_store_do_not_load(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FINETUNE_EXECUTOR": "k8s"}
-    code = "import finetune_assets; finetune_assets.defs()"
+    code = "import finetune_assets.definitions as location; location.defs()"
     output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert output.returncode != 0
     assert "FINETUNE_EXECUTOR=k8s runs every step in a pod of its own: FINETUNE_STAGING_PATH must be" in output.stderr

@@ -13,13 +13,13 @@ from ..seed import LINEAGE_KEYS, WEEK, Week, at, audit_rows, export_files, read_
 
 pytestmark = pytest.mark.e2e
 
-CORPUS_COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets", "--select", "training_corpus"]
+CORPUS_COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets.definitions", "--select", "training_corpus"]
 COMMAND = [
     "dagster",
     "asset",
     "materialize",
     "-m",
-    "finetune_assets",
+    "finetune_assets.definitions",
     "--select",
     "successful_evidence*",
     "--partition",

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.e2e
 
 GENERATED_PER_WEEK = 300
 SECOND_WEEK = "2026-11-16"
-CORPUS_COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets", "--select", "training_corpus"]
-COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets", "--select", "successful_evidence*"]
+CORPUS_COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets.definitions", "--select", "training_corpus"]
+COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets.definitions", "--select", "successful_evidence*"]
 
 
 def _place(week: Week, n: int, text: str, bare: str, position: str, offset_days: int) -> None:

@@ -64,7 +64,7 @@ def test_the_demo_command_prints_what_a_user_needs_and_nothing_else(clone):
 
 
 def test_the_readme_cli_line_works_without_dagster_home(clone):
-    command = readme_command("dagster asset materialize -m finetune_assets --select 'successful_evidence*'")
+    command = readme_command("dagster asset materialize -m finetune_assets.definitions --select 'successful_evidence*'")
     week = command.split("--partition")[1].split()[0]
     done = _run(shlex.split(command), clone)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -86,7 +86,7 @@ def test_the_readme_cli_line_works_without_dagster_home(clone):
     assert git_status(clone) == ""
 
     # The README's corpus line, after it: the weeks exported so far, in a corpus version.
-    corpus = readme_command("dagster asset materialize -m finetune_assets --select training_corpus")
+    corpus = readme_command("dagster asset materialize -m finetune_assets.definitions --select training_corpus")
     built = _run(shlex.split(corpus), clone)
     assert built.returncode == 0, built.stderr[-3000:]
     [folder] = (clone / ".finetune_demo" / "exports" / "corpus").iterdir()

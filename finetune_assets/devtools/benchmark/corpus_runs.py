@@ -11,7 +11,7 @@ import psycopg
 from .pipeline import instance_home
 from .process_tree import Measured, run_measured
 
-CORPUS_COMMAND = ["asset", "materialize", "-m", "finetune_assets", "--select", "training_corpus"]
+CORPUS_COMMAND = ["asset", "materialize", "-m", "finetune_assets.definitions", "--select", "training_corpus"]
 
 
 @dataclass(frozen=True)

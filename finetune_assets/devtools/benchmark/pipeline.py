@@ -27,7 +27,7 @@ def pipeline_command(week: str) -> list[str]:
         "asset",
         "materialize",
         "-m",
-        "finetune_assets",
+        "finetune_assets.definitions",
         "--select",
         "successful_evidence*",
         "--partition",

@@ -4,7 +4,6 @@ the sensor that rebuilds it once a week's export is registered."""
 from dagster import (
     AssetExecutionContext,
     AssetKey,
-    AssetsDefinition,
     AssetSelection,
     DefaultSensorStatus,
     MaterializeResult,
@@ -17,11 +16,11 @@ from dagster import (
 )
 
 from ...core.corpus_card import CorpusPolicy as CorpusRules
-from ..catalog import COLUMN_SCHEMA, JSONL_COLUMNS
-from ..corpus_build import CorpusBuild, build_corpus
-from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
-from ..previews import preview_markdown
-from ..resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
+from ...dagster_defs.catalog import COLUMN_SCHEMA, JSONL_COLUMNS
+from ...dagster_defs.corpus_build import CorpusBuild, build_corpus
+from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.previews import preview_markdown
+from ...dagster_defs.resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
 from .sources import OWNERS
 
 CORPUS_GROUP = "corpus"
@@ -29,6 +28,17 @@ CORPUS_JOB = "training_corpus_job"
 CORPUS_POOL = "training_corpus"
 
 
+@asset(
+    group_name=CORPUS_GROUP,
+    owners=OWNERS,
+    kinds={"jsonl", "file"},
+    # Off the registry table, not below export_registry: the weekly selection `successful_evidence*`
+    # must stay partitioned through and through.
+    deps=["finetune_exports"],
+    pool=CORPUS_POOL,
+    retry_policy=DATABASE_RETRY,
+    metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
+)
 def training_corpus(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
@@ -126,43 +136,22 @@ def _metadata(build: CorpusBuild) -> dict:
     }
 
 
-def corpus_assets() -> list[AssetsDefinition]:
-    return [
-        asset(
-            group_name=CORPUS_GROUP,
-            owners=OWNERS,
-            kinds={"jsonl", "file"},
-            # Off the registry table, not below export_registry: the weekly selection
-            # `successful_evidence*` must stay partitioned through and through.
-            deps=["finetune_exports"],
-            pool=CORPUS_POOL,
-            retry_policy=DATABASE_RETRY,
-            metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
-        )(training_corpus)
-    ]
+training_corpus_job = define_asset_job(
+    CORPUS_JOB,
+    selection=AssetSelection.assets("training_corpus"),
+    description="Rebuild the training corpus from every registered weekly export.",
+)
 
 
-def corpus_job():
-    return define_asset_job(
-        CORPUS_JOB,
-        selection=AssetSelection.assets("training_corpus"),
-        description="Rebuild the training corpus from every registered weekly export.",
-    )
-
-
-def corpus_sensor(job):
+@asset_sensor(
+    asset_key=AssetKey("export_registry"),
+    name="training_corpus_after_export",
+    job=training_corpus_job,
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Rebuilds training_corpus after a week's export is registered.",
+)
+def training_corpus_after_export(context: SensorEvaluationContext, asset_event):
     """A registered export (any week) starts a corpus build; several registered close together start one."""
-
-    @asset_sensor(
-        asset_key=AssetKey("export_registry"),
-        name="training_corpus_after_export",
-        job=job,
-        minimum_interval_seconds=30,
-        default_status=DefaultSensorStatus.RUNNING,
-        description="Rebuilds training_corpus after a week's export is registered.",
-    )
-    def training_corpus_after_export(context: SensorEvaluationContext, asset_event):
-        # One build per registration seen; the event's run and time name it for the sensor's history.
-        return RunRequest(run_key=f"export_registry-{asset_event.run_id}-{asset_event.timestamp}")
-
-    return training_corpus_after_export
+    # One build per registration seen; the event's run and time name it for the sensor's history.
+    return RunRequest(run_key=f"export_registry-{asset_event.run_id}-{asset_event.timestamp}")

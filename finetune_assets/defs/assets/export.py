@@ -4,29 +4,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from dagster import (
-    AssetExecutionContext,
-    AssetsDefinition,
-    Failure,
-    MaterializeResult,
-    MetadataValue,
-    PartitionsDefinition,
-    asset,
-)
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from ...core.dataset_card import ExportSummary
 from ...core.records import CheckVerdict, ExportManifest, TrainerFile, WrittenFile
 from ...core.weeks import week_window
+from ...dagster_defs.catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
+from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.partitions import WEEKS
+from ...dagster_defs.previews import preview_markdown
+from ...dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
+from ...dagster_defs.run_files import export_of_week, release, run_key, sweep_week
 from ...db.registry import audit_rows_of, record_exports
 from ...db.schema import finetune_exports
 from ...io.atomic_jsonl import file_digest_and_lines
 from ...io.export_writer import ExportPlan, trainer_folder, write_export
 from ...io.store import Store
-from ..catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
-from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
-from ..previews import combine_weeks, preview_markdown
-from ..resources import AiopsDatabase, DatasetPolicy, ExportStorage
-from ..run_files import export_of_week, release, run_key, sweep_week
 from .sources import OWNERS
 from .transform import read_pair_stats
 
@@ -118,6 +111,14 @@ def _trainer_files_table(files: tuple[TrainerFile, ...]) -> str:
     return "\n".join(["| file | lines | sha256 |", "|---|---|---|", *rows])
 
 
+@asset(
+    partitions_def=WEEKS,
+    group_name=EXPORT_GROUP,
+    owners=OWNERS,
+    kinds={"jsonl", "file"},
+    deps=["training_pairs"],
+    metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
+)
 def jsonl_export(
     context: AssetExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
 ) -> MaterializeResult:
@@ -125,10 +126,10 @@ def jsonl_export(
     `FINETUNE_EXPORT_PATH/<week>/` (a folder or an object store), and next to it a folder of the same
     name with each trainer format split into train and validation, a dataset card and LLaMA-Factory's
     dataset_info.json. Each materialization writes new files, which appear only when complete. A week
-    without pairs writes nothing. A run over several weeks still writes one export per week."""
+    without pairs writes nothing."""
     policy = dataset_policy.validated()
-    per_week = {week: _export_week(context, export_storage, policy, week) for week in context.partition_keys}
-    return MaterializeResult(metadata={**combine_weeks(per_week), COLUMN_LINEAGE: JSONL_COLUMN_LINEAGE})
+    metadata = _export_week(context, export_storage, policy, context.partition_key)
+    return MaterializeResult(metadata={**metadata, COLUMN_LINEAGE: JSONL_COLUMN_LINEAGE})
 
 
 def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, week: str):
@@ -227,32 +228,21 @@ def _sha256_now(exports: Store, file: WrittenFile) -> str | None:
     return file_digest_and_lines(exports, file.path)[0]
 
 
+# finetune_exports is drawn upstream: export_registry reads it (is this file registered yet?) before
+# appending, and downstream it would fall inside `successful_evidence*`.
+@asset(
+    partitions_def=WEEKS,
+    group_name=EXPORT_GROUP,
+    owners=OWNERS,
+    kinds={"postgres", "table"},
+    deps=["jsonl_export", "finetune_exports"],
+    retry_policy=DATABASE_RETRY,
+    metadata={COLUMN_SCHEMA: table_schema(finetune_exports)},
+)
 def export_registry(
     context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
 ) -> MaterializeResult:
     """The audit row for the week's export in `finetune_exports`: path, record count, size, sha256,
     the exported evidence ids in file order, the week and the counts. One row per export file; a
     retried step finds its row and does not insert a second one."""
-    per_week = {week: _register_week(context, aiops_db, export_storage, week) for week in context.partition_keys}
-    return MaterializeResult(metadata=combine_weeks(per_week))
-
-
-def export_assets(weeks: PartitionsDefinition) -> list[AssetsDefinition]:
-    common = {"partitions_def": weeks, "group_name": EXPORT_GROUP, "owners": OWNERS}
-    return [
-        asset(
-            **common,
-            kinds={"jsonl", "file"},
-            deps=["training_pairs"],
-            metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
-        )(jsonl_export),
-        # finetune_exports is drawn upstream: export_registry reads it (is this file registered yet?)
-        # before appending, and downstream it would fall inside `successful_evidence*`.
-        asset(
-            **common,
-            kinds={"postgres", "table"},
-            deps=["jsonl_export", "finetune_exports"],
-            retry_policy=DATABASE_RETRY,
-            metadata={COLUMN_SCHEMA: table_schema(finetune_exports)},
-        )(export_registry),
-    ]
+    return MaterializeResult(metadata=_register_week(context, aiops_db, export_storage, context.partition_key))

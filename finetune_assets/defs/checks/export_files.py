@@ -6,24 +6,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
     Failure,
     MetadataValue,
-    PartitionsDefinition,
     multi_asset_check,
 )
 
 from ...core.export_report import ExportReport, inference_problem
 from ...core.line_formats import LINE_SCHEMAS
 from ...core.records import CheckVerdict, ExportManifest, PairStats, TrainerFile
+from ...dagster_defs.failures import fail_without_retry_unless_transient
+from ...dagster_defs.partitions import WEEKS, partitioned_checks
+from ...dagster_defs.resources import DatasetPolicy, ExportStorage
+from ...dagster_defs.run_files import export_of_week, release, run_key
 from ...io.export_reader import Reading, UnreadableExport, count_records, validate_alpaca_export
 from ...io.export_writer import trainer_folder
 from ...io.store import Store
-from ..failures import fail_without_retry_unless_transient
-from ..resources import DatasetPolicy, ExportStorage
-from ..run_files import export_of_week, release, run_key
 
 EXPORT_CHECKS = {
     "records_are_well_formed": (
@@ -206,75 +205,54 @@ def bullets(items: list[str]) -> str:
     return "\n".join(f"- {item}" for item in items) or "_none_"
 
 
-def _combined(per_week: dict[str, Results], name: str) -> tuple[bool, dict]:
-    """One week as it is; a range run passes only if every week passes, metadata keyed by week."""
-    if len(per_week) == 1:
-        return next(iter(per_week.values()))[name]
-    passed, warned, metadata = True, True, {}
-    for week, results in per_week.items():
-        week_passed, week_metadata = results[name]
-        passed &= week_passed
-        warned &= week_passed or bool(week_metadata.get(WARNED))
-        metadata.update({f"{week} {key}": value for key, value in week_metadata.items()})
-        metadata[f"{week} passed"] = week_passed
-    if not passed and warned:
-        metadata[WARNED] = True
-    return passed, metadata
-
-
-def verdict_line(weeks: list[str], outcomes: Results) -> str:
+def verdict_line(week: str, outcomes: Results) -> str:
     passed = [name for name, (ok, _) in outcomes.items() if ok]
     warned = [name for name, (ok, metadata) in outcomes.items() if not ok and metadata.get(WARNED)]
     failed = [name for name, (ok, metadata) in outcomes.items() if not ok and not metadata.get(WARNED)]
-    line = f"week {', '.join(weeks)}: checks passed: {', '.join(passed) or 'none'}"
+    line = f"week {week}: checks passed: {', '.join(passed) or 'none'}"
     line += f"; warned: {', '.join(warned)}" if warned else ""
     return line + (f"; FAILED: {', '.join(failed)}" if failed else "")
 
 
-def export_file_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
-    specs = [
-        AssetCheckSpec(name, asset="jsonl_export", description=description, blocking=blocking, partitions_def=weeks)
+with partitioned_checks():
+    SPECS = [
+        AssetCheckSpec(name, asset="jsonl_export", description=description, blocking=blocking, partitions_def=WEEKS)
         for name, (description, blocking) in EXPORT_CHECKS.items()
     ]
 
-    @multi_asset_check(specs=specs, description="Reads each week's export back from the store and checks it.")
+    @multi_asset_check(specs=SPECS, description="Reads the week's export back from the store and checks it.")
     def jsonl_export_checks(
         context: AssetCheckExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
     ):
         exports, records = export_storage.exports(), export_storage.records()
-        per_week = {}
-        for week in context.partition_keys:
-            staging = export_storage.run_staging(week, run_key(context.run))
-            with fail_without_retry_unless_transient(f"reading the export record of week {week}"):
-                export = export_of_week(staging, records)
-                if export is None:
-                    raise Failure(
-                        f"week {week} has no export to check: materialize jsonl_export first", allow_retries=False
-                    )
-                manifest = records.read_manifest(week, export)
-            results, sha256 = results_for_week(
-                exports, manifest, dataset_policy.token_limit, dataset_policy.quarantine_limit
-            )
-            # A warning does not keep the week out of the registry.
-            passed = {name: ok or bool(metadata.get(WARNED)) for name, (ok, metadata) in results.items()}
-            if not passed["no_secrets_survive"] and manifest.snapshot is not None:
-                removed = remove_export(exports, manifest)
-                results["no_secrets_survive"][1]["removed"] = MetadataValue.md(bullets(removed))
-                context.log.warning(
-                    f"week {week}: a secret survived in export {export}: its files were removed from the export "
-                    f"tree ({len(removed)} file(s)); see no_secrets_survive for the evidence ids"
+        week = context.partition_key
+        staging = export_storage.run_staging(week, run_key(context.run))
+        with fail_without_retry_unless_transient(f"reading the export record of week {week}"):
+            export = export_of_week(staging, records)
+            if export is None:
+                raise Failure(
+                    f"week {week} has no export to check: materialize jsonl_export first", allow_retries=False
                 )
-            records.write_verdict(week, CheckVerdict(export, context.run.run_id, passed, BLOCKING, sha256))
-            release(context, staging, "jsonl_export_checks")
-            per_week[week] = results
-        outcomes = {name: _combined(per_week, name) for name in EXPORT_CHECKS}
-        context.log.info(verdict_line(context.partition_keys, outcomes))
-        for spec in specs:
-            passed, metadata = outcomes[spec.name]
+            manifest = records.read_manifest(week, export)
+        results, sha256 = results_for_week(
+            exports, manifest, dataset_policy.token_limit, dataset_policy.quarantine_limit
+        )
+        # A warning does not keep the week out of the registry.
+        passed = {name: ok or bool(metadata.get(WARNED)) for name, (ok, metadata) in results.items()}
+        if not passed["no_secrets_survive"] and manifest.snapshot is not None:
+            removed = remove_export(exports, manifest)
+            results["no_secrets_survive"][1]["removed"] = MetadataValue.md(bullets(removed))
+            context.log.warning(
+                f"week {week}: a secret survived in export {export}: its files were removed from the export "
+                f"tree ({len(removed)} file(s)); see no_secrets_survive for the evidence ids"
+            )
+        records.write_verdict(week, CheckVerdict(export, context.run.run_id, passed, BLOCKING, sha256))
+        release(context, staging, "jsonl_export_checks")
+        context.log.info(verdict_line(week, results))
+        for spec in SPECS:
+            ok, metadata = results[spec.name]
             warned = metadata.get(WARNED) is True
             severity = AssetCheckSeverity.ERROR if spec.blocking and not warned else AssetCheckSeverity.WARN
             yield AssetCheckResult(
-                asset_key=spec.asset_key, check_name=spec.name, passed=passed, severity=severity, metadata=metadata
+                asset_key=spec.asset_key, check_name=spec.name, passed=ok, severity=severity, metadata=metadata
             )
-
-    return jsonl_export_checks

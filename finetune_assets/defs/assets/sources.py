@@ -2,8 +2,8 @@
 
 from dagster import AssetSpec
 
+from ...dagster_defs.catalog import COLUMN_SCHEMA, table_schema
 from ...db import schema
-from ..catalog import COLUMN_SCHEMA, table_schema
 
 SOURCE_GROUP = "aiops_sources"
 OWNERS = ["team:ml-platform"]

@@ -3,28 +3,22 @@
 import tempfile
 from pathlib import Path
 
-from dagster import (
-    AssetExecutionContext,
-    AssetsDefinition,
-    MaterializeResult,
-    MetadataValue,
-    PartitionsDefinition,
-    asset,
-)
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from ...core.digests import Digests
 from ...core.join import assemble_pairs, decision_lookup, joined_batches, repair_lookup
 from ...core.records import PairStats
 from ...core.staged_tables import PAIRS
+from ...dagster_defs.catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, PAIR_COLUMN_LINEAGE, arrow_schema
+from ...dagster_defs.failures import fail_without_retry_unless_transient
+from ...dagster_defs.partitions import WEEKS
+from ...dagster_defs.previews import BatchTap, batch_preview
+from ...dagster_defs.resources import DatasetPolicy, ExportStorage
+from ...dagster_defs.run_files import release, run_key
 from ...io.background import WriteBehind, prefetched
 from ...io.spill import OrdinalBuckets
 from ...io.staging import read_batches, read_schema, write_batches
 from ...io.store import Store
-from ..catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, PAIR_COLUMN_LINEAGE, arrow_schema
-from ..failures import fail_without_retry_unless_transient
-from ..previews import BatchTap, batch_preview, combine_weeks
-from ..resources import DatasetPolicy, ExportStorage
-from ..run_files import release, run_key
 from .sources import OWNERS
 
 TRANSFORM_GROUP = "transform"
@@ -37,6 +31,14 @@ def read_pair_stats(store: Store, path: str) -> PairStats:
     return PairStats.from_json(read_schema(store, path).metadata[STATS_KEY])
 
 
+@asset(
+    partitions_def=WEEKS,
+    group_name=TRANSFORM_GROUP,
+    kinds={"python", "parquet"},
+    owners=OWNERS,
+    deps=["successful_evidence", "coordinator_decisions", "repair_actions"],
+    metadata={COLUMN_SCHEMA: arrow_schema(PAIRS)},
+)
 def training_pairs(
     context: AssetExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
 ) -> MaterializeResult:
@@ -44,8 +46,8 @@ def training_pairs(
     ordered by `collected_at` then evidence id, with passwords, tokens, keys and e-mail addresses
     replaced by `[REDACTED:<type>]` in input and output. Evidence with neither a coordinator reasoning
     nor a repair is skipped and counted; exact duplicates (same input and output) keep only the latest."""
-    per_week = {week: _pairs_of_week(context, export_storage, dataset_policy, week) for week in context.partition_keys}
-    return MaterializeResult(metadata={**combine_weeks(per_week), COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE})
+    metadata = _pairs_of_week(context, export_storage, dataset_policy, context.partition_key)
+    return MaterializeResult(metadata={**metadata, COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE})
 
 
 def _pairs_of_week(
@@ -114,16 +116,3 @@ def _pairs_of_week(
         **{f"redacted_{kind}": count for kind, count in redactions.items()},
         "preview": MetadataValue.md(batch_preview(tap.first)),
     }
-
-
-def transform_assets(weeks: PartitionsDefinition) -> list[AssetsDefinition]:
-    return [
-        asset(
-            partitions_def=weeks,
-            group_name=TRANSFORM_GROUP,
-            kinds={"python", "parquet"},
-            owners=OWNERS,
-            deps=["successful_evidence", "coordinator_decisions", "repair_actions"],
-            metadata={COLUMN_SCHEMA: arrow_schema(PAIRS)},
-        )(training_pairs)
-    ]

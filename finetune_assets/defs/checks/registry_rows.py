@@ -8,23 +8,22 @@ import pyarrow.compute as pc
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetChecksDefinition,
     MetadataValue,
-    PartitionsDefinition,
     asset_check,
 )
 
 from ...core.export_report import ALPACA_SCHEMA
 from ...core.records import ExportManifest, WrittenFile
 from ...core.splits import split_column, validation_mask
+from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.partitions import WEEKS, partitioned_checks
+from ...dagster_defs.resources import AiopsDatabase, ExportStorage
+from ...dagster_defs.run_files import export_of_week, release, run_key
 from ...db.connection import Database
 from ...db.registry import AuditRow, IdsDigest, audit_rows_of, registered_row
 from ...io.atomic_jsonl import file_digest_and_lines
 from ...io.export_reader import read_json_lines
 from ...io.store import Store
-from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
-from ..resources import AiopsDatabase, ExportStorage
-from ..run_files import export_of_week, release, run_key
 from .export_files import bullets
 
 
@@ -81,10 +80,11 @@ def audit_problems(
     return problems, len(expected_rows)
 
 
-def registry_row_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
+with partitioned_checks():
+
     @asset_check(
         asset="export_registry",
-        partitions_def=weeks,
+        partitions_def=WEEKS,
         retry_policy=DATABASE_RETRY,
         description="Each audit row agrees with its file as stored: line count, bytes, sha256 and the evidence "
         "ids in file order (a split file's ids recomputed from the snapshot's groups).",
@@ -94,22 +94,19 @@ def registry_row_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
     ) -> AssetCheckResult:
         problems, rows = [], 0
         exports, records = export_storage.exports(), export_storage.records()
-        for week in context.partition_keys:
-            staging = export_storage.run_staging(week, run_key(context.run))
-            with fail_without_retry_unless_transient(f"reading back the audit rows of week {week}"):
-                export = export_of_week(staging, records)
-                manifest = records.read_manifest(week, export) if export else None
-                if manifest is not None and manifest.snapshot is not None:
-                    week_problems, week_rows = audit_problems(aiops_db.database(), records.store, exports, manifest)
-                    problems += [f"{week}: {problem}" for problem in week_problems]
-                    rows += week_rows
-            release(context, staging, "export_registry_audit_rows_match_files")
+        week = context.partition_key
+        staging = export_storage.run_staging(week, run_key(context.run))
+        with fail_without_retry_unless_transient(f"reading back the audit rows of week {week}"):
+            export = export_of_week(staging, records)
+            manifest = records.read_manifest(week, export) if export else None
+            if manifest is not None and manifest.snapshot is not None:
+                week_problems, rows = audit_problems(aiops_db.database(), records.store, exports, manifest)
+                problems = [f"{week}: {problem}" for problem in week_problems]
+        release(context, staging, "export_registry_audit_rows_match_files")
         context.log.info(
-            f"week {', '.join(context.partition_keys)}: {rows} audit row(s) "
+            f"week {week}: {rows} audit row(s) "
             + ("match their files" if not problems else f"do NOT match their files: {len(problems)} problem(s)")
         )
         return AssetCheckResult(
             passed=not problems, metadata={"rows_checked": rows, "problems": MetadataValue.md(bullets(problems))}
         )
-
-    return audit_rows_match_files

@@ -8,11 +8,11 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeve
 
 from ...core.digests import DIGEST_SIZE, distinct_count, pair_digests
 from ...core.line_formats import LINE_SCHEMAS
+from ...dagster_defs.corpus_build import MANIFEST_NAME
+from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.resources import AiopsDatabase, ExportStorage
 from ...db.corpus_registry import VersionRows, latest_version, version_rows
 from ...io.export_reader import Reading, UnreadableExport, read_json_lines
-from ..corpus_build import MANIFEST_NAME
-from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
-from ..resources import AiopsDatabase, ExportStorage
 from .export_files import bullets
 
 
@@ -74,6 +74,12 @@ def _manifest_problems(exports, folder: str, row: dict) -> list[str]:
     return []
 
 
+@asset_check(
+    asset="training_corpus",
+    name="training_corpus_is_leak_free",
+    retry_policy=DATABASE_RETRY,
+    description="The latest corpus version's files hold their registered bytes, and no pair is on both sides.",
+)
 def training_corpus_is_leak_free(
     context: AssetCheckExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
 ) -> AssetCheckResult:
@@ -125,12 +131,3 @@ def training_corpus_is_leak_free(
             "problems": MetadataValue.md(bullets(problems) if problems else "none"),
         },
     )
-
-
-def corpus_checks():
-    return asset_check(
-        asset="training_corpus",
-        name="training_corpus_is_leak_free",
-        retry_policy=DATABASE_RETRY,
-        description="The latest corpus version's files hold their registered bytes, and no pair is on both sides.",
-    )(training_corpus_is_leak_free)

@@ -9,11 +9,10 @@ from datetime import date, timedelta
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetKey,
     DefaultSensorStatus,
     MetadataValue,
-    PartitionsDefinition,
     SupersessionWarning,
     asset_check,
     build_sensor_for_freshness_checks,
@@ -21,9 +20,10 @@ from dagster import (
 )
 
 from ...core.week_health import MIN_HISTORY, TRAILING_WEEKS, Health, WeekFigures
+from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.partitions import WEEKS, partitioned_checks
+from ...dagster_defs.resources import AiopsDatabase, CorpusPolicy, ExportStorage
 from ...db.corpus_registry import week_figures
-from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
-from ..resources import AiopsDatabase, CorpusPolicy, ExportStorage
 
 # The schedule exports at Monday 02:00; by 09:00, when people start work, the week should be there.
 EXPORT_DEADLINE_CRON = "0 9 * * 1"
@@ -49,10 +49,11 @@ def _this_week(week: str, registered: dict, export_storage: ExportStorage) -> We
     return WeekFigures(week, stats.exported, stats.selected, stats.skipped_no_output)
 
 
-def week_health_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
+with partitioned_checks():
+
     @asset_check(
         asset="export_registry",
-        partitions_def=weeks,
+        partitions_def=WEEKS,
         retry_policy=DATABASE_RETRY,
         description=f"Warns when a week's pair count or skip rate is more than FINETUNE_WEEK_HEALTH_FACTOR times above "
         f"or below the median of the {TRAILING_WEEKS} weeks before it (registered weeks only).",
@@ -65,17 +66,11 @@ def week_health_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
     ) -> AssetCheckResult:
         with fail_without_retry_unless_transient("reading the weeks' counts"):
             registered = week_figures(aiops_db.database())
-            healths = []
-            for week in context.partition_keys:
-                before = [
-                    (date.fromisoformat(week) - timedelta(weeks=n)).isoformat() for n in range(1, TRAILING_WEEKS + 1)
-                ]
-                history = [_figures(w, registered[w]) for w in before if w in registered]
-                healths.append(
-                    Health(_this_week(week, registered, export_storage), history, corpus_policy.health_factor)
-                )
-        departures = [f"{h.week.week}: {d}" for h in healths for d in h.departures()]
-        last = healths[-1]
+            week = context.partition_key
+            before = [(date.fromisoformat(week) - timedelta(weeks=n)).isoformat() for n in range(1, TRAILING_WEEKS + 1)]
+            history = [_figures(w, registered[w]) for w in before if w in registered]
+            last = Health(_this_week(week, registered, export_storage), history, corpus_policy.health_factor)
+        departures = [f"{week}: {d}" for d in last.departures()]
         return AssetCheckResult(
             passed=not departures,
             severity=AssetCheckSeverity.WARN,
@@ -96,8 +91,6 @@ def week_health_checks(weeks: PartitionsDefinition) -> AssetChecksDefinition:
             },
         )
 
-    return week_is_usual
-
 
 def _shown(ratio: float) -> float | str:
     return round(ratio, 3) if ratio != float("inf") else "infinite"
@@ -113,18 +106,15 @@ def _knowingly_superseded() -> Iterator[None]:
         yield
 
 
-def freshness_checks(export_registry_key) -> list[AssetChecksDefinition]:
-    """The last complete week registered by Monday 09:00 Taipei; evaluated by the sensor below."""
-    with _knowingly_superseded():
-        return list(
-            build_time_partition_freshness_checks(
-                assets=[export_registry_key], deadline_cron=EXPORT_DEADLINE_CRON, timezone=TIMEZONE
-            )
+# The last complete week registered by Monday 09:00 Taipei; evaluated by the sensor below.
+with _knowingly_superseded():
+    export_freshness_checks = list(
+        build_time_partition_freshness_checks(
+            assets=[AssetKey("export_registry")], deadline_cron=EXPORT_DEADLINE_CRON, timezone=TIMEZONE
         )
-
-
-def freshness_sensor(checks: list[AssetChecksDefinition]):
-    with _knowingly_superseded():
-        return build_sensor_for_freshness_checks(
-            freshness_checks=checks, name="weekly_export_freshness", default_status=DefaultSensorStatus.RUNNING
-        )
+    )
+    weekly_export_freshness = build_sensor_for_freshness_checks(
+        freshness_checks=export_freshness_checks,
+        name="weekly_export_freshness",
+        default_status=DefaultSensorStatus.RUNNING,
+    )

@@ -3,27 +3,21 @@
 from collections import Counter
 
 import pyarrow as pa
-from dagster import (
-    AssetExecutionContext,
-    AssetsDefinition,
-    MaterializeResult,
-    MetadataValue,
-    PartitionsDefinition,
-    asset,
-)
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from ...core import staged_tables
 from ...core.pair_columns import drop_blank_summaries, with_action, with_reasoning
 from ...core.weeks import week_window
+from ...dagster_defs.catalog import COLUMN_SCHEMA, arrow_schema
+from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.partitions import WEEKS
+from ...dagster_defs.previews import BatchTap, extract_preview
+from ...dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
+from ...dagster_defs.run_files import release, run_key
 from ...db.queries import coordinator_decisions_query, db_timestamp, repair_actions_query, successful_evidence_query
 from ...db.schema_check import check_source_schema
 from ...db.source_stream import streamed
 from ...io.staging import write_batches
-from ..catalog import COLUMN_SCHEMA, arrow_schema
-from ..failures import DATABASE_RETRY, fail_without_retry_unless_transient
-from ..previews import BatchTap, combine_weeks, extract_preview
-from ..resources import AiopsDatabase, DatasetPolicy, ExportStorage
-from ..run_files import release, run_key
 from .sources import OWNERS
 
 EXTRACT_GROUP = "extract"
@@ -45,18 +39,7 @@ def _extract(
             f"AIOPS_DATABASE_URL is unset: reading the embedded demo database {aiops_db.demo_path}, "
             "synthetic incidents, not the platform's"
         )
-    per_week = {
-        week: _extract_week(
-            context, aiops_db, export_storage, dataset_policy, week, tables, query, schema, staged_schema, derive
-        )
-        for week in context.partition_keys
-    }
-    return MaterializeResult(metadata=combine_weeks(per_week))
-
-
-def _extract_week(
-    context, aiops_db, export_storage, dataset_policy, week, tables, query, schema, staged_schema, derive
-):
+    week = context.partition_key
     start, end = week_window(week)
     asset_name = context.asset_key.to_user_string()
     staging = export_storage.run_staging(week, run_key(context.run))
@@ -77,9 +60,20 @@ def _extract_week(
         "window_end": end.isoformat(),
         "source": aiops_db.source,
     }
-    return {**metadata, **counts}
+    return MaterializeResult(metadata={**metadata, **counts})
 
 
+@asset(
+    partitions_def=WEEKS,
+    group_name=EXTRACT_GROUP,
+    kinds={"postgres", "parquet"},
+    owners=OWNERS,
+    deps=["incident_evidence", "incidents"],
+    retry_policy=DATABASE_RETRY,
+    metadata={
+        COLUMN_SCHEMA: arrow_schema(staged_tables.EVIDENCE, {"ordinal": "position in export order (collected_at, id)"})
+    },
+)
 def successful_evidence(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
@@ -101,6 +95,19 @@ def successful_evidence(
     )
 
 
+@asset(
+    partitions_def=WEEKS,
+    group_name=EXTRACT_GROUP,
+    kinds={"postgres", "parquet"},
+    owners=OWNERS,
+    deps=["agent_sessions", "successful_evidence"],
+    retry_policy=DATABASE_RETRY,
+    metadata={
+        COLUMN_SCHEMA: arrow_schema(
+            staged_tables.STAGED_DECISIONS, {"reasoning": "the [AI 決策] text, by the pair rules"}
+        )
+    },
+)
 def coordinator_decisions(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
@@ -122,6 +129,17 @@ def coordinator_decisions(
     )
 
 
+@asset(
+    partitions_def=WEEKS,
+    group_name=EXTRACT_GROUP,
+    kinds={"postgres", "parquet"},
+    owners=OWNERS,
+    deps=["auto_repair_executions", "successful_evidence"],
+    retry_policy=DATABASE_RETRY,
+    metadata={
+        COLUMN_SCHEMA: arrow_schema(staged_tables.STAGED_ACTIONS, {"action": "the [執行動作] text, by the pair rules"})
+    },
+)
 def repair_actions(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
@@ -141,34 +159,3 @@ def repair_actions(
         staged_tables.STAGED_ACTIONS,
         with_action,
     )
-
-
-def extract_assets(weeks: PartitionsDefinition) -> list[AssetsDefinition]:
-    def extract(deps: list[str], schema: pa.Schema, descriptions: dict[str, str] | None = None):
-        return asset(
-            partitions_def=weeks,
-            group_name=EXTRACT_GROUP,
-            kinds={"postgres", "parquet"},
-            owners=OWNERS,
-            deps=deps,
-            retry_policy=DATABASE_RETRY,
-            metadata={COLUMN_SCHEMA: arrow_schema(schema, descriptions)},
-        )
-
-    return [
-        extract(
-            ["incident_evidence", "incidents"],
-            staged_tables.EVIDENCE,
-            {"ordinal": "position in export order (collected_at, id)"},
-        )(successful_evidence),
-        extract(
-            ["agent_sessions", "successful_evidence"],
-            staged_tables.STAGED_DECISIONS,
-            {"reasoning": "the [AI 決策] text, by the pair rules"},
-        )(coordinator_decisions),
-        extract(
-            ["auto_repair_executions", "successful_evidence"],
-            staged_tables.STAGED_ACTIONS,
-            {"action": "the [執行動作] text, by the pair rules"},
-        )(repair_actions),
-    ]

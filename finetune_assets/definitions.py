@@ -1,0 +1,33 @@
+"""The code location: what the defs folder declares, with the resources, the executor and the
+schedule's status that the environment decides. Built when Dagster loads the location (nothing is
+built, and no variable read, when a module is imported)."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from dagster import Definitions, definitions, load_from_defs_folder
+
+from .dagster_defs.executor import build_executor
+from .dagster_defs.schedules import weekly_schedule
+from .dagster_defs.settings import Settings
+from .defs.jobs import weekly_finetune_export
+
+
+def build_definitions(environ: Mapping[str, str] = os.environ) -> Definitions:
+    """Raises ``ConfigurationError``, naming every wrong setting, before anything is built."""
+    settings = Settings.from_environment(environ)
+    declared = load_from_defs_folder(path_within_project=Path(__file__).parent)
+    return Definitions.merge(
+        declared,
+        Definitions(
+            schedules=[weekly_schedule(weekly_finetune_export, settings.schedule_running)],
+            resources=settings.resources(),
+            executor=build_executor(settings.executor),
+        ),
+    )
+
+
+@definitions
+def defs() -> Definitions:
+    return build_definitions()
