@@ -186,7 +186,13 @@ def materialize_week(
 
 
 def export_files(export_path: Path, week: str = WEEK) -> list[Path]:
+    """The week's snapshots published in the tree trainers read."""
     return sorted((Path(export_path) / week).glob("*.jsonl"))
+
+
+def pending_files(export_path: Path, week: str = WEEK) -> list[Path]:
+    """The week's snapshots written and not (yet) published: in the staging store, where the checks read them."""
+    return sorted((staging_of(export_path) / "pending" / week).glob("*.jsonl"))
 
 
 def read_lines(path: Path) -> list[dict]:

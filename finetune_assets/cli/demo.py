@@ -44,7 +44,9 @@ def summary_lines(week: str, result) -> list[str]:
     export, pairs = metadata["jsonl_export"], metadata["training_pairs"]
     if "path" not in export:
         return [f"week {week}: no training pairs, so no file was written"]
-    where = Path(export["path"])
+    registry = metadata.get("export_registry", {})
+    # Published once the blocking checks passed; before that, only in the owner-only staging store.
+    where = Path(registry.get("path", export["path"]))
     checks = [evaluation.check_name for evaluation in result.get_asset_check_evaluations() if evaluation.passed]
     failed = [evaluation.check_name for evaluation in result.get_asset_check_evaluations() if not evaluation.passed]
     lines = [
@@ -56,7 +58,8 @@ def summary_lines(week: str, result) -> list[str]:
     ]
     if failed:
         lines.append(f"checks failed (warnings): {', '.join(failed)}")
-    registry = metadata.get("export_registry", {})
+    if "path" not in registry:
+        lines.append("not published: the files stay in the staging store, where trainers do not look")
     lines.append(f"registered in finetune_exports: {registry.get('audit_row_count', 0)} audit rows")
     return lines
 

@@ -130,6 +130,11 @@ class ExportStorage(ConfigurableResource):
         path = self.staging_path or str(default_staging_path())
         return Store.from_url(path, private=True, **self._options(path))
 
+    def pending(self) -> Store:
+        """Where an export is written and checked before it is published into the export tree: inside
+        the staging store (owner-only), never where trainers look."""
+        return self.staging().within("pending")
+
     def records(self) -> ExportRecords:
         return ExportRecords(self.staging())
 

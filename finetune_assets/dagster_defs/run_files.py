@@ -12,6 +12,7 @@ import time
 from dagster import AssetExecutionContext, DagsterRun, RunsFilter
 
 from ..io.export_records import ExportRecords
+from ..io.publish import remove_pending
 from ..io.staging import EXPORT_POINTER, RunStaging
 from ..io.store import Store
 
@@ -80,18 +81,40 @@ def export_of_week(staging: RunStaging, records: ExportRecords) -> str | None:
 
 
 def sweep_week(
-    context: AssetExecutionContext, staging: RunStaging, exports: Store, records: ExportRecords
+    context: AssetExecutionContext,
+    staging: RunStaging,
+    exports: Store,
+    records: ExportRecords,
+    pending: Store,
+    current: str,
 ) -> list[str]:
-    """Removes the folders of the week's other runs that are over, and temporary files of dead writers."""
+    """Removes the folders of the week's other runs that are over, the unpublished exports older than
+    ``current`` (the export this run just wrote) whose runs are over, and temporary files of dead writers."""
     swept = []
     for other in staging.other_runs():
         folder = RunStaging.of(staging.store, staging.week, other).folder
         if _is_over(context, other, staging.store, folder):
             staging.store.remove_tree(folder)
             swept.append(staging.store.url(folder))
-    swept += exports.sweep_partials(exports.path(staging.week), DEAD_PARTIAL_SECONDS)
-    swept += records.store.sweep_partials(records.store.path("exports", staging.week), DEAD_PARTIAL_SECONDS)
+    week = staging.week
+    for export in records.exports(week):
+        if export >= current or not records.has_manifest(week, export):
+            continue
+        manifest = records.read_manifest(week, export)
+        if manifest.snapshot is None or not pending.exists(manifest.snapshot.path):
+            continue  # published, or nothing written
+        if _is_over(context, _root(context, manifest.run_id), pending, manifest.snapshot.path):
+            remove_pending(pending, manifest)
+            swept.append(manifest.snapshot.url)
+    swept += exports.sweep_partials(exports.path(week), DEAD_PARTIAL_SECONDS)
+    swept += pending.sweep_partials(pending.path(week), DEAD_PARTIAL_SECONDS)
+    swept += records.store.sweep_partials(records.store.path("exports", week), DEAD_PARTIAL_SECONDS)
     return swept
+
+
+def _root(context: AssetExecutionContext, run_id: str) -> str:
+    run = context.instance.get_run_by_id(run_id)
+    return run_key(run) if run is not None else run_id
 
 
 def _is_over(context: AssetExecutionContext, root: str, store: Store, folder: str) -> bool:

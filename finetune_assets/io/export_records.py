@@ -32,6 +32,9 @@ class ExportRecords:
     def write_manifest(self, manifest: ExportManifest) -> None:
         self.store.write_text(self._manifest_path(manifest.partition_key, manifest.export), manifest.to_json())
 
+    def has_manifest(self, week: str, export: str) -> bool:
+        return self.store.exists(self._manifest_path(week, export))
+
     def read_manifest(self, week: str, export: str) -> ExportManifest:
         path = self._manifest_path(week, export)
         if not self.store.exists(path):
@@ -46,10 +49,13 @@ class ExportRecords:
         path = self._verdict_path(week, export)
         return CheckVerdict.from_json(self.store.read_text(path)) if self.store.exists(path) else None
 
+    def exports(self, week: str) -> list[str]:
+        """The week's exports recorded, oldest first."""
+        return [folder.rsplit("/", 1)[-1] for folder in self.store.folders(self.store.path("exports", week))]
+
     def latest(self, week: str) -> str | None:
         """The newest export recorded for the week, whichever run wrote it."""
-        exports = [folder.rsplit("/", 1)[-1] for folder in self.store.folders(self.store.path("exports", week))]
-        return max(exports, default=None)
+        return max(self.exports(week), default=None)
 
     def remove_ids(self, week: str, export: str) -> None:
         """Once the audit rows hold the ids, their staged copy is no longer needed."""

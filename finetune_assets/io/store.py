@@ -108,6 +108,11 @@ class Store:
                 shutil.copyfileobj(handle, out, COPY_BLOCK_BYTES)
         fsync_directory(os.path.dirname(target))
 
+    def make_folder(self, path: str) -> None:
+        """Creates a local folder (and those above it) if missing; an object store has no folders."""
+        if self.is_local:
+            _make_folders(path, self.private)
+
     def remove(self, path: str) -> None:
         if self.exists(path):
             self.fs.rm(path)

@@ -1,20 +1,17 @@
 """Export failures: a clear message, no partial file and no audit row."""
 
-import pytest
 from dagster import DagsterInstance, materialize
 
 from finetune_assets.dagster_defs.resources import ExportStorage
 
 from ..seed import (
     ASSET_CHECKS,
-    ASSETS,
     LINEAGE_ASSETS,
     WEEK,
     Week,
     at,
     audit_rows,
     export_files,
-    local_storage,
     materialize_week,
     resources,
 )
@@ -41,22 +38,6 @@ def test_an_unwritable_export_path_fails_with_the_path_and_leaves_nothing(databa
     assert failure.step_key == "jsonl_export" and str(blocker) in str(failure.event_specific_data.error)
     assert audit_rows(database_url) == []
     assert not list(tmp_path.rglob("*.jsonl")) and not list(tmp_path.rglob("*.partial"))
-
-
-def test_registry_refuses_an_export_file_that_changed_after_writing(database_url, tmp_path):
-    week = Week(database_url)
-    week.evidence("INC-1", "cpu 97%", at(days=1))
-    week.execution("INC-1", ["restart"], at(days=1))
-    week.save()
-    materialize_week(database_url, tmp_path)
-    records = local_storage(tmp_path).records()
-    manifest = records.read_manifest(WEEK, records.latest(WEEK))
-    with open(manifest.snapshot.url, "ab") as handle:
-        handle.write(b"tampered\n")
-
-    with pytest.raises(Exception, match="missing or changed"):
-        materialize([ASSETS["export_registry"]], partition_key=WEEK, resources=resources(database_url, tmp_path))
-    assert len(audit_rows(database_url)) == 1
 
 
 def test_a_range_run_is_refused_before_anything_is_written(database_url, tmp_path):

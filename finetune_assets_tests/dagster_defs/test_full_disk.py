@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from finetune_assets.dagster_defs.resources import ExportStorage
 from finetune_assets.devtools.benchmark.synthetic import generate
 
-from ..seed import WEEK, materialize_week
+from ..seed import WEEK, audit_rows, materialize_week
 
 pytestmark = pytest.mark.root
 ROWS = 40_000
@@ -138,13 +138,15 @@ def test_a_full_staging_disk_fails_each_step_at_once_and_leaves_no_session(big_w
         assert not list((tmp_path / "exports").glob("*/*")), step
 
 
-def test_a_full_export_disk_fails_the_export_and_leaves_no_folder_for_trainers(big_week, tmp_path):
+def test_a_full_export_disk_fails_the_publication_and_leaves_no_file_for_trainers(big_week, tmp_path):
     folder = tmp_path / "exports"
     with SmallDisk(folder, 2 << 20):
         storage = ExportStorage(export_path=str(folder), staging_path=str(tmp_path / "staging"))
         result = _bounded_run(big_week, storage)
         left = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
-    message = _failure(result, "jsonl_export")
+    # Written and checked in the staging store; publishing into the full export tree is what fails.
+    message = _failure(result, "export_registry")
     assert "No space left on device" in message and str(folder) in message, message
     assert left == [WEEK], left  # the week's folder, which every export of the week shares
+    assert not [row for row in audit_rows(big_week, export_type=None) if row["file_path"].startswith(str(folder))]
     assert _sessions_of_ours(big_week) == []

@@ -13,6 +13,7 @@ from ..seed import (
     materialization_metadata,
     materialize_week,
     read_lines,
+    staging_of,
 )
 
 
@@ -88,7 +89,10 @@ def test_lineage_exports_the_rules_for_a_week(database_url, tmp_path):
     export_metadata = materialization_metadata(result, "jsonl_export")
     assert export_metadata["dagster/row_count"] == 3
     assert export_metadata["sha256"] == row["checksum_sha256"]
-    assert export_metadata["path"] == str(export.resolve())
+    # Written and checked where trainers do not look, then published where they do.
+    assert export_metadata["published_to"] == str(export.resolve()) == row["file_path"]
+    assert export_metadata["path"] == str(staging_of(tmp_path) / "pending" / WEEK / export.name)
+    assert materialization_metadata(result, "export_registry")["path"] == str(export.resolve())
     assert export_metadata["size_bytes"] == len(data)
     assert "Pod payments-api" in export_metadata["preview"]
     assert materialization_metadata(result, "successful_evidence")["dagster/row_count"] == 4

@@ -42,7 +42,8 @@ def test_a_week_exports_to_the_bucket_with_its_audit_rows(s3_server, s3_bucket, 
         assert (row["size_bytes"], row["record_count"]) == (len(stored), stored.count(b"\n"))
         assert row["checksum_sha256"] == hashlib.sha256(stored).hexdigest()
     assert list(snapshot["source_ids"]) == ids
-    assert materialization_metadata(result, "jsonl_export")["path"] == snapshot["file_path"]
+    assert materialization_metadata(result, "jsonl_export")["published_to"] == snapshot["file_path"]
+    assert materialization_metadata(result, "jsonl_export")["path"].startswith(f"s3://{s3_bucket}/staging/pending/")
     assert all(check.passed for check in result.get_asset_check_evaluations())
 
     table = read_like_a_trainer(s3_server, snapshot["file_path"])

@@ -3,11 +3,13 @@ exactly its bytes, whether export_registry runs after the checks, alone, or in a
 export's audit rows are inserted all together or not at all."""
 
 import json
+from pathlib import Path
 
 import pytest
 from dagster import AssetSelection, DagsterInstance, materialize
 
 import finetune_assets.db.registry
+import finetune_assets.defs.checks.export_files as export_files_module
 
 from ..seed import (
     ASSET_CHECKS,
@@ -18,6 +20,7 @@ from ..seed import (
     audit_rows,
     export_files,
     materialize_week,
+    pending_files,
     read_lines,
     resources,
 )
@@ -77,7 +80,7 @@ def test_a_file_that_breaks_a_blocking_check_is_never_registered(database_url, t
     _week(database_url)
     instance = DagsterInstance.ephemeral()
     assert _run(database_url, tmp_path, EXPORT_ONLY, instance).success
-    [snapshot] = export_files(tmp_path)
+    [snapshot] = pending_files(tmp_path)
     appended, check = TAMPERING[kind]
     with open(snapshot, "a", encoding="utf-8") as handle:
         handle.write(appended(read_lines(snapshot)))
@@ -87,12 +90,15 @@ def test_a_file_that_breaks_a_blocking_check_is_never_registered(database_url, t
     assert verdicts[check] is False
     assert "export_registry" not in {e.asset_key.to_user_string() for e in checked.get_asset_materialization_events()}
     assert audit_rows(database_url, export_type=None) == []
+    assert export_files(tmp_path) == [] and not list((tmp_path / WEEK).rglob("*.*"))  # nothing for trainers
+    assert snapshot.exists()  # no check deletes: the failed export stays where it was checked
 
     alone = _run(database_url, tmp_path, REGISTRY_ALONE, instance)
     assert not alone.success
     failed = _failure(alone).split("failed its blocking check(s) ")[1].split(": nothing registered")[0]
     assert check in failed.split(", ")
     assert audit_rows(database_url, export_type=None) == []
+    assert export_files(tmp_path) == []
 
 
 def test_registry_alone_after_a_failed_secret_check_registers_nothing_and_says_why(database_url, tmp_path):
@@ -115,12 +121,15 @@ def test_bytes_changed_after_the_checks_passed_are_not_registered(database_url, 
     assert _run(
         database_url, tmp_path, EXPORT_ONLY | AssetSelection.checks_for_assets("jsonl_export"), instance
     ).success
-    [snapshot] = export_files(tmp_path)
+    [snapshot] = pending_files(tmp_path)
     data = snapshot.read_bytes()
     snapshot.write_bytes(data.replace(b"disk 1 full", b"disk 7 full"))  # same size, other bytes
     alone = _run(database_url, tmp_path, REGISTRY_ALONE, instance)
-    assert "is missing or changed since it was written and checked: nothing registered" in _failure(alone)
+    message = _failure(alone)
+    assert "is missing or changed since it was written and checked" in message
+    assert "nothing published or registered" in message
     assert audit_rows(database_url, export_type=None) == []
+    assert not list((tmp_path / WEEK).rglob("*.*"))  # not a file of the export reached the trainers' tree
 
 
 def test_an_export_whose_checks_never_ran_is_not_registered(database_url, tmp_path):
@@ -165,7 +174,38 @@ def test_a_fault_between_audit_rows_leaves_none_and_a_retry_inserts_all(database
     failed = materialize_week(database_url, tmp_path, instance=instance, raise_on_error=False)
     assert not failed.success and inserted == ["evidence_snapshot", "alpaca_train"]
     assert audit_rows(database_url, export_type=None) == []  # the first row went with the second
+    # The files published for those rows went too: the trainers' tree holds nothing unregistered.
+    assert not [path for path in (tmp_path / WEEK).rglob("*") if path.is_file()]
+    assert pending_files(tmp_path)  # still checked and ready for the next try
 
     monkeypatch.setattr(finetune_assets.db.registry, "_insert", real_insert)
     assert _run(database_url, tmp_path, REGISTRY_ALONE, instance).success
-    assert len(audit_rows(database_url, export_type=None)) >= 2
+    rows = audit_rows(database_url, export_type=None)
+    assert len(rows) >= 2 and all(Path(row["file_path"]).is_file() for row in rows)
+    assert not pending_files(tmp_path)  # published: the pending copy is gone
+
+
+def test_a_trainer_listing_the_export_tree_during_a_run_whose_scanner_fails_sees_none_of_its_files(
+    database_url, tmp_path, monkeypatch
+):
+    week = Week(database_url)
+    week.evidence("INC-1", "restart with signing seed Zx9Qw3Er7Ty1Ui5Op2As8Df4Gh6Jk0LmNb", at(days=1))
+    week.evidence("INC-2", "disk 2 full on worker-2", at(days=1, hours=1))
+    for incident in ("INC-1", "INC-2"):
+        week.execution(incident, ["restart"], at(days=1))
+    week.save()
+    exports, seen = tmp_path / "exports", []
+    checking = export_files_module.results_for_week
+
+    def listing_while_checking(*args, **kwargs):
+        # The files are written and about to be scanned: what would a trainer listing the tree see now?
+        seen.extend(path for path in exports.rglob("*") if path.is_file())
+        return checking(*args, **kwargs)
+
+    monkeypatch.setattr(export_files_module, "results_for_week", listing_while_checking)
+    result = materialize_week(database_url, exports, instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    verdicts = {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()}
+    assert verdicts["no_secrets_survive"] is False and not result.success
+    assert pending_files(exports), "the export was written (where the checks read it)"
+    assert seen == [] and not [path for path in exports.rglob("*") if path.is_file()]
+    assert audit_rows(database_url, export_type=None) == []

@@ -1,6 +1,5 @@
 """Export: the week's JSONL file and trainer files, then their audit rows in ``finetune_exports``."""
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -17,9 +16,8 @@ from ...dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorag
 from ...dagster_defs.run_files import export_of_week, release, run_key, sweep_week
 from ...db.registry import audit_rows_of, record_exports
 from ...db.schema import finetune_exports
-from ...io.atomic_jsonl import file_digest_and_lines
 from ...io.export_writer import ExportPlan, trainer_folder, write_export
-from ...io.store import Store
+from ...io.publish import ChangedBeforePublishing, publications, publish, published_manifest, remove_pending
 from .sources import OWNERS
 from .transform import read_pair_stats
 
@@ -38,7 +36,7 @@ def _export_week(
 ) -> dict:
     start, end = week_window(week)
     staging = export_storage.run_staging(week, run_key(context.run))
-    exports, records = export_storage.exports(), export_storage.records()
+    exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
     with fail_without_retry_unless_transient(f"reading the staged training pairs of week {week}"):
         pairs_path = staging.require("training_pairs")
         stats = read_pair_stats(staging.store, pairs_path)
@@ -57,7 +55,12 @@ def _export_week(
     )
     preview = []
     if stats.exported:
-        snapshot_path = exports.path(week, f"{name}.jsonl")
+        # Written where trainers do not look; export_registry publishes it once its blocking checks pass.
+        snapshot_path = pending.path(week, f"{name}.jsonl")
+        with fail_without_retry_unless_transient(f"preparing the export folder {exports.url(exports.path(week))}"):
+            exports.make_folder(
+                exports.path(week)
+            )  # a path that cannot take the files fails here, not after the checks
 
         def describe(snapshot: WrittenFile, files: list[TrainerFile]) -> ExportSummary:
             return ExportSummary(
@@ -66,17 +69,18 @@ def _export_week(
             )  # fmt: skip
 
         plan = ExportPlan(policy.formats, policy.split_key, policy.validation_fraction)
-        action = f"writing the export of week {week} to {exports.url(snapshot_path)}"
+        action = f"writing the export of week {week} to {pending.url(snapshot_path)}"
         with fail_without_retry_unless_transient(action):
             result = write_export(
-                staging.store, pairs_path, manifest.source_ids_path, exports, snapshot_path, plan, describe
+                staging.store, pairs_path, manifest.source_ids_path, pending, snapshot_path, plan, describe
             )
         manifest = replace(manifest, snapshot=result.snapshot, trainer_files=tuple(result.trainer_files))
         preview = result.preview
         context.log.info(
             f"week {week}: wrote {result.snapshot.records} pairs ({result.snapshot.size_bytes} bytes) to "
             f"{result.snapshot.url}, and {len(result.trainer_files)} trainer file(s) to "
-            f"{exports.url(trainer_folder(snapshot_path))}"
+            f"{pending.url(trainer_folder(snapshot_path))}, to be checked there; export_registry publishes "
+            f"them to {exports.url(exports.path(week))} once the blocking checks pass"
         )
     else:
         context.log.info(f"week {week} has no training pairs: no file written")
@@ -84,7 +88,7 @@ def _export_week(
         records.write_manifest(manifest)
         staging.write_export_pointer(name)
         release(context, staging, "jsonl_export")
-        swept = sweep_week(context, staging, exports, records)
+        swept = sweep_week(context, staging, exports, records, pending, name)
     if swept:
         context.log.info(f"week {week}: removed what runs that are over left behind: {', '.join(swept)}")
 
@@ -99,6 +103,7 @@ def _export_week(
     }
     if snapshot:
         metadata["path"] = MetadataValue.path(snapshot.url)
+        metadata["published_to"] = MetadataValue.path(published_manifest(manifest, pending, exports).snapshot.url)
         metadata["sha256"] = snapshot.sha256
         metadata["trainer_files"] = MetadataValue.md(_trainer_files_table(manifest.trainer_files))
     else:
@@ -134,7 +139,7 @@ def jsonl_export(
 
 def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, week: str):
     staging = export_storage.run_staging(week, run_key(context.run))
-    exports, records = export_storage.exports(), export_storage.records()
+    exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
     with fail_without_retry_unless_transient(f"reading the export record of week {week}"):
         export = export_of_week(staging, records)
         if export is None:
@@ -159,16 +164,33 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
             "audit_row_count": 0,
             "note": "no training pairs this week: no audit row written",
         }
-    registration_gate(manifest, records.read_verdict(week, export), exports)
-    rows = audit_rows_of(manifest, records.store, context.run.run_id, aiops_db.source)
-    with fail_without_retry_unless_transient(f"registering export {export} of week {week}"):
-        registered = record_exports(aiops_db.database(), rows)
+    registration_gate(manifest, records.read_verdict(week, export))
+    published = published_manifest(manifest, pending, exports)
+    rows = audit_rows_of(published, records.store, context.run.run_id, aiops_db.source)
+    # The files and their audit rows together or not at all: rows that cannot be inserted take the files
+    # published for them out of the tree again.
+    action = f"publishing export {export} of week {week} to {exports.url(exports.path(week))}"
+    with fail_without_retry_unless_transient(action):
+        try:
+            published_now = publish(pending, exports, publications(manifest, pending, exports))
+        except ChangedBeforePublishing as error:
+            raise Failure(f"{error} or registered", allow_retries=False) from error
+    try:
+        with fail_without_retry_unless_transient(f"registering export {export} of week {week}"):
+            registered = record_exports(aiops_db.database(), rows)
+    except BaseException:
+        for path in published_now:
+            exports.remove(path)
+        raise
+    with fail_without_retry_unless_transient(f"tidying the pending copy of export {export} of week {week}"):
         records.remove_ids(week, export)
+        remove_pending(pending, manifest)
     release(context, staging, "export_registry")
     snapshot, row_id, inserted = registered[0]
     context.log.info(
         f"week {week}: registered {len(registered)} audit row(s) in finetune_exports: "
         + ", ".join(f"{row.export_type} (id {row_id})" for row, row_id, _ in registered)
+        + f"; published {published.snapshot.url} and its {len(published.trainer_files)} trainer file(s)"
     )
     return {
         "dagster/row_count": snapshot.record_count,
@@ -189,9 +211,10 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
     }
 
 
-def registration_gate(manifest: ExportManifest, verdict: CheckVerdict | None, exports: Store) -> None:
-    """Only an export whose blocking checks passed on exactly these bytes is registered; otherwise the
-    step fails, saying why, and nothing is registered."""
+def registration_gate(manifest: ExportManifest, verdict: CheckVerdict | None) -> None:
+    """Only an export whose blocking checks passed on exactly these bytes is published and registered;
+    otherwise the step fails, saying why, and nothing is published or registered. (Publishing then
+    compares each file's bytes with the sha256 its checks read.)"""
     export, week = manifest.export, manifest.partition_key
     if verdict is None:
         raise Failure(
@@ -212,20 +235,6 @@ def registration_gate(manifest: ExportManifest, verdict: CheckVerdict | None, ex
                 f"written ({file.sha256}): nothing registered",
                 allow_retries=False,
             )
-    with ThreadPoolExecutor(max_workers=2) as pool:  # hashing releases the GIL: both cores
-        now = list(pool.map(lambda file: _sha256_now(exports, file), manifest.files))
-    for file, sha256 in zip(manifest.files, now, strict=True):
-        if sha256 != file.sha256:
-            raise Failure(
-                f"export file {file.url} is missing or changed since it was written and checked: nothing registered",
-                allow_retries=False,
-            )
-
-
-def _sha256_now(exports: Store, file: WrittenFile) -> str | None:
-    if not exports.exists(file.path) or exports.size(file.path) != file.size_bytes:
-        return None
-    return file_digest_and_lines(exports, file.path)[0]
 
 
 # finetune_exports is drawn upstream: export_registry reads it (is this file registered yet?) before

@@ -21,7 +21,7 @@ from ...dagster_defs.partitions import WEEKS, partitioned_checks
 from ...dagster_defs.resources import DatasetPolicy, ExportStorage
 from ...dagster_defs.run_files import export_of_week, release, run_key
 from ...io.export_reader import Reading, UnreadableExport, count_records, validate_alpaca_export
-from ...io.export_writer import trainer_folder
+from ...io.publish import located
 from ...io.store import Store
 
 EXPORT_CHECKS = {
@@ -187,20 +187,6 @@ def _token_lengths(report: ExportReport, limit: int) -> tuple[bool, dict]:
     return summary["over_limit"] == 0, {f"tokens_{key}": value for key, value in summary.items()}
 
 
-def remove_export(exports: Store, manifest: ExportManifest) -> list[str]:
-    """Takes every file of the export out of the tree trainers read: each may hold the secret."""
-    removed = []
-    for file in manifest.files:
-        if exports.exists(file.path):
-            exports.remove(file.path)
-            removed.append(file.url)
-    folder = trainer_folder(manifest.snapshot.path)
-    if exports.exists(folder):
-        exports.remove_tree(folder)
-        removed.append(exports.url(folder))
-    return removed
-
-
 def bullets(items: list[str]) -> str:
     return "\n".join(f"- {item}" for item in items) or "_none_"
 
@@ -224,7 +210,7 @@ with partitioned_checks():
     def jsonl_export_checks(
         context: AssetCheckExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
     ):
-        exports, records = export_storage.exports(), export_storage.records()
+        exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
         week = context.partition_key
         staging = export_storage.run_staging(week, run_key(context.run))
         with fail_without_retry_unless_transient(f"reading the export record of week {week}"):
@@ -234,17 +220,17 @@ with partitioned_checks():
                     f"week {week} has no export to check: materialize jsonl_export first", allow_retries=False
                 )
             manifest = records.read_manifest(week, export)
-        results, sha256 = results_for_week(
-            exports, manifest, dataset_policy.token_limit, dataset_policy.quarantine_limit
-        )
+            # Read where the export is: still pending (the usual case), or already published when the
+            # checks run again on a registered export.
+            store, read = located(manifest, pending, exports)
+        results, sha256 = results_for_week(store, read, dataset_policy.token_limit, dataset_policy.quarantine_limit)
         # A warning does not keep the week out of the registry.
         passed = {name: ok or bool(metadata.get(WARNED)) for name, (ok, metadata) in results.items()}
         if not passed["no_secrets_survive"] and manifest.snapshot is not None:
-            removed = remove_export(exports, manifest)
-            results["no_secrets_survive"][1]["removed"] = MetadataValue.md(bullets(removed))
             context.log.warning(
-                f"week {week}: a secret survived in export {export}: its files were removed from the export "
-                f"tree ({len(removed)} file(s)); see no_secrets_survive for the evidence ids"
+                f"week {week}: a secret survived in export {export}: it is not published; its files stay in the "
+                f"owner-only staging store ({store.url(read.snapshot.path)}) until a later run of the week sweeps "
+                "them; see no_secrets_survive for the evidence ids"
             )
         records.write_verdict(week, CheckVerdict(export, context.run.run_id, passed, BLOCKING, sha256))
         release(context, staging, "jsonl_export_checks")

@@ -23,6 +23,7 @@ from ...db.connection import Database
 from ...db.registry import AuditRow, IdsDigest, audit_rows_of, registered_row
 from ...io.atomic_jsonl import file_digest_and_lines
 from ...io.export_reader import read_json_lines
+from ...io.publish import published_manifest
 from ...io.store import Store
 from .export_files import bullets
 
@@ -93,14 +94,15 @@ with partitioned_checks():
         context: AssetCheckExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
     ) -> AssetCheckResult:
         problems, rows = [], 0
-        exports, records = export_storage.exports(), export_storage.records()
+        exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
         week = context.partition_key
         staging = export_storage.run_staging(week, run_key(context.run))
         with fail_without_retry_unless_transient(f"reading back the audit rows of week {week}"):
             export = export_of_week(staging, records)
             manifest = records.read_manifest(week, export) if export else None
             if manifest is not None and manifest.snapshot is not None:
-                week_problems, rows = audit_problems(aiops_db.database(), records.store, exports, manifest)
+                published = published_manifest(manifest, pending, exports)
+                week_problems, rows = audit_problems(aiops_db.database(), records.store, exports, published)
                 problems = [f"{week}: {problem}" for problem in week_problems]
         release(context, staging, "export_registry_audit_rows_match_files")
         context.log.info(
