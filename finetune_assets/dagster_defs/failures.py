@@ -1,24 +1,32 @@
-"""Which failures are worth a retry: the RetryPolicy retries anything, but only a dropped
-connection deserves it; a bad path or a bad file fails once, with a message that says where."""
+"""Which failures are worth a retry: only a database that dropped or is not there yet (a transient
+error, as ``db.connection`` tells them apart) is tried again, by the step asking Dagster to
+(``RetryRequested``: three times, waiting 2, 4, then 8 seconds); everything else fails once, with a
+message that says what was being done and where."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dagster import Backoff, Failure, Jitter, RetryPolicy
+from dagster import Failure, OpExecutionContext, RetryRequested
 
 from ..db.connection import PermanentDatabaseError, TransientDatabaseError
 
-# For every step and check that touches the database: a restarting server or a dropped link usually
-# passes within seconds; the wrapper below lets only those errors reach the policy.
-DATABASE_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+DATABASE_RETRIES = 3
+FIRST_WAIT_SECONDS = 2
+
+
+def retry_wait(retry_number: int) -> float:
+    """Seconds before the next try: doubling, so a restarting server has about 14 s in all."""
+    return FIRST_WAIT_SECONDS * 2**retry_number
 
 
 @contextmanager
-def fail_without_retry_unless_transient(action: str) -> Iterator[None]:
+def failing_as(context: OpExecutionContext, action: str) -> Iterator[None]:
     try:
         yield
-    except (TransientDatabaseError, Failure):
+    except (Failure, RetryRequested):
         raise
+    except TransientDatabaseError as error:
+        raise RetryRequested(max_retries=DATABASE_RETRIES, seconds_to_wait=retry_wait(context.retry_number)) from error
     except PermanentDatabaseError as error:
         raise Failure(description=str(error), allow_retries=False) from None
     except Exception as error:

@@ -70,7 +70,7 @@ class AiopsDatabase(ConfigurableResource):
 
 @contextmanager
 def _as_failure() -> Iterator[None]:
-    """A permanent database error fails the step at once; a transient one is left to the RetryPolicy."""
+    """A permanent database error fails the step at once; a transient one is retried (``failures.failing_as``)."""
     try:
         yield
     except PermanentDatabaseError as error:

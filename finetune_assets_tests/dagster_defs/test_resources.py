@@ -36,7 +36,7 @@ def test_wrong_password_fails_at_once_with_where_and_without_the_secret(postgres
     assert "not-the-password-4711" not in message and postgres_server.password not in message
 
 
-def test_an_unreachable_server_is_transient_so_the_retry_policy_applies(postgres_server):
+def test_an_unreachable_server_is_transient_so_the_step_asks_for_a_retry(postgres_server):
     from finetune_assets.devtools.local_postgres import free_port
 
     url = f"postgresql+psycopg://aiops:s3cret-pw@127.0.0.1:{free_port()}/aiops"

@@ -128,3 +128,19 @@ def test_the_corpus_check_retries_through_a_server_restart(restartable, tmp_path
         restartable, 3, lambda: job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
     )
     _retried_and_passed(result, {"training_corpus_training_corpus_is_leak_free"})
+
+
+def test_only_the_database_asks_for_retries_no_step_carries_a_policy():
+    # A RetryPolicy would retry any error; retries come from RetryRequested on a transient database
+    # error alone, so everything else (a bad file, a full disk) fails once.
+    from finetune_assets.dagster_defs.failures import retry_wait
+    from finetune_assets.definitions import build_definitions
+
+    definitions = build_definitions({})
+    graph = definitions.resolve_asset_graph()
+    job = definitions.resolve_job_def("weekly_finetune_export")
+    assert all(node.retry_policy is None for node in job.graph.node_defs)
+    corpus = definitions.resolve_job_def("training_corpus_job")
+    assert all(node.retry_policy is None for node in corpus.graph.node_defs)
+    assert graph.asset_check_keys  # the checks are in those jobs' graphs too
+    assert [retry_wait(n) for n in range(3)] == [2, 4, 8]

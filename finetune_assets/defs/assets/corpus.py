@@ -18,7 +18,7 @@ from dagster import (
 from ...core.corpus_card import CorpusPolicy as CorpusRules
 from ...dagster_defs.catalog import COLUMN_SCHEMA, JSONL_COLUMNS
 from ...dagster_defs.corpus_build import CorpusBuild, build_corpus
-from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.failures import failing_as
 from ...dagster_defs.previews import preview_markdown
 from ...dagster_defs.resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
 from .sources import OWNERS
@@ -36,7 +36,6 @@ CORPUS_POOL = "training_corpus"
     # must stay partitioned through and through.
     deps=["finetune_exports"],
     pool=CORPUS_POOL,
-    retry_policy=DATABASE_RETRY,
     metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
 )
 def training_corpus(
@@ -60,7 +59,7 @@ def training_corpus(
         formats=tuple(dataset_policy.validated().formats),
         weeks=corpus_policy.weeks,
     )
-    with fail_without_retry_unless_transient("building the training corpus"):
+    with failing_as(context, "building the training corpus"):
         build = build_corpus(
             aiops_db.database(),
             export_storage.exports(),

@@ -9,7 +9,7 @@ from ...core.dataset_card import ExportSummary
 from ...core.records import CheckVerdict, ExportManifest, TrainerFile, WrittenFile
 from ...core.weeks import week_window
 from ...dagster_defs.catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
-from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.failures import failing_as
 from ...dagster_defs.partitions import WEEKS
 from ...dagster_defs.previews import preview_markdown
 from ...dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
@@ -37,7 +37,7 @@ def _export_week(
     start, end = week_window(week)
     staging = export_storage.run_staging(week, run_key(context.run))
     exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
-    with fail_without_retry_unless_transient(f"reading the staged training pairs of week {week}"):
+    with failing_as(context, f"reading the staged training pairs of week {week}"):
         pairs_path = staging.require("training_pairs")
         stats = read_pair_stats(staging.store, pairs_path)
     name = export_name(week, context.run.run_id)
@@ -57,10 +57,9 @@ def _export_week(
     if stats.exported:
         # Written where trainers do not look; export_registry publishes it once its blocking checks pass.
         snapshot_path = pending.path(week, f"{name}.jsonl")
-        with fail_without_retry_unless_transient(f"preparing the export folder {exports.url(exports.path(week))}"):
-            exports.make_folder(
-                exports.path(week)
-            )  # a path that cannot take the files fails here, not after the checks
+        # An export path that cannot take the files fails here, naming it, not after the checks.
+        with failing_as(context, f"preparing the export folder {exports.url(exports.path(week))}"):
+            exports.make_folder(exports.path(week))
 
         def describe(snapshot: WrittenFile, files: list[TrainerFile]) -> ExportSummary:
             return ExportSummary(
@@ -70,7 +69,7 @@ def _export_week(
 
         plan = ExportPlan(policy.formats, policy.split_key, policy.validation_fraction)
         action = f"writing the export of week {week} to {pending.url(snapshot_path)}"
-        with fail_without_retry_unless_transient(action):
+        with failing_as(context, action):
             result = write_export(
                 staging.store, pairs_path, manifest.source_ids_path, pending, snapshot_path, plan, describe
             )
@@ -84,7 +83,7 @@ def _export_week(
         )
     else:
         context.log.info(f"week {week} has no training pairs: no file written")
-    with fail_without_retry_unless_transient(f"recording the export of week {week}"):
+    with failing_as(context, f"recording the export of week {week}"):
         records.write_manifest(manifest)
         staging.write_export_pointer(name)
         release(context, staging, "jsonl_export")
@@ -140,7 +139,7 @@ def jsonl_export(
 def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, week: str):
     staging = export_storage.run_staging(week, run_key(context.run))
     exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
-    with fail_without_retry_unless_transient(f"reading the export record of week {week}"):
+    with failing_as(context, f"reading the export record of week {week}"):
         export = export_of_week(staging, records)
         if export is None:
             raise Failure(
@@ -170,19 +169,19 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
     # The files and their audit rows together or not at all: rows that cannot be inserted take the files
     # published for them out of the tree again.
     action = f"publishing export {export} of week {week} to {exports.url(exports.path(week))}"
-    with fail_without_retry_unless_transient(action):
+    with failing_as(context, action):
         try:
             published_now = publish(pending, exports, publications(manifest, pending, exports))
         except ChangedBeforePublishing as error:
             raise Failure(f"{error} or registered", allow_retries=False) from error
     try:
-        with fail_without_retry_unless_transient(f"registering export {export} of week {week}"):
+        with failing_as(context, f"registering export {export} of week {week}"):
             registered = record_exports(aiops_db.database(), rows)
     except BaseException:
         for path in published_now:
             exports.remove(path)
         raise
-    with fail_without_retry_unless_transient(f"tidying the pending copy of export {export} of week {week}"):
+    with failing_as(context, f"tidying the pending copy of export {export} of week {week}"):
         records.remove_ids(week, export)
         remove_pending(pending, manifest)
     release(context, staging, "export_registry")
@@ -245,7 +244,6 @@ def registration_gate(manifest: ExportManifest, verdict: CheckVerdict | None) ->
     owners=OWNERS,
     kinds={"postgres", "table"},
     deps=["jsonl_export", "finetune_exports"],
-    retry_policy=DATABASE_RETRY,
     metadata={COLUMN_SCHEMA: table_schema(finetune_exports)},
 )
 def export_registry(

@@ -9,7 +9,7 @@ from ...core import staged_tables
 from ...core.pair_columns import drop_blank_summaries, with_action, with_reasoning
 from ...core.weeks import week_window
 from ...dagster_defs.catalog import COLUMN_SCHEMA, arrow_schema
-from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.failures import failing_as
 from ...dagster_defs.partitions import WEEKS
 from ...dagster_defs.previews import BatchTap, extract_preview
 from ...dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
@@ -44,7 +44,7 @@ def _extract(
     asset_name = context.asset_key.to_user_string()
     staging = export_storage.run_staging(week, run_key(context.run))
     action = f"extracting {tables[0]} for week {week} into {staging.store.url(staging.folder)}"
-    with fail_without_retry_unless_transient(action), aiops_db.read_only(action, tables) as connection:
+    with failing_as(context, action), aiops_db.read_only(action, tables) as connection:
         check_source_schema(connection, tables)
         dialect = connection.dialect
         statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
@@ -69,7 +69,6 @@ def _extract(
     kinds={"postgres", "parquet"},
     owners=OWNERS,
     deps=["incident_evidence", "incidents"],
-    retry_policy=DATABASE_RETRY,
     metadata={
         COLUMN_SCHEMA: arrow_schema(staged_tables.EVIDENCE, {"ordinal": "position in export order (collected_at, id)"})
     },
@@ -101,7 +100,6 @@ def successful_evidence(
     kinds={"postgres", "parquet"},
     owners=OWNERS,
     deps=["agent_sessions", "successful_evidence"],
-    retry_policy=DATABASE_RETRY,
     metadata={
         COLUMN_SCHEMA: arrow_schema(
             staged_tables.STAGED_DECISIONS, {"reasoning": "the [AI 決策] text, by the pair rules"}
@@ -135,7 +133,6 @@ def coordinator_decisions(
     kinds={"postgres", "parquet"},
     owners=OWNERS,
     deps=["auto_repair_executions", "successful_evidence"],
-    retry_policy=DATABASE_RETRY,
     metadata={
         COLUMN_SCHEMA: arrow_schema(staged_tables.STAGED_ACTIONS, {"action": "the [執行動作] text, by the pair rules"})
     },

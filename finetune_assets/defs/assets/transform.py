@@ -10,7 +10,7 @@ from ...core.join import assemble_pairs, decision_lookup, joined_batches, repair
 from ...core.records import PairStats
 from ...core.staged_tables import PAIRS
 from ...dagster_defs.catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, PAIR_COLUMN_LINEAGE, arrow_schema
-from ...dagster_defs.failures import fail_without_retry_unless_transient
+from ...dagster_defs.failures import failing_as
 from ...dagster_defs.partitions import WEEKS
 from ...dagster_defs.previews import BatchTap, batch_preview
 from ...dagster_defs.resources import DatasetPolicy, ExportStorage
@@ -56,7 +56,7 @@ def _pairs_of_week(
     staging = export_storage.run_staging(week, run_key(context.run))
     store = staging.store
     stats, digests, redactor = PairStats(), Digests.empty(), dataset_policy.redactor()
-    with fail_without_retry_unless_transient(f"reading the staged extracts of week {week}"):
+    with failing_as(context, f"reading the staged extracts of week {week}"):
         extracts = ("successful_evidence", "coordinator_decisions", "repair_actions")
         inputs = {name: staging.require(name) for name in extracts}
     decision_columns = ["incident_id", "reasoning", "output_json"]
@@ -67,7 +67,7 @@ def _pairs_of_week(
     path = staging.path("training_pairs")
     # The spill files live and die within this step, so they stay on the local disk.
     with tempfile.TemporaryDirectory(prefix=f"finetune-{week}-spill-") as spill:
-        with fail_without_retry_unless_transient(f"building training pairs for week {week} in {store.url(path)}"):
+        with failing_as(context, f"building training pairs for week {week} in {store.url(path)}"):
             buckets = OrdinalBuckets(Path(spill))
             # Spilling (Arrow, which releases the GIL) runs on a second core beside the assembly.
             with WriteBehind() as behind:

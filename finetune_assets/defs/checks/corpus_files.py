@@ -9,7 +9,7 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeve
 from ...core.digests import DIGEST_SIZE, distinct_count, pair_digests
 from ...core.line_formats import LINE_SCHEMAS
 from ...dagster_defs.corpus_build import MANIFEST_NAME
-from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.failures import failing_as
 from ...dagster_defs.resources import AiopsDatabase, ExportStorage
 from ...db.corpus_registry import VersionRows, latest_version, version_rows
 from ...io.export_reader import Reading, UnreadableExport, read_json_lines
@@ -77,7 +77,6 @@ def _manifest_problems(exports, folder: str, row: dict) -> list[str]:
 @asset_check(
     asset="training_corpus",
     name="training_corpus_is_leak_free",
-    retry_policy=DATABASE_RETRY,
     description="The latest corpus version's files hold their registered bytes, and no pair is on both sides.",
 )
 def training_corpus_is_leak_free(
@@ -87,7 +86,7 @@ def training_corpus_is_leak_free(
     format's schema and holds the registered bytes, lines and evidence ids, and every shard it linked
     its registered size; no evidence id is in train and validation, or twice in one shard; no input and
     output appear twice among the shards it wrote."""
-    with fail_without_retry_unless_transient("reading the latest corpus version"):
+    with failing_as(context, "reading the latest corpus version"):
         database = aiops_db.database()
         version = latest_version(database)
         rows = version_rows(database, version) if version else None
@@ -96,7 +95,7 @@ def training_corpus_is_leak_free(
     exports, digests = export_storage.exports(), []
     metadata = rows.manifest["metadata"]
     folder = exports.path_of(metadata["folder"])
-    with fail_without_retry_unless_transient(f"reading the files of corpus {version}"):
+    with failing_as(context, f"reading the files of corpus {version}"):
         problems = _manifest_problems(exports, folder, rows.manifest)
         problems += _shard_problems(exports, folder, rows, digests)
     ids_by_side: dict[str, set] = {"train": set(), "validation": set()}

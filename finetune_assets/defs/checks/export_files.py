@@ -16,7 +16,7 @@ from dagster import (
 from ...core.export_report import ExportReport, inference_problem
 from ...core.line_formats import LINE_SCHEMAS
 from ...core.records import CheckVerdict, ExportManifest, PairStats, TrainerFile
-from ...dagster_defs.failures import fail_without_retry_unless_transient
+from ...dagster_defs.failures import failing_as
 from ...dagster_defs.partitions import WEEKS, partitioned_checks
 from ...dagster_defs.resources import DatasetPolicy, ExportStorage
 from ...dagster_defs.run_files import export_of_week, release, run_key
@@ -213,7 +213,7 @@ with partitioned_checks():
         exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
         week = context.partition_key
         staging = export_storage.run_staging(week, run_key(context.run))
-        with fail_without_retry_unless_transient(f"reading the export record of week {week}"):
+        with failing_as(context, f"reading the export record of week {week}"):
             export = export_of_week(staging, records)
             if export is None:
                 raise Failure(

@@ -15,7 +15,7 @@ from dagster import (
 from ...core.export_report import ALPACA_SCHEMA
 from ...core.records import ExportManifest, WrittenFile
 from ...core.splits import split_column, validation_mask
-from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.failures import failing_as
 from ...dagster_defs.partitions import WEEKS, partitioned_checks
 from ...dagster_defs.resources import AiopsDatabase, ExportStorage
 from ...dagster_defs.run_files import export_of_week, release, run_key
@@ -86,7 +86,6 @@ with partitioned_checks():
     @asset_check(
         asset="export_registry",
         partitions_def=WEEKS,
-        retry_policy=DATABASE_RETRY,
         description="Each audit row agrees with its file as stored: line count, bytes, sha256 and the evidence "
         "ids in file order (a split file's ids recomputed from the snapshot's groups).",
     )
@@ -97,7 +96,7 @@ with partitioned_checks():
         exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
         week = context.partition_key
         staging = export_storage.run_staging(week, run_key(context.run))
-        with fail_without_retry_unless_transient(f"reading back the audit rows of week {week}"):
+        with failing_as(context, f"reading back the audit rows of week {week}"):
             export = export_of_week(staging, records)
             manifest = records.read_manifest(week, export) if export else None
             if manifest is not None and manifest.snapshot is not None:

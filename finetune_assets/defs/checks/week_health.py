@@ -20,7 +20,7 @@ from dagster import (
 )
 
 from ...core.week_health import MIN_HISTORY, TRAILING_WEEKS, Health, WeekFigures
-from ...dagster_defs.failures import DATABASE_RETRY, fail_without_retry_unless_transient
+from ...dagster_defs.failures import failing_as
 from ...dagster_defs.partitions import WEEKS, partitioned_checks
 from ...dagster_defs.resources import AiopsDatabase, CorpusPolicy, ExportStorage
 from ...db.corpus_registry import week_figures
@@ -54,7 +54,6 @@ with partitioned_checks():
     @asset_check(
         asset="export_registry",
         partitions_def=WEEKS,
-        retry_policy=DATABASE_RETRY,
         description=f"Warns when a week's pair count or skip rate is more than FINETUNE_WEEK_HEALTH_FACTOR times above "
         f"or below the median of the {TRAILING_WEEKS} weeks before it (registered weeks only).",
     )
@@ -64,7 +63,7 @@ with partitioned_checks():
         export_storage: ExportStorage,
         corpus_policy: CorpusPolicy,
     ) -> AssetCheckResult:
-        with fail_without_retry_unless_transient("reading the weeks' counts"):
+        with failing_as(context, "reading the weeks' counts"):
             registered = week_figures(aiops_db.database())
             week = context.partition_key
             before = [(date.fromisoformat(week) - timedelta(weeks=n)).isoformat() for n in range(1, TRAILING_WEEKS + 1)]
