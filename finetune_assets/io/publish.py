@@ -10,6 +10,7 @@ import shutil
 from dataclasses import dataclass, replace
 
 from ..core.records import ExportManifest, WrittenFile
+from .atomic_jsonl import file_digest_and_lines
 from .export_writer import trainer_folder
 from .store import COPY_BLOCK_BYTES, PARTIAL_SUFFIX, Store, fsync_directory
 
@@ -35,6 +36,10 @@ def publish(source: Store, target: Store, files: list[Publication]) -> list[str]
     file already published with the same bytes (a retried step) is left as it is. Returns the paths
     published now."""
     done: list[str] = []
+    # Folders this call creates (a new trainer folder) go again with the files if it fails.
+    missing = sorted(
+        {posixpath.dirname(file.target) for file in files if not target.exists(posixpath.dirname(file.target))}
+    )
     try:
         for file in files:
             if target.exists(file.target):
@@ -54,6 +59,9 @@ def publish(source: Store, target: Store, files: list[Publication]) -> list[str]
     except BaseException:
         for path in done:
             target.remove(path)
+        for folder in reversed(missing):
+            if target.exists(folder) and not target.files(folder) and not target.folders(folder):
+                target.remove_tree(folder)
         raise
     return done
 
@@ -99,11 +107,7 @@ def _changed(source: Store, file: Publication, found: str) -> str:
 
 
 def _sha256(store: Store, path: str) -> str:
-    digest = hashlib.sha256()
-    with store.open(path) as handle:
-        while block := handle.read(COPY_BLOCK_BYTES):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest_and_lines(store, path)[0]
 
 
 def moved(file: WrittenFile, source: Store, target: Store) -> WrittenFile:

@@ -3,6 +3,7 @@ whole set or none, readable by trainers, and a retry that finds its files publis
 
 import hashlib
 import os
+import posixpath
 import stat
 
 import pytest
@@ -21,6 +22,7 @@ def _written(store: Store, name: str, data: bytes) -> Publication:
 def stores(tmp_path):
     pending = Store.from_url(str(tmp_path / "staging" / "pending"), private=True)
     exports = Store.from_url(str(tmp_path / "exports"))
+    exports.make_folder(exports.path("2026-11-09"))  # as jsonl_export prepares it: shared by the week's exports
     return pending, exports
 
 
@@ -50,6 +52,21 @@ def test_a_changed_file_stops_the_publication_and_takes_back_what_was_published(
     with pytest.raises(ChangedBeforePublishing, match="missing or changed since it was written and checked"):
         publish(pending, exports, [first, second])
     assert not [name for name in os.listdir(os.path.dirname(first.target))]  # neither file, no partial
+
+
+def test_a_failure_in_a_new_folder_leaves_no_folder_for_trainers(stores):
+    pending, exports = stores
+    snapshot = _to(exports, _written(pending, "x.jsonl", b'{"a": 1}\n'))
+    folder = pending.path("2026-11-09", "x")
+    pending.write_text(posixpath.join(folder, "alpaca_train.jsonl"), '{"b": 2}\n')
+    trainer = Publication(
+        posixpath.join(folder, "alpaca_train.jsonl"),
+        exports.path("2026-11-09", "x", "alpaca_train.jsonl"),
+        hashlib.sha256(b"what the checks read").hexdigest(),
+    )
+    with pytest.raises(ChangedBeforePublishing):
+        publish(pending, exports, [snapshot, trainer])
+    assert os.listdir(exports.path("2026-11-09")) == []  # no snapshot, no trainer folder
 
 
 def test_a_missing_file_publishes_nothing(stores):

@@ -84,9 +84,7 @@ with partitioned_checks():
                 "factor": corpus_policy.health_factor,
                 "weeks_compared": MetadataValue.json([item.week for item in last.history]),
                 "departures": MetadataValue.md("\n".join(f"- {d}" for d in departures) or "none"),
-                **(
-                    {} if last.enough_history else {"note": "fewer than 3 registered weeks before it: nothing compared"}
-                ),
+                **({} if last.enough_history else {"note": TOO_LITTLE_HISTORY}),
             },
         )
 
