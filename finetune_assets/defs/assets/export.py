@@ -126,11 +126,12 @@ def _trainer_files_table(files: tuple[TrainerFile, ...]) -> str:
 def jsonl_export(
     context: AssetExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
 ) -> MaterializeResult:
-    """The week's training pairs as UTF-8 JSONL (instruction, input, output, metadata) in
-    `FINETUNE_EXPORT_PATH/<week>/` (a folder or an object store), and next to it a folder of the same
-    name with each trainer format split into train and validation, a dataset card and LLaMA-Factory's
-    dataset_info.json. Each materialization writes new files, which appear only when complete. A week
-    without pairs writes nothing."""
+    """The week's training pairs as UTF-8 JSONL (instruction, input, output, metadata), and next to it a
+    folder of the same name with each trainer format split into train and validation, a dataset card
+    and LLaMA-Factory's dataset_info.json: written in the owner-only staging store, where the blocking
+    checks read them and trainers do not look; export_registry publishes them into
+    `FINETUNE_EXPORT_PATH/<week>/` once the checks pass. Each materialization writes new files, which
+    appear only when complete. A week without pairs writes nothing."""
     policy = dataset_policy.validated()
     metadata = _export_week(context, export_storage, policy, context.partition_key)
     return MaterializeResult(metadata={**metadata, COLUMN_LINEAGE: JSONL_COLUMN_LINEAGE})
@@ -249,7 +250,8 @@ def registration_gate(manifest: ExportManifest, verdict: CheckVerdict | None) ->
 def export_registry(
     context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage
 ) -> MaterializeResult:
-    """The audit row for the week's export in `finetune_exports`: path, record count, size, sha256,
-    the exported evidence ids in file order, the week and the counts. One row per export file; a
-    retried step finds its row and does not insert a second one."""
+    """The week's export published into `FINETUNE_EXPORT_PATH/<week>/` (a folder or an object store),
+    only if its blocking checks passed on exactly its bytes, and its audit rows in `finetune_exports`:
+    path, record count, size, sha256, the exported evidence ids in file order, the week and the counts.
+    The files and their rows together or not at all; a retried step finds them and adds none."""
     return MaterializeResult(metadata=_register_week(context, aiops_db, export_storage, context.partition_key))
