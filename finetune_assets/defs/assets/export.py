@@ -22,6 +22,7 @@ from .sources import OWNERS
 from .transform import read_pair_stats
 
 EXPORT_GROUP = "export"
+WEEKLY_EXPORT = {"partitions_def": WEEKS, "group_name": EXPORT_GROUP, "owners": OWNERS}
 
 
 def export_name(week: str, run_id: str) -> str:
@@ -116,9 +117,7 @@ def _trainer_files_table(files: tuple[TrainerFile, ...]) -> str:
 
 
 @asset(
-    partitions_def=WEEKS,
-    group_name=EXPORT_GROUP,
-    owners=OWNERS,
+    **WEEKLY_EXPORT,
     kinds={"jsonl", "file"},
     deps=["training_pairs"],
     metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
@@ -240,9 +239,7 @@ def registration_gate(manifest: ExportManifest, verdict: CheckVerdict | None) ->
 # finetune_exports is drawn upstream: export_registry reads it (is this file registered yet?) before
 # appending, and downstream it would fall inside `successful_evidence*`.
 @asset(
-    partitions_def=WEEKS,
-    group_name=EXPORT_GROUP,
-    owners=OWNERS,
+    **WEEKLY_EXPORT,
     kinds={"postgres", "table"},
     deps=["jsonl_export", "finetune_exports"],
     metadata={COLUMN_SCHEMA: table_schema(finetune_exports)},

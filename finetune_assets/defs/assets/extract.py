@@ -21,6 +21,8 @@ from ...io.staging import write_batches
 from .sources import OWNERS
 
 EXTRACT_GROUP = "extract"
+# What every extract shares; each adds the tables it reads and the columns it stages.
+EXTRACTED = {"partitions_def": WEEKS, "group_name": EXTRACT_GROUP, "kinds": {"postgres", "parquet"}, "owners": OWNERS}
 
 
 def _extract(
@@ -64,10 +66,7 @@ def _extract(
 
 
 @asset(
-    partitions_def=WEEKS,
-    group_name=EXTRACT_GROUP,
-    kinds={"postgres", "parquet"},
-    owners=OWNERS,
+    **EXTRACTED,
     deps=["incident_evidence", "incidents"],
     metadata={
         COLUMN_SCHEMA: arrow_schema(staged_tables.EVIDENCE, {"ordinal": "position in export order (collected_at, id)"})
@@ -95,10 +94,7 @@ def successful_evidence(
 
 
 @asset(
-    partitions_def=WEEKS,
-    group_name=EXTRACT_GROUP,
-    kinds={"postgres", "parquet"},
-    owners=OWNERS,
+    **EXTRACTED,
     deps=["agent_sessions", "successful_evidence"],
     metadata={
         COLUMN_SCHEMA: arrow_schema(
@@ -128,10 +124,7 @@ def coordinator_decisions(
 
 
 @asset(
-    partitions_def=WEEKS,
-    group_name=EXTRACT_GROUP,
-    kinds={"postgres", "parquet"},
-    owners=OWNERS,
+    **EXTRACTED,
     deps=["auto_repair_executions", "successful_evidence"],
     metadata={
         COLUMN_SCHEMA: arrow_schema(staged_tables.STAGED_ACTIONS, {"action": "the [執行動作] text, by the pair rules"})
