@@ -188,12 +188,7 @@ def test_a_fault_between_audit_rows_leaves_none_and_a_retry_inserts_all(database
 def test_a_trainer_listing_the_export_tree_during_a_run_whose_scanner_fails_sees_none_of_its_files(
     database_url, tmp_path, monkeypatch
 ):
-    week = Week(database_url)
-    week.evidence("INC-1", "restart with signing seed Zx9Qw3Er7Ty1Ui5Op2As8Df4Gh6Jk0LmNb", at(days=1))
-    week.evidence("INC-2", "disk 2 full on worker-2", at(days=1, hours=1))
-    for incident in ("INC-1", "INC-2"):
-        week.execution(incident, ["restart"], at(days=1))
-    week.save()
+    _week_with_a_secret(database_url)
     exports, seen = tmp_path / "exports", []
     checking = export_files_module.results_for_week
 
@@ -209,3 +204,31 @@ def test_a_trainer_listing_the_export_tree_during_a_run_whose_scanner_fails_sees
     assert pending_files(exports), "the export was written (where the checks read it)"
     assert seen == [] and not [path for path in exports.rglob("*") if path.is_file()]
     assert audit_rows(database_url, export_type=None) == []
+
+
+def _week_with_a_secret(url: str) -> None:
+    week = Week(url)
+    week.evidence("INC-1", "restart with signing seed Zx9Qw3Er7Ty1Ui5Op2As8Df4Gh6Jk0LmNb", at(days=1))
+    week.evidence("INC-2", "disk 2 full on worker-2", at(days=1, hours=1))
+    for incident in ("INC-1", "INC-2"):
+        week.execution(incident, ["restart"], at(days=1))
+    week.save()
+
+
+def test_an_export_never_published_is_swept_by_the_next_export_of_the_week_once_its_run_is_over(database_url, tmp_path):
+    _week_with_a_secret(database_url)
+    instance = DagsterInstance.ephemeral()
+    assert not materialize_week(database_url, tmp_path, instance=instance, raise_on_error=False).success
+    [unpublished] = pending_files(tmp_path)  # its checks failed: it holds a secret, in the staging store
+    assert _run(database_url, tmp_path, EXPORT_ONLY, instance).success
+    [current] = pending_files(tmp_path)  # the new export, waiting for its checks, is kept
+    assert current != unpublished and not unpublished.exists() and not unpublished.with_suffix("").exists()
+
+
+def test_an_unpublished_export_of_a_run_this_instance_does_not_know_is_kept_while_recent(database_url, tmp_path):
+    # A run on another instance (a CLI run on a temporary one) may still be going: its export stays.
+    _week_with_a_secret(database_url)
+    materialize_week(database_url, tmp_path, instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    [unpublished] = pending_files(tmp_path)
+    assert _run(database_url, tmp_path, EXPORT_ONLY, DagsterInstance.ephemeral()).success
+    assert unpublished in pending_files(tmp_path) and len(pending_files(tmp_path)) == 2
