@@ -150,6 +150,24 @@ def launch_week(port: int, job: str, week: str) -> str:
     return launched["run"]["runId"]
 
 
+def launch_assets(port: int, assets: list[str], week: str) -> str:
+    """What *Materialize selected* sends for one week of the selected assets (their checks included)."""
+    selector = {
+        "repositoryLocationName": "finetune_assets",
+        "repositoryName": "__repository__",
+        "jobName": "__ASSET_JOB",
+        "assetSelection": [{"path": [asset]} for asset in assets],
+    }
+    params = {
+        "selector": selector,
+        "mode": "default",
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": week}]},
+    }
+    launched = graphql(port, LAUNCH_RUN, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    return launched["run"]["runId"]
+
+
 def wait_for_run(port: int, run_id: str, timeout: float = 600) -> str:
     deadline = time.monotonic() + timeout
     while True:

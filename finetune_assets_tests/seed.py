@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, insert, select
 
 from finetune_assets.core.weeks import TAIPEI
 from finetune_assets.dagster_defs.resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
+from finetune_assets.dagster_defs.staged_io import STAGED_IO, StagedParquetIOManager
 from finetune_assets.db.registry import EXPORT_TYPE
 from finetune_assets.db.schema import (
     agent_sessions,
@@ -168,6 +169,7 @@ def resources(database_url: str, export_path: Path | ExportStorage, policy: Data
     return {
         "aiops_db": AiopsDatabase(url=database_url),
         "export_storage": storage,
+        STAGED_IO: StagedParquetIOManager(export_storage=storage),
         "dataset_policy": policy or DatasetPolicy(),
         "corpus_policy": CorpusPolicy(),
     }

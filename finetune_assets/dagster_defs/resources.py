@@ -18,7 +18,6 @@ from ..db.connection import Database, PermanentDatabaseError, Timeouts, timeout_
 from ..db.demo_data import DEMO_DATABASE, DEMO_DIRECTORY
 from ..io import arrow_memory
 from ..io.export_records import ExportRecords
-from ..io.staging import RunStaging
 from ..io.store import Store
 
 DEMO_EXPORTS = DEMO_DIRECTORY / "exports"
@@ -137,9 +136,6 @@ class ExportStorage(ConfigurableResource):
 
     def records(self) -> ExportRecords:
         return ExportRecords(self.staging())
-
-    def run_staging(self, week: str, run: str) -> RunStaging:
-        return RunStaging.of(self.staging(), week, run)
 
 
 def ensure_private_folder(folder: Path, named: str, levels: int) -> None:

@@ -20,6 +20,7 @@ from ..db.connection import TIMEOUT_ACCEPTED, timeout_problem, url_problem
 from .executor import EXECUTORS
 from .partitions import START_DATE
 from .resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
+from .staged_io import STAGED_IO, StagedParquetIOManager
 
 FEATURE_FLAG = "AIOPS_P3_FINETUNE_EXPORT"
 TRUE_WORDS = ("true", "1", "yes")
@@ -75,6 +76,10 @@ def _factor(text: str) -> float:
 
 def _seconds(text: str) -> float:
     return _number(text, float, lambda value: timeout_problem(value) is None, TIMEOUT_ACCEPTED)
+
+
+def _days(text: str) -> float:
+    return _number(text, float, lambda value: value >= 0, "a number of days, 0 or above, such as 7 or 0.5")
 
 
 def _declared_start(text: str) -> str:
@@ -156,6 +161,7 @@ class Settings:
     policy: dict = field(default_factory=dict)
     storage: dict = field(default_factory=dict)  # resource field -> variable, for the ones that are set
     corpus: dict = field(default_factory=dict)
+    staged_io: dict = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> "Settings":
@@ -189,6 +195,8 @@ class Settings:
         corpus = {
             name: value for name, (var, parse) in CORPUS_ENVIRONMENT.items() if (value := read(var, parse)) is not None
         }
+        retention = read("FINETUNE_STAGING_RETENTION", _days)
+        staged_io = {} if retention is None else {"retention_days": retention}
         for variable in (
             "FINETUNE_EXPORT_PATH",
             "FINETUNE_STAGING_PATH",
@@ -206,13 +214,15 @@ class Settings:
                 + "\n- ".join(problems)
             )
         storage = {name: variable for name, variable in STORAGE_ENVIRONMENT.items() if environ.get(variable)}
-        return cls(running, executor, url is None, database, policy, storage, corpus)
+        return cls(running, executor, url is None, database, policy, storage, corpus, staged_io)
 
     def resources(self) -> dict:
         url = {} if self.uses_demo_database else {"url": EnvVar("AIOPS_DATABASE_URL")}
+        storage = ExportStorage(**{name: EnvVar(variable) for name, variable in self.storage.items()})
         return {
             "aiops_db": AiopsDatabase(**url, **self.database),
-            "export_storage": ExportStorage(**{name: EnvVar(variable) for name, variable in self.storage.items()}),
+            "export_storage": storage,
+            STAGED_IO: StagedParquetIOManager(export_storage=storage, **self.staged_io),
             "dataset_policy": DatasetPolicy(**self.policy),
             "corpus_policy": CorpusPolicy(**self.corpus),
         }

@@ -1,15 +1,15 @@
-"""Intermediate assets as Parquet files, written and read batch by batch, in a folder of the run's own.
+"""Intermediate assets as Parquet files, written and read batch by batch, one file per materialization.
 
-A run stages each (asset, week) under ``runs/<week>/<run>/``, where ``<run>`` is the run's root run
-id: its re-executions (which share that root) find what it staged, and no other run ever does, so two
-runs of one week may go side by side. The folder is a local one or a bucket prefix (when a run's
-steps span machines); on a local disk it is readable by its owner only.
+Each materialization of an (asset, week) is staged at ``assets/<asset>/<week>/<run id>.parquet``: a
+run never writes where another run writes, and a file appears under its name only once complete, so
+a reader never meets half-written rows. Which file a step reads is Dagster's to say (``staged_io``);
+superseded files go by the retention rule. The store is a local folder, readable by its owner only,
+or a bucket prefix (when a run's steps span machines).
 """
 
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -18,76 +18,69 @@ from .background import WriteBehind
 from .store import Store
 
 BATCH_ROWS = 8_192
-EXPORT_POINTER = "jsonl_export.json"
+ASSETS_FOLDER = "assets"
+SUFFIX = ".parquet"
 
 
-class MissingUpstream(FileNotFoundError):
-    """An input that this run (or the run it re-executes) did not stage."""
+def staged_path(store: Store, asset: str, week: str, run_id: str) -> str:
+    return store.path(ASSETS_FOLDER, asset, week, f"{run_id}{SUFFIX}")
+
+
+def staged_files(store: Store, asset: str, week: str) -> dict[str, str]:
+    """The staged files of an (asset, week), by the id of the run that wrote them."""
+    folder = store.path(ASSETS_FOLDER, asset, week)
+    if not store.exists(folder):
+        return {}
+    names = (path.rsplit("/", 1)[-1] for path in store.files(folder))
+    return {
+        name[: -len(SUFFIX)]: store.path(ASSETS_FOLDER, asset, week, name) for name in names if name.endswith(SUFFIX)
+    }
 
 
 @dataclass(frozen=True)
-class RunStaging:
-    """One run's staged files for one week."""
+class StagedTable:
+    """A staged materialization, as a step reads it: streamed in batches, never loaded whole."""
 
     store: Store
-    week: str
-    run: str
-
-    @classmethod
-    def of(cls, staging: Store, week: str, run: str) -> "RunStaging":
-        return cls(staging, week, run)
+    path: str
 
     @property
-    def folder(self) -> str:
-        return self.store.path("runs", self.week, self.run)
+    def url(self) -> str:
+        return self.store.url(self.path)
 
-    def path(self, asset: str) -> str:
-        """Where an asset's rows are staged; ``asset`` is the asset key as a path (``training_pairs``)."""
-        return self.store.path("runs", self.week, self.run, f"{asset}.parquet")
+    def schema(self) -> pa.Schema:
+        return read_schema(self.store, self.path)
 
-    def require(self, asset: str) -> str:
-        path = self.path(asset)
-        if not self.store.exists(path):
-            raise MissingUpstream(
-                f"{asset} for week {self.week} was not staged by this run ({self.run}): materialize it in the "
-                "same run (select successful_evidence* for the whole lineage), or re-execute the run that staged it"
-            )
-        return path
+    def batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        return read_batches(self.store, self.path, columns)
 
-    def remove(self, asset: str) -> None:
-        self.store.remove(self.path(asset))
 
-    def write_export_pointer(self, export: str) -> None:
-        """Which export this run wrote for the week: its checks and its registration find it here."""
-        self.store.write_text(
-            self.store.path("runs", self.week, self.run, EXPORT_POINTER), json.dumps({"export": export}), replace=True
-        )
+@dataclass
+class StagedRows:
+    """What an intermediate asset returns: its rows, produced as they are written, and the metadata
+    that only the written rows can tell (asked for once the last batch is written)."""
 
-    def export_pointer(self) -> str | None:
-        path = self.store.path("runs", self.week, self.run, EXPORT_POINTER)
-        return json.loads(self.store.read_text(path))["export"] if self.store.exists(path) else None
-
-    def remove_export_pointer(self) -> None:
-        self.store.remove(self.store.path("runs", self.week, self.run, EXPORT_POINTER))
-
-    def remove_folder_if_empty(self) -> None:
-        if self.store.exists(self.folder) and not self.store.files(self.folder):
-            self.store.remove_tree(self.folder)
-
-    def other_runs(self) -> list[str]:
-        """The run folders of this week other than this run's."""
-        names = [folder.rsplit("/", 1)[-1] for folder in self.store.folders(self.store.path("runs", self.week))]
-        return [name for name in names if name != self.run]
+    schema: pa.Schema
+    batches: Iterable[pa.RecordBatch]
+    metadata: Callable[[], Mapping[str, object]] = field(default=dict)
+    # What the write is, for an error message: "extracting incidents for week 2026-11-09".
+    action: str = "staging rows"
 
 
 def write_batches(store: Store, path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
-    """Writes the batches to ``path`` atomically and returns the row count."""
+    """Writes the batches to ``path`` atomically and returns the row count. A producer with a ``close``
+    (a generator) is closed however the write ends: one left suspended when the write fails would hold
+    its database query open until garbage collection, which then blocks on the unfinished stream."""
     rows = 0
-    # Encoding and writing (Arrow, which releases the GIL) run beside the making of the next batch.
-    with BatchFileWriter(store, path, schema) as writer, WriteBehind() as behind:
-        for batch in batches:
-            behind.submit(writer.write, batch)
-            rows += batch.num_rows
+    try:
+        # Encoding and writing (Arrow, which releases the GIL) run beside the making of the next batch.
+        with BatchFileWriter(store, path, schema) as writer, WriteBehind() as behind:
+            for batch in batches:
+                behind.submit(writer.write, batch)
+                rows += batch.num_rows
+    finally:
+        if close := getattr(batches, "close", None):
+            close()
     return rows
 
 

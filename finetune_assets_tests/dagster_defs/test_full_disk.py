@@ -59,9 +59,9 @@ def _staged_sizes(url: str, tmp_path: Path) -> dict[str, int]:
 
     def watch() -> None:
         while not done.is_set():
-            for path in staging.glob("runs/*/*/*.parquet"):
+            for path in staging.glob("assets/*/*/*.parquet"):
                 try:
-                    sizes[path.stem] = path.stat().st_size
+                    sizes[path.parent.parent.name] = path.stat().st_size
                 except FileNotFoundError:
                     pass
             time.sleep(0.002)

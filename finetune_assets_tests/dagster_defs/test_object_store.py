@@ -24,6 +24,9 @@ def storage_on(s3: LocalS3, bucket: str, secret: str | None = None) -> ExportSto
     )
 
 
+STAGED_ASSETS = ("coordinator_decisions", "repair_actions", "successful_evidence", "training_pairs")
+
+
 def _object(s3: LocalS3, url: str) -> bytes:
     bucket, key = url.removeprefix("s3://").split("/", 1)
     return s3.client().get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -49,8 +52,10 @@ def test_a_week_exports_to_the_bucket_with_its_audit_rows(s3_server, s3_bucket, 
     table = read_like_a_trainer(s3_server, snapshot["file_path"])
     assert table.num_rows == 3 and table.column("input").to_pylist()[0] == "disk 90% on worker-0，清理日誌"
     keys = s3_server.keys(s3_bucket)
-    # The run's staged source text is gone; the export's record stays (its ids, once registered, too).
-    assert not any(key.startswith("staging/runs/") for key in keys)
+    # The intermediates persist in the staging prefix, one object per asset and run, never in the exports;
+    # the export's record stays (its ids, once registered, too).
+    staged = sorted(key for key in keys if key.endswith(".parquet"))
+    assert staged == [f"staging/assets/{asset}/{WEEK}/{result.run_id}.parquet" for asset in STAGED_ASSETS]
     record = f"staging/exports/{WEEK}/{snapshot['file_path'].rsplit('/', 1)[1].removesuffix('.jsonl')}/"
     assert {key.removeprefix(record) for key in keys if key.startswith(record)} == {"manifest.json", "checks.json"}
     assert any(key.endswith("/README.md") for key in keys) and not any(".partial" in key for key in keys)

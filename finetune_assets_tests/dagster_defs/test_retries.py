@@ -86,10 +86,10 @@ def _restarted_while(server: LocalPostgres, down_seconds: float, run):
         back.join()
 
 
-def _registered_week(server: LocalPostgres, exports: Path) -> str:
+def _registered_week(server: LocalPostgres, exports: Path, instance: DagsterInstance | None = None) -> str:
     url = source_database(server, f"aiops_{uuid.uuid4().hex[:12]}")
     small_week(url)
-    materialize_week(url, exports)
+    materialize_week(url, exports, instance=instance)
     return url
 
 
@@ -106,14 +106,16 @@ def _retried_and_passed(result, steps: set[str]) -> None:
 
 
 def test_the_registry_checks_retry_through_a_server_restart(restartable, tmp_path):
-    url = _registered_week(restartable, tmp_path)
+    # The checks alone read the registration this instance recorded.
+    instance = DagsterInstance.ephemeral()
+    url = _registered_week(restartable, tmp_path, instance)
     registry_checks = [AssetCheckKey(AssetKey("export_registry"), name) for name in DATABASE_CHECKS]
     job = _checks_alone(LINEAGE_ASSETS, ASSET_CHECKS, registry_checks, resources(url, tmp_path))
     started = time.monotonic()
     result = _restarted_while(
         restartable,
         3,
-        lambda: job.execute_in_process(partition_key=WEEK, instance=DagsterInstance.ephemeral(), raise_on_error=False),
+        lambda: job.execute_in_process(partition_key=WEEK, instance=instance, raise_on_error=False),
     )
     _retried_and_passed(result, {f"export_registry_{name}" for name in DATABASE_CHECKS})
     assert time.monotonic() - started < 30

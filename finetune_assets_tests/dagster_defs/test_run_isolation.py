@@ -1,14 +1,28 @@
-"""Every run stages into a folder of its own: nothing a run staged is read by another run (but the
-re-execution of a failed one), nothing holding source text stays after a successful run, and what runs
-that are over left behind is swept by the next run of the week."""
+"""Intermediates persist per week and run, behind the IO manager: after a full run each asset
+materializes alone in a later run, from what its upstream persisted; a run reads its own upstream (or
+that of the run it re-executes), never another run's half-written rows; superseded files go by the
+retention rule, never while another run of the week is going."""
 
 import os
 import stat
+import threading
 import time
+import uuid
 
 import pytest
-from dagster import AssetSelection, DagsterInstance, ReexecutionOptions, execute_job, materialize, reconstructable
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DagsterInstance,
+    ReexecutionOptions,
+    execute_job,
+    materialize,
+    reconstructable,
+)
+from sqlalchemy import create_engine, text
 
+from finetune_assets.dagster_defs.resources import DatasetPolicy, ExportStorage
+from finetune_assets.dagster_defs.staged_io import STAGED_IO, StagedParquetIOManager
 from finetune_assets.definitions import build_definitions
 
 from ..seed import (
@@ -19,11 +33,15 @@ from ..seed import (
     at,
     audit_rows,
     export_files,
+    local_storage,
     materialization_metadata,
     materialize_week,
+    read_lines,
     resources,
     staging_of,
 )
+
+EXTRACTS = ("successful_evidence", "coordinator_decisions", "repair_actions")
 
 
 def _week(url: str) -> None:
@@ -34,44 +52,94 @@ def _week(url: str) -> None:
     week.save()
 
 
-def _run_folders(export_path) -> list:
-    return sorted((staging_of(export_path) / "runs" / WEEK).glob("*")) if staging_of(export_path).exists() else []
+def _staged(export_path, asset: str) -> dict[str, os.stat_result]:
+    folder = staging_of(export_path) / "assets" / asset / WEEK
+    return {path.stem: path.stat() for path in folder.glob("*.parquet")} if folder.exists() else {}
 
 
-def test_a_successful_run_leaves_no_staged_file_and_keeps_the_exports_record(database_url, tmp_path):
-    _week(database_url)
-    materialize_week(database_url, tmp_path)
-    assert _run_folders(tmp_path) == []
-    [record] = list((staging_of(tmp_path) / "exports" / WEEK).iterdir())
-    assert sorted(path.name for path in record.iterdir()) == ["checks.json", "manifest.json"]  # ids now in the row
-    assert record.name == export_files(tmp_path)[0].stem
-    assert stat.S_IMODE(record.stat().st_mode) == 0o700
+def _read_from(result, step: str) -> dict[str, str]:
+    """The run each input of ``step`` was read from, by input name, as the LOADED_INPUT events say."""
+    return {
+        event.event_specific_data.input_name: event.event_specific_data.metadata["read_from_run"].value
+        for event in result.all_events
+        if event.event_type_value == "LOADED_INPUT" and event.step_key == step
+    }
 
 
-def test_a_step_alone_says_it_needs_what_its_own_run_stages(database_url, tmp_path):
-    _week(database_url)
-    extracts = AssetSelection.assets("successful_evidence", "coordinator_decisions", "repair_actions")
-    instance = DagsterInstance.ephemeral()
-    materialize(
-        LINEAGE_ASSETS,
-        selection=extracts,
+def _alone(asset: str, url: str, export_path, instance, **options):
+    selection = AssetSelection.assets(asset)
+    if asset == "jsonl_export":
+        selection |= AssetSelection.checks_for_assets(asset)
+    return materialize(
+        [*LINEAGE_ASSETS, *ASSET_CHECKS],
+        selection=selection,
         partition_key=WEEK,
-        resources=resources(database_url, tmp_path),
-        instance=instance,
-    )
-    assert _run_folders(tmp_path) == []  # nothing in that run read them, so they went
-    result = materialize(
-        LINEAGE_ASSETS,
-        selection=AssetSelection.assets("training_pairs"),
-        partition_key=WEEK,
-        resources=resources(database_url, tmp_path),
+        resources={**resources(url, export_path), **options},
         instance=instance,
         raise_on_error=False,
     )
+
+
+@pytest.fixture
+def postgres_instance(postgres_server, tmp_path):
+    """A Dagster instance whose runs and events live in PostgreSQL, as in production."""
+    url = postgres_server.create_database(f"dagster_{uuid.uuid4().hex[:12]}").replace("+psycopg", "+psycopg2")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(f"storage:\n  postgres:\n    postgres_url: {url}\n")
+    with DagsterInstance.from_config(str(home)) as instance:
+        yield instance
+
+
+def test_after_a_full_run_each_asset_materializes_alone_in_a_run_of_its_own(postgres_url, tmp_path, postgres_instance):
+    _week(postgres_url)
+    full = materialize_week(postgres_url, tmp_path, instance=postgres_instance)
+    # What a change of FINETUNE_REDACTION_PATTERNS asks for: the pairs again, then their export.
+    pairs = _alone("training_pairs", postgres_url, tmp_path, postgres_instance)
+    assert pairs.success
+    assert _read_from(pairs, "training_pairs") == {name: full.run_id for name in EXTRACTS}
+    exported = _alone("jsonl_export", postgres_url, tmp_path, postgres_instance)
+    assert exported.success
+    assert _read_from(exported, "jsonl_export") == {"training_pairs": pairs.run_id}
+    assert len(export_files(tmp_path)) == 1  # checked, not yet published
+    registered = _alone("export_registry", postgres_url, tmp_path, postgres_instance)
+    assert registered.success
+    export = materialization_metadata(exported, "jsonl_export")["export"]
+    assert materialization_metadata(registered, "export_registry")["export"] == export
+    assert sorted(path.stem for path in export_files(tmp_path))[-1] == export
+    assert len(audit_rows(postgres_url)) == 2
+    # The intermediates of both runs stay, owner-only, until the retention rule lets them go.
+    assert set(_staged(tmp_path, "training_pairs")) == {full.run_id, pairs.run_id}
+    staged = _staged(tmp_path, "training_pairs")[pairs.run_id]
+    assert stat.S_IMODE(staged.st_mode) == 0o600
+    [record] = postgres_instance.fetch_materializations(AssetKey("training_pairs"), limit=1).records
+    assert record.asset_materialization.metadata["staged_file"].value.endswith(f"{pairs.run_id}.parquet")
+
+
+def test_a_step_alone_with_nothing_recorded_or_nothing_left_says_what_to_materialize(database_url, tmp_path):
+    _week(database_url)
+    instance = DagsterInstance.ephemeral()
+    never = _alone("training_pairs", database_url, tmp_path, instance)
+    message = _failure(never, "training_pairs")
+    # Inputs load in name order: the first one missing is named.
+    assert "coordinator_decisions has no materialization of week 2026-11-09 recorded" in message
+    assert "select coordinator_decisions* for the whole lineage" in message
+
+    full = materialize_week(database_url, tmp_path, instance=instance)
+    (staging_of(tmp_path) / "assets" / "coordinator_decisions" / WEEK / f"{full.run_id}.parquet").unlink()
+    gone = _alone("training_pairs", database_url, tmp_path, instance)
+    message = _failure(gone, "training_pairs")
+    assert f"coordinator_decisions of week 2026-11-09, as materialized by run {full.run_id}, is no longer staged" in (
+        message
+    )
+    assert "materialize coordinator_decisions for this week again" in message
+
+
+def _failure(result, step: str) -> str:
+    assert not result.success
     failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
-    message = str(failure.event_specific_data.error)
-    assert "successful_evidence for week 2026-11-09 was not staged by this run" in message
-    assert "select successful_evidence* for the whole lineage" in message
+    assert failure.step_key == step
+    return str(failure.event_specific_data.error)
 
 
 def weekly_job():
@@ -80,7 +148,7 @@ def weekly_job():
     return build_definitions().resolve_job_def("weekly_finetune_export")
 
 
-def test_a_failed_run_keeps_its_files_for_reexecution_from_failure_which_uses_then_removes_them(
+def test_reexecution_from_failure_reads_what_the_failed_run_persisted_not_a_later_run(
     postgres_url, tmp_path, monkeypatch
 ):
     _week(postgres_url)
@@ -99,12 +167,22 @@ def test_a_failed_run_keeps_its_files_for_reexecution_from_failure_which_uses_th
             reconstructable(weekly_job), instance, tags={"dagster/partition": WEEK}, raise_on_error=False
         )
         assert not failed.success
-        [folder] = list((staging / "runs" / WEEK).iterdir())
-        assert folder.name == failed.run_id
-        # The extracts were consumed by training_pairs; its own output waits for jsonl_export.
-        assert [path.name for path in folder.iterdir()] == ["training_pairs.parquet"]
-        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-        assert stat.S_IMODE((folder / "training_pairs.parquet").stat().st_mode) == 0o600
+        # Meanwhile the week changed and another run materialized its pairs: the latest, but not the
+        # failed run's own.
+        week = Week(postgres_url)
+        week.evidence("INC-9", "disk 9 full", at(days=2))
+        week.execution("INC-9", ["rotate_logs"], at(days=2))
+        week.save()
+        later = materialize(
+            LINEAGE_ASSETS,
+            selection=AssetSelection.assets(*EXTRACTS, "training_pairs"),
+            partition_key=WEEK,
+            resources=resources(
+                postgres_url, ExportStorage(export_path=str(tmp_path / "elsewhere"), staging_path=str(staging))
+            ),
+            instance=instance,
+        )
+        assert materialization_metadata(later, "training_pairs")["dagster/row_count"] == 6
 
         blocker.unlink()
         blocker.mkdir()
@@ -117,49 +195,98 @@ def test_a_failed_run_keeps_its_files_for_reexecution_from_failure_which_uses_th
         )
         assert resumed.success
         steps = {event.step_key for event in resumed.all_events if event.event_type_value == "STEP_SUCCESS"}
-        assert "successful_evidence" not in steps and "jsonl_export" in steps  # it read the first run's pairs
-    assert not list((staging / "runs" / WEEK).iterdir())
-    assert len(export_files(blocker / "exports")) == 1 and len(audit_rows(postgres_url)) == 1
+        assert "training_pairs" not in steps and "jsonl_export" in steps
+        assert _read_from(resumed, "jsonl_export") == {"training_pairs": failed.run_id}
+    [published] = export_files(blocker / "exports")
+    assert len(read_lines(published)) == 5  # the failed run's week, not the later one's six pairs
+    assert len(audit_rows(postgres_url)) == 1
 
 
-def test_the_next_run_of_the_week_sweeps_leftovers_of_runs_that_are_over_and_of_dead_writers(database_url, tmp_path):
+def _waiting_on_lock(url: str) -> bool:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return bool(
+                connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock'"
+                    )
+                ).scalar()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_run_alone_beside_a_full_run_of_the_same_week_reads_only_complete_recorded_work(
+    postgres_url, tmp_path, postgres_instance
+):
+    _week(postgres_url)
+    first = materialize_week(postgres_url, tmp_path, instance=postgres_instance)
+    retain_none = {STAGED_IO: StagedParquetIOManager(export_storage=local_storage(tmp_path), retention_days=0)}
+    # A full run of the week stalls in its third extract, on a table lock this test holds.
+    holder = create_engine(postgres_url)
+    lock = holder.connect()
+    transaction = lock.begin()
+    lock.execute(text("LOCK TABLE auto_repair_executions IN ACCESS EXCLUSIVE MODE"))
+    outcome = {}
+
+    def full_run() -> None:
+        outcome["full"] = materialize_week(postgres_url, tmp_path, instance=postgres_instance, raise_on_error=False)
+
+    runner = threading.Thread(target=full_run)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not _waiting_on_lock(postgres_url):
+            assert time.monotonic() < deadline, "the full run never reached the locked table"
+            time.sleep(0.1)
+        # Beside it, the pairs alone: from the recorded extracts, never from the stalled run's partial
+        # file; and with a retention of zero, nothing is swept while the other run goes.
+        alone = _alone("training_pairs", postgres_url, tmp_path, postgres_instance, **retain_none)
+        assert alone.success
+        read = _read_from(alone, "training_pairs")
+        assert read["repair_actions"] == first.run_id
+        assert set(_staged(tmp_path, "training_pairs")) == {first.run_id, alone.run_id}
+    finally:
+        transaction.rollback()
+        lock.close()
+        holder.dispose()
+        runner.join(120)
+    full = outcome["full"]
+    assert full.success
+    assert _read_from(full, "training_pairs") == {name: full.run_id for name in EXTRACTS}
+    assert _read_from(full, "jsonl_export") == {"training_pairs": full.run_id}
+
+    # Once no other run of the week goes, the next write sweeps what is superseded and over.
+    again = _alone("training_pairs", postgres_url, tmp_path, postgres_instance, **retain_none)
+    assert again.success and set(_staged(tmp_path, "training_pairs")) == {again.run_id}
+    notes = [
+        entry.user_message for entry in postgres_instance.all_logs(again.run_id) if "superseded" in entry.user_message
+    ]
+    assert len(notes) == 1 and first.run_id in notes[0] and "FINETUNE_STAGING_RETENTION=0 days" in notes[0]
+
+
+def test_the_default_retention_keeps_a_superseded_file_for_seven_days(database_url, tmp_path):
     _week(database_url)
     instance = DagsterInstance.ephemeral()
-    blocked = tmp_path / "exports"
-    blocked.write_text("not a folder yet")
-    failed = materialize_week(database_url, blocked, instance=instance, raise_on_error=False)
-    assert not failed.success and [path.name for path in _run_folders(blocked)] == [failed.run_id]
-    blocked.unlink()
-    # A run another instance knows of, quiet for hours (swept), and one busy right now (kept).
-    quiet, busy = (
-        staging_of(blocked) / "runs" / WEEK / "unknown-quiet",
-        staging_of(blocked) / "runs" / WEEK / "unknown-busy",
-    )
-    for folder in (quiet, busy):
-        folder.mkdir(parents=True)
-        (folder / "successful_evidence.parquet").write_bytes(b"x")
-    hours_ago = time.time() - 3 * 3600
-    os.utime(quiet / "successful_evidence.parquet", (hours_ago, hours_ago))
-    os.utime(quiet, (hours_ago, hours_ago))
-    # Temporary files of writers: one dead for an hour, one writing now.
-    week_folder = blocked / WEEK
-    week_folder.mkdir(parents=True)
-    dead, live = week_folder / ".finetune-x.jsonl.1-dead.partial", week_folder / ".finetune-y.jsonl.2-live.partial"
-    dead.write_bytes(b"half")
-    live.write_bytes(b"half")
-    os.utime(dead, (time.time() - 3600, time.time() - 3600))
-
-    result = materialize_week(database_url, blocked, instance=instance)
-    assert [path.name for path in _run_folders(blocked)] == ["unknown-busy"]
-    assert not dead.exists() and live.exists()
-    notes = [entry.user_message for entry in instance.all_logs(result.run_id) if "left behind" in entry.user_message]
-    assert len(notes) == 1 and failed.run_id in notes[0] and "unknown-quiet" in notes[0]
+    first = materialize_week(database_url, tmp_path, instance=instance)
+    second = materialize_week(database_url, tmp_path, instance=instance)
+    assert set(_staged(tmp_path, "successful_evidence")) == {first.run_id, second.run_id}
+    older = staging_of(tmp_path) / "assets" / "successful_evidence" / WEEK / f"{first.run_id}.parquet"
+    six_days_ago = time.time() - 6 * 86_400
+    os.utime(older, (six_days_ago, six_days_ago))
+    materialize_week(database_url, tmp_path, instance=instance)
+    assert older.exists()
+    eight_days_ago = time.time() - 8 * 86_400
+    os.utime(older, (eight_days_ago, eight_days_ago))
+    third = materialize_week(database_url, tmp_path, instance=instance)
+    assert not older.exists()
+    assert third.run_id in _staged(tmp_path, "successful_evidence")
 
 
 @pytest.mark.parametrize("policy", ["mask", "plain"])
 def test_checks_and_registry_read_their_own_runs_export_not_the_newest(database_url, tmp_path, policy):
-    from finetune_assets.dagster_defs.resources import DatasetPolicy
-
     week = Week(database_url)
     week.evidence("INC-1", "node 10.0.3.7 disk full", at(days=1))
     week.execution("INC-1", ["rotate_logs"], at(days=1))

@@ -7,6 +7,7 @@ from dagster import DagsterInstance, materialize
 from finetune_assets.dagster_defs.partitions import START_DATE
 from finetune_assets.dagster_defs.resources import AiopsDatabase, CorpusPolicy, DatasetPolicy
 from finetune_assets.dagster_defs.settings import ConfigurationError, Settings
+from finetune_assets.dagster_defs.staged_io import STAGED_IO, StagedParquetIOManager
 from finetune_assets.definitions import build_definitions
 
 from ..seed import (
@@ -105,6 +106,8 @@ WRONG = [
     ),
     ("FINETUNE_CORPUS_CLUSTER_KEEP", "-1", "FINETUNE_CORPUS_CLUSTER_KEEP='-1' is not valid: accepted: a whole number"),
     ("FINETUNE_WEEK_HEALTH_FACTOR", "1", "FINETUNE_WEEK_HEALTH_FACTOR='1' is not valid: accepted: a number above 1"),
+    ("FINETUNE_STAGING_RETENTION", "-1", "FINETUNE_STAGING_RETENTION='-1' is not valid: accepted: a number of days"),
+    ("FINETUNE_STAGING_RETENTION", "7d", "FINETUNE_STAGING_RETENTION='7d' is not valid: accepted: a number of days"),
     ("AIOPS_DATABASE_URL", "", "AIOPS_DATABASE_URL is set but empty"),
     ("AIOPS_DATABASE_URL", "postgresql+psycopg://a:b@c@d/e", "AIOPS_DATABASE_URL has an '@' in its user or password"),
 ]
@@ -197,6 +200,14 @@ def test_good_settings_reach_the_resources():
     assert resources["aiops_db"].lock_timeout == 5 and settings.uses_demo_database
 
 
+def test_the_staging_retention_reaches_the_io_manager_which_shares_the_storage():
+    staged = Settings.from_environment({"FINETUNE_STAGING_RETENTION": "0.5"}).resources()[STAGED_IO]
+    assert staged.retention_days == 0.5
+    default = Settings.from_environment({"FINETUNE_STAGING_PATH": "/srv/staging"}).resources()
+    assert default[STAGED_IO].retention_days == 7
+    assert default[STAGED_IO].export_storage is default["export_storage"]
+
+
 def test_the_corpus_policy_comes_from_the_environment():
     environ = {
         "FINETUNE_CORPUS_WEEKS": "12",
@@ -217,6 +228,7 @@ def test_a_run_on_the_demo_database_says_so(tmp_path):
     resources = {
         "aiops_db": demo,
         "export_storage": storage,
+        STAGED_IO: StagedParquetIOManager(export_storage=storage),
         "dataset_policy": DatasetPolicy(),
         "corpus_policy": CorpusPolicy(),
     }
@@ -246,9 +258,11 @@ def test_a_real_database_is_named_without_its_password(postgres_server, postgres
 
 def test_a_timeout_given_to_the_resource_directly_is_checked_before_any_work(tmp_path):
     """Run config in the launchpad reaches the resource without the environment's parser."""
+    storage = local_storage(tmp_path / "exports")
     resources = {
         "aiops_db": AiopsDatabase(demo_path=str(tmp_path / "demo.sqlite"), lock_timeout=0.0001),
-        "export_storage": local_storage(tmp_path / "exports"),
+        "export_storage": storage,
+        STAGED_IO: StagedParquetIOManager(export_storage=storage),
         "dataset_policy": DatasetPolicy(),
         "corpus_policy": CorpusPolicy(),
     }

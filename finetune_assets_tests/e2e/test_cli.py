@@ -13,6 +13,7 @@ from ..seed import LINEAGE_KEYS, WEEK, Week, at, audit_rows, export_files, read_
 
 pytestmark = pytest.mark.e2e
 
+STAGED_ASSETS = ("successful_evidence", "coordinator_decisions", "repair_actions", "training_pairs")
 CORPUS_COMMAND = ["dagster", "asset", "materialize", "-m", "finetune_assets.definitions", "--select", "training_corpus"]
 COMMAND = [
     "dagster",
@@ -88,6 +89,37 @@ def _materialized(instance: DagsterInstance, run_id: str) -> set[str]:
     }
 
 
+def test_after_a_full_run_the_cli_materializes_each_asset_alone_from_what_upstream_persisted(postgres_url, tmp_path):
+    ids = small_week(postgres_url)
+    home, exports = tmp_path / "dagster_home", tmp_path / "exports"
+    home.mkdir()
+    env = {**os.environ, "AIOPS_DATABASE_URL": postgres_url, "FINETUNE_EXPORT_PATH": str(exports)}
+    env["DAGSTER_HOME"] = str(home)
+
+    def materialize(selection: str) -> subprocess.CompletedProcess:
+        command = [*COMMAND[:6], selection, "--partition", WEEK]
+        output = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert output.returncode == 0, output.stderr[-3000:]
+        return output
+
+    materialize("successful_evidence*")
+    # The week changes in the database: the runs alone read only what the full run persisted.
+    week = Week(postgres_url)
+    week.evidence("INC-NEW", "a pair the full run never saw", at(days=3))
+    week.execution("INC-NEW", ["rotate_logs"], at(days=3))
+    week.save()
+    for selection in ("training_pairs", "jsonl_export", "export_registry"):
+        materialize(selection)
+    rows = audit_rows(postgres_url)
+    assert len(rows) == 2 and len(export_files(exports)) == 2
+    assert list(rows[1]["source_ids"]) == ids  # the persisted week, not the database's newer one
+    with DagsterInstance.from_config(str(home)) as instance:
+        runs = list(reversed(instance.get_runs()))
+        assert len(runs) == 4
+        for run, asset in zip(runs[1:], ("training_pairs", "jsonl_export", "export_registry"), strict=True):
+            assert _materialized(instance, run.run_id) == {asset}
+
+
 def test_the_documented_cli_runs_the_multiprocess_executor_against_the_bucket(
     s3_server, s3_bucket, postgres_url, tmp_path, monkeypatch
 ):
@@ -120,7 +152,8 @@ def test_the_documented_cli_runs_the_multiprocess_executor_against_the_bucket(
     assert len(step_pids) >= 6  # every step in a process of its own, sharing data only through the bucket
     keys = s3_server.keys(s3_bucket)
     assert any(key.startswith(f"staging/exports/{WEEK}/") for key in keys)
-    assert not any(key.startswith("staging/runs/") for key in keys)
+    staged = {key for key in keys if key.endswith(".parquet")}
+    assert staged == {f"staging/assets/{asset}/{WEEK}/{run.run_id}.parquet" for asset in STAGED_ASSETS}
     assert s3_server.secret_access_key not in output.stdout + output.stderr
 
 
@@ -171,4 +204,7 @@ def test_two_runs_of_one_week_at_once_each_register_their_own_data_under_their_o
         assert all(stem in r["file_path"] for r in own) and len(own) >= 2
         assert row["metadata"]["run_id"] in outputs[kinds[-1]]
     assert sorted(kinds) == ["masked", "plain"]
-    assert not list((tmp_path / "staging" / "runs").glob("*/*"))  # both runs left nothing staged
+    # Each run staged its own intermediates, under its own run id, and read only those.
+    run_ids = {row["metadata"]["run_id"] for row in snapshots}
+    for asset in STAGED_ASSETS:
+        assert {path.stem for path in (tmp_path / "staging" / "assets" / asset / WEEK).iterdir()} == run_ids

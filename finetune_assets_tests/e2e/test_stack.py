@@ -16,6 +16,7 @@ from finetune_assets.devtools.stack import StackState, instance_environment, sta
 from ..newcomer import (
     REPOSITORY,
     latest_materialization,
+    launch_assets,
     launch_backfill,
     launch_week,
     wait_for_backfill,
@@ -292,3 +293,20 @@ def test_the_readme_directions_lead_to_the_lineage_its_checks_and_the_export_che
     assert screenshot.stat().st_size > 10_000
     if request.config.getoption("--update-screenshot"):
         shutil.copy(screenshot, DOCUMENTED_SCREENSHOT)
+
+
+def test_after_the_backfill_each_asset_materializes_alone_from_the_ui(stack, backfill):
+    """What an engineer does after changing a redaction pattern: the pairs again, then their export,
+    then its registration, each in a run of its own from what its upstream persisted."""
+    port, week = stack["state"].port, WEEKS[0]
+    runs = {}
+    for asset in ("training_pairs", "jsonl_export", "export_registry"):
+        runs[asset] = launch_assets(port, [asset], week)
+        assert wait_for_run(port, runs[asset]) == "SUCCESS", asset
+    rows = [row for row in audit_rows(stack["aiops_url"]) if row["metadata"]["partition_key"] == week]
+    assert len(rows) == 2 and len(export_files(stack["exports"], week)) == 2
+    newest = max(rows, key=lambda row: row["id"])
+    assert (newest["metadata"]["export_run_id"], newest["metadata"]["run_id"]) == (
+        runs["jsonl_export"],
+        runs["export_registry"],
+    )

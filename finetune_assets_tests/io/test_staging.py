@@ -11,7 +11,7 @@ SCHEMA = pa.schema([("n", pa.int64())])
 
 def test_batches_are_written_and_read_back_whole(tmp_path):
     store = Store.from_url(str(tmp_path), private=True)
-    path = store.path("runs", "2026-11-09", "r", "a.parquet")
+    path = store.path("assets", "a", "2026-11-09", "r.parquet")
     batches = [pa.record_batch([pa.array(range(i, i + 10))], schema=SCHEMA) for i in range(0, 50, 10)]
     assert write_batches(store, path, SCHEMA, batches) == 50
     assert [value for batch in read_batches(store, path) for value in batch.column("n").to_pylist()] == list(range(50))
@@ -37,4 +37,23 @@ def test_a_producer_that_fails_mid_way_publishes_nothing(tmp_path):
 
     with pytest.raises(ConnectionResetError):
         write_batches(store, store.path("a.parquet"), SCHEMA, batches())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_that_fails_closes_its_producer_at_once(tmp_path):
+    """A producer left suspended would keep its database stream open until garbage collection."""
+    store = Store.from_url(str(tmp_path))
+    closed = []
+
+    def batches():
+        try:
+            while True:
+                yield pa.record_batch([pa.array(["not a number"])], names=["n"])
+        finally:
+            closed.append(True)
+
+    produced = batches()
+    with pytest.raises(ValueError, match="schema"):
+        write_batches(store, store.path("a.parquet"), SCHEMA, produced)
+    assert closed == [True]
     assert list(tmp_path.iterdir()) == []

@@ -10,14 +10,16 @@ from ...core.records import CheckVerdict, ExportManifest, TrainerFile, WrittenFi
 from ...core.weeks import week_window
 from ...dagster_defs.catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
 from ...dagster_defs.failures import failing_as
+from ...dagster_defs.leftovers import sweep_unpublished
+from ...dagster_defs.materializations import export_of_week
 from ...dagster_defs.partitions import WEEKS
 from ...dagster_defs.previews import preview_markdown
 from ...dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
-from ...dagster_defs.run_files import export_of_week, release, run_key, sweep_week
 from ...db.registry import audit_rows_of, record_exports
 from ...db.schema import finetune_exports
 from ...io.export_writer import ExportPlan, trainer_folder, write_export
 from ...io.publish import ChangedBeforePublishing, publications, publish, published_manifest, remove_pending
+from ...io.staging import StagedTable
 from .sources import OWNERS
 from .transform import read_pair_stats
 
@@ -33,14 +35,16 @@ def export_name(week: str, run_id: str) -> str:
 
 
 def _export_week(
-    context: AssetExecutionContext, export_storage: ExportStorage, policy: DatasetPolicy, week: str
+    context: AssetExecutionContext,
+    pairs: StagedTable,
+    export_storage: ExportStorage,
+    policy: DatasetPolicy,
+    week: str,
 ) -> dict:
     start, end = week_window(week)
-    staging = export_storage.run_staging(week, run_key(context.run))
     exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
-    with failing_as(context, f"reading the staged training pairs of week {week}"):
-        pairs_path = staging.require("training_pairs")
-        stats = read_pair_stats(staging.store, pairs_path)
+    with failing_as(context, f"reading the staged training pairs of week {week} at {pairs.url}"):
+        stats = read_pair_stats(pairs)
     name = export_name(week, context.run.run_id)
     manifest = ExportManifest(
         export=name,
@@ -72,7 +76,7 @@ def _export_week(
         action = f"writing the export of week {week} to {pending.url(snapshot_path)}"
         with failing_as(context, action):
             result = write_export(
-                staging.store, pairs_path, manifest.source_ids_path, pending, snapshot_path, plan, describe
+                pairs.store, pairs.path, manifest.source_ids_path, pending, snapshot_path, plan, describe
             )
         manifest = replace(manifest, snapshot=result.snapshot, trainer_files=tuple(result.trainer_files))
         preview = result.preview
@@ -86,9 +90,7 @@ def _export_week(
         context.log.info(f"week {week} has no training pairs: no file written")
     with failing_as(context, f"recording the export of week {week}"):
         records.write_manifest(manifest)
-        staging.write_export_pointer(name)
-        release(context, staging, "jsonl_export")
-        swept = sweep_week(context, staging, exports, records, pending, name)
+        swept = sweep_unpublished(context, exports, records, pending, name)
     if swept:
         context.log.info(f"week {week}: removed what runs that are over left behind: {', '.join(swept)}")
 
@@ -116,14 +118,12 @@ def _trainer_files_table(files: tuple[TrainerFile, ...]) -> str:
     return "\n".join(["| file | lines | sha256 |", "|---|---|---|", *rows])
 
 
-@asset(
-    **WEEKLY_EXPORT,
-    kinds={"jsonl", "file"},
-    deps=["training_pairs"],
-    metadata={COLUMN_SCHEMA: JSONL_COLUMNS},
-)
+@asset(**WEEKLY_EXPORT, kinds={"jsonl", "file"}, metadata={COLUMN_SCHEMA: JSONL_COLUMNS})
 def jsonl_export(
-    context: AssetExecutionContext, export_storage: ExportStorage, dataset_policy: DatasetPolicy
+    context: AssetExecutionContext,
+    training_pairs: StagedTable,
+    export_storage: ExportStorage,
+    dataset_policy: DatasetPolicy,
 ) -> MaterializeResult:
     """The week's training pairs as UTF-8 JSONL (instruction, input, output, metadata), and next to it a
     folder of the same name with each trainer format split into train and validation, a dataset card
@@ -132,15 +132,14 @@ def jsonl_export(
     `FINETUNE_EXPORT_PATH/<week>/` once the checks pass. Each materialization writes new files, which
     appear only when complete. A week without pairs writes nothing."""
     policy = dataset_policy.validated()
-    metadata = _export_week(context, export_storage, policy, context.partition_key)
+    metadata = _export_week(context, training_pairs, export_storage, policy, context.partition_key)
     return MaterializeResult(metadata={**metadata, COLUMN_LINEAGE: JSONL_COLUMN_LINEAGE})
 
 
 def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, week: str):
-    staging = export_storage.run_staging(week, run_key(context.run))
     exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
     with failing_as(context, f"reading the export record of week {week}"):
-        export = export_of_week(staging, records)
+        export = export_of_week(context)
         if export is None:
             raise Failure(
                 f"week {week} has no export to register: materialize jsonl_export first "
@@ -157,7 +156,6 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
                 "registered. Export the week again once the data or the policy is fixed.",
                 allow_retries=False,
             )
-        release(context, staging, "export_registry")
         return {
             "dagster/row_count": 0,
             "audit_row_count": 0,
@@ -184,7 +182,6 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
     with failing_as(context, f"tidying the pending copy of export {export} of week {week}"):
         records.remove_ids(week, export)
         remove_pending(pending, manifest)
-    release(context, staging, "export_registry")
     snapshot, row_id, inserted = registered[0]
     context.log.info(
         f"week {week}: registered {len(registered)} audit row(s) in finetune_exports: "

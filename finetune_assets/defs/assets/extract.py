@@ -1,9 +1,11 @@
-"""Extract: one set-based query per asset and week, streamed from the database into staged Parquet."""
+"""Extract: one set-based query per asset and week, streamed from the database into staged Parquet
+(written by the ``staged_io`` IO manager)."""
 
 from collections import Counter
+from collections.abc import Iterator
 
 import pyarrow as pa
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, asset
 
 from ...core import staged_tables
 from ...core.pair_columns import drop_blank_summaries, with_action, with_reasoning
@@ -12,30 +14,36 @@ from ...dagster_defs.catalog import COLUMN_SCHEMA, arrow_schema
 from ...dagster_defs.failures import failing_as
 from ...dagster_defs.partitions import WEEKS
 from ...dagster_defs.previews import BatchTap, extract_preview
-from ...dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
-from ...dagster_defs.run_files import release, run_key
+from ...dagster_defs.resources import AiopsDatabase, DatasetPolicy
+from ...dagster_defs.staged_io import STAGED_IO
 from ...db.queries import coordinator_decisions_query, db_timestamp, repair_actions_query, successful_evidence_query
 from ...db.schema_check import check_source_schema
 from ...db.source_stream import streamed
-from ...io.staging import write_batches
+from ...io.staging import StagedRows
 from .sources import OWNERS
 
 EXTRACT_GROUP = "extract"
 # What every extract shares; each adds the tables it reads and the columns it stages.
-EXTRACTED = {"partitions_def": WEEKS, "group_name": EXTRACT_GROUP, "kinds": {"postgres", "parquet"}, "owners": OWNERS}
+EXTRACTED = {
+    "partitions_def": WEEKS,
+    "group_name": EXTRACT_GROUP,
+    "kinds": {"postgres", "parquet"},
+    "owners": OWNERS,
+    "io_manager_key": STAGED_IO,
+}
 
 
+# Each extract takes the dataset policy, though it uses none of it: a wrong policy then fails the run at
+# its first step, before the database is read.
 def _extract(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
-    export_storage: ExportStorage,
-    dataset_policy: DatasetPolicy,
     tables: tuple[str, ...],
     query,
     schema: pa.Schema,
     staged_schema: pa.Schema,
     derive,
-) -> MaterializeResult:
+) -> StagedRows:
     if aiops_db.url is None and context.asset_key.to_user_string() == "successful_evidence":
         context.log.warning(
             f"AIOPS_DATABASE_URL is unset: reading the embedded demo database {aiops_db.demo_path}, "
@@ -43,26 +51,31 @@ def _extract(
         )
     week = context.partition_key
     start, end = week_window(week)
-    asset_name = context.asset_key.to_user_string()
-    staging = export_storage.run_staging(week, run_key(context.run))
-    action = f"extracting {tables[0]} for week {week} into {staging.store.url(staging.folder)}"
-    with failing_as(context, action), aiops_db.read_only(action, tables) as connection:
-        check_source_schema(connection, tables)
-        dialect = connection.dialect
-        statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
-        counts = Counter()
-        with streamed(connection, statement, schema) as batches:
-            tap = BatchTap(derive(batches, counts))
-            rows = write_batches(staging.store, staging.path(asset_name), staged_schema, tap)
-    release(context, staging, asset_name)
-    metadata = {
-        "dagster/row_count": rows,
-        "preview": MetadataValue.md(extract_preview(tap.first)),
-        "window_start": start.isoformat(),
-        "window_end": end.isoformat(),
-        "source": aiops_db.source,
-    }
-    return MaterializeResult(metadata={**metadata, **counts})
+    action = f"extracting {tables[0]} for week {week}"
+    counts, previews = Counter(), []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        # Streamed straight into the staged file by the IO manager; closing this generator (the write
+        # failed, say) ends the query and its transaction at once.
+        with failing_as(context, action), aiops_db.read_only(action, tables) as connection:
+            check_source_schema(connection, tables)
+            dialect = connection.dialect
+            statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
+            with streamed(connection, statement, schema) as rows:
+                tap = BatchTap(derive(rows, counts))
+                previews.append(tap)
+                yield from tap
+
+    def metadata() -> dict:
+        return {
+            "preview": MetadataValue.md(extract_preview(previews[0].first if previews else None)),
+            "window_start": start.isoformat(),
+            "window_end": end.isoformat(),
+            "source": aiops_db.source,
+            **counts,
+        }
+
+    return StagedRows(staged_schema, batches(), metadata, action)
 
 
 @asset(
@@ -75,16 +88,13 @@ def _extract(
 def successful_evidence(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
-    export_storage: ExportStorage,
     dataset_policy: DatasetPolicy,
-) -> MaterializeResult:
+) -> StagedRows:
     """Evidence of the week whose repair was verified: `verification_result = 'success'`, a non-blank
     summary, `collected_at` in [Monday 00:00, next Monday 00:00) Asia/Taipei, with the incident's alertname."""
     return _extract(
         context,
         aiops_db,
-        export_storage,
-        dataset_policy,
         ("incident_evidence", "incidents"),
         successful_evidence_query,
         staged_tables.EVIDENCE,
@@ -105,16 +115,13 @@ def successful_evidence(
 def coordinator_decisions(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
-    export_storage: ExportStorage,
     dataset_policy: DatasetPolicy,
-) -> MaterializeResult:
+) -> StagedRows:
     """For each incident of the week's successful evidence, its latest coordinator session
     (latest `created_at`, ties broken by the larger id): the agent's reasoning."""
     return _extract(
         context,
         aiops_db,
-        export_storage,
-        dataset_policy,
         ("agent_sessions", "incident_evidence"),
         coordinator_decisions_query,
         staged_tables.DECISIONS_WITH_HINT,
@@ -133,16 +140,13 @@ def coordinator_decisions(
 def repair_actions(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
-    export_storage: ExportStorage,
     dataset_policy: DatasetPolicy,
-) -> MaterializeResult:
+) -> StagedRows:
     """For each incident of the week's successful evidence, its latest auto-repair execution
     (latest `created_at`, ties broken by the larger id): the action taken and whether it worked."""
     return _extract(
         context,
         aiops_db,
-        export_storage,
-        dataset_policy,
         ("auto_repair_executions", "incident_evidence"),
         repair_actions_query,
         staged_tables.ACTIONS_WITH_HINT,

@@ -17,9 +17,9 @@ from ...core.export_report import ExportReport, inference_problem
 from ...core.line_formats import LINE_SCHEMAS
 from ...core.records import CheckVerdict, ExportManifest, PairStats, TrainerFile
 from ...dagster_defs.failures import failing_as
+from ...dagster_defs.materializations import export_of_week
 from ...dagster_defs.partitions import WEEKS, partitioned_checks
 from ...dagster_defs.resources import DatasetPolicy, ExportStorage
-from ...dagster_defs.run_files import export_of_week, release, run_key
 from ...io.export_reader import Reading, UnreadableExport, count_records, validate_alpaca_export
 from ...io.publish import located
 from ...io.store import Store
@@ -212,9 +212,8 @@ with partitioned_checks():
     ):
         exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
         week = context.partition_key
-        staging = export_storage.run_staging(week, run_key(context.run))
         with failing_as(context, f"reading the export record of week {week}"):
-            export = export_of_week(staging, records)
+            export = export_of_week(context)
             if export is None:
                 raise Failure(
                     f"week {week} has no export to check: materialize jsonl_export first", allow_retries=False
@@ -233,7 +232,6 @@ with partitioned_checks():
                 "them; see no_secrets_survive for the evidence ids"
             )
         records.write_verdict(week, CheckVerdict(export, context.run.run_id, passed, BLOCKING, sha256))
-        release(context, staging, "jsonl_export_checks")
         context.log.info(verdict_line(week, results))
         for spec in SPECS:
             ok, metadata = results[spec.name]

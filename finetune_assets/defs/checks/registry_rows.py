@@ -16,9 +16,9 @@ from ...core.export_report import ALPACA_SCHEMA
 from ...core.records import ExportManifest, WrittenFile
 from ...core.splits import split_column, validation_mask
 from ...dagster_defs.failures import failing_as
+from ...dagster_defs.materializations import export_of_week
 from ...dagster_defs.partitions import WEEKS, partitioned_checks
 from ...dagster_defs.resources import AiopsDatabase, ExportStorage
-from ...dagster_defs.run_files import export_of_week, release, run_key
 from ...db.connection import Database
 from ...db.registry import AuditRow, IdsDigest, audit_rows_of, registered_row
 from ...io.atomic_jsonl import file_digest_and_lines
@@ -95,15 +95,13 @@ with partitioned_checks():
         problems, rows = [], 0
         exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
         week = context.partition_key
-        staging = export_storage.run_staging(week, run_key(context.run))
         with failing_as(context, f"reading back the audit rows of week {week}"):
-            export = export_of_week(staging, records)
+            export = export_of_week(context, "export_registry")
             manifest = records.read_manifest(week, export) if export else None
             if manifest is not None and manifest.snapshot is not None:
                 published = published_manifest(manifest, pending, exports)
                 week_problems, rows = audit_problems(aiops_db.database(), records.store, exports, published)
                 problems = [f"{week}: {problem}" for problem in week_problems]
-        release(context, staging, "export_registry_audit_rows_match_files")
         context.log.info(
             f"week {week}: {rows} audit row(s) "
             + ("match their files" if not problems else f"do NOT match their files: {len(problems)} problem(s)")
