@@ -108,10 +108,14 @@ def test_after_a_full_run_each_asset_materializes_alone_in_a_run_of_its_own(post
     assert materialization_metadata(registered, "export_registry")["export"] == export
     assert sorted(path.stem for path in export_files(tmp_path))[-1] == export
     assert len(audit_rows(postgres_url)) == 2
-    # The intermediates of both runs stay, owner-only, until the retention rule lets them go.
+    # The intermediates of both runs stay, owner-only (the extracts hold source text as read), until
+    # the retention rule lets them go.
     assert set(_staged(tmp_path, "training_pairs")) == {full.run_id, pairs.run_id}
-    staged = _staged(tmp_path, "training_pairs")[pairs.run_id]
-    assert stat.S_IMODE(staged.st_mode) == 0o600
+    staged = (*EXTRACTS, "training_pairs")
+    modes = {asset: [stat.S_IMODE(status.st_mode) for status in _staged(tmp_path, asset).values()] for asset in staged}
+    assert modes == {**{asset: [0o600] for asset in EXTRACTS}, "training_pairs": [0o600, 0o600]}
+    folders = [staging_of(tmp_path) / "assets" / asset / week for asset in staged for week in ("", WEEK)]
+    assert {stat.S_IMODE(folder.stat().st_mode) for folder in folders} == {0o700}
     [record] = postgres_instance.fetch_materializations(AssetKey("training_pairs"), limit=1).records
     assert record.asset_materialization.metadata["staged_file"].value.endswith(f"{pairs.run_id}.parquet")
 

@@ -23,7 +23,9 @@ from ...io.staging import StagedRows
 from .sources import OWNERS
 
 EXTRACT_GROUP = "extract"
-# What every extract shares; each adds the tables it reads and the columns it stages.
+# What every extract shares; each adds the tables it reads and the columns it stages. Each also takes
+# the dataset policy, though it uses none of it: a wrong policy then fails the run at its first step,
+# before the database is read.
 EXTRACTED = {
     "partitions_def": WEEKS,
     "group_name": EXTRACT_GROUP,
@@ -33,8 +35,6 @@ EXTRACTED = {
 }
 
 
-# Each extract takes the dataset policy, though it uses none of it: a wrong policy then fails the run at
-# its first step, before the database is read.
 def _extract(
     context: AssetExecutionContext,
     aiops_db: AiopsDatabase,
