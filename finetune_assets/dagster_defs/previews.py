@@ -56,7 +56,8 @@ def extract_preview(batch: pa.RecordBatch | None) -> str:
 
 
 class BatchTap:
-    """Passes batches through, keeping the first rows for the preview."""
+    """Passes batches through, keeping the first rows for the preview. Closing it closes the batches'
+    producer (a generator holding a database stream or spill files)."""
 
     def __init__(self, batches: Iterator[pa.RecordBatch]):
         self._batches = batches
@@ -67,3 +68,7 @@ class BatchTap:
             if self.first is None and batch.num_rows:
                 self.first = batch.slice(0, PREVIEW_ROWS)
             yield batch
+
+    def close(self) -> None:
+        if close := getattr(self._batches, "close", None):
+            close()

@@ -9,7 +9,7 @@ or a bucket prefix (when a run's steps span machines).
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -62,9 +62,9 @@ class StagedRows:
 
     schema: pa.Schema
     batches: Iterable[pa.RecordBatch]
-    metadata: Callable[[], Mapping[str, object]] = field(default=dict)
+    metadata: Callable[[], Mapping[str, object]]
     # What the write is, for an error message: "extracting incidents for week 2026-11-09".
-    action: str = "staging rows"
+    action: str
 
 
 def write_batches(store: Store, path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:

@@ -52,7 +52,7 @@ def _extract(
     week = context.partition_key
     start, end = week_window(week)
     action = f"extracting {tables[0]} for week {week}"
-    counts, previews = Counter(), []
+    counts = Counter()
 
     def batches() -> Iterator[pa.RecordBatch]:
         # Streamed straight into the staged file by the IO manager; closing this generator (the write
@@ -62,20 +62,20 @@ def _extract(
             dialect = connection.dialect
             statement = query(db_timestamp(start, dialect), db_timestamp(end, dialect), dialect)
             with streamed(connection, statement, schema) as rows:
-                tap = BatchTap(derive(rows, counts))
-                previews.append(tap)
-                yield from tap
+                yield from derive(rows, counts)
+
+    tap = BatchTap(batches())
 
     def metadata() -> dict:
         return {
-            "preview": MetadataValue.md(extract_preview(previews[0].first if previews else None)),
+            "preview": MetadataValue.md(extract_preview(tap.first)),
             "window_start": start.isoformat(),
             "window_end": end.isoformat(),
             "source": aiops_db.source,
             **counts,
         }
 
-    return StagedRows(staged_schema, batches(), metadata, action)
+    return StagedRows(staged_schema, tap, metadata, action)
 
 
 @asset(

@@ -79,22 +79,21 @@ def training_pairs(
     stats.exported = int(keep.sum())
     stats.duplicates = stats.selected - stats.skipped_no_output - stats.quarantined - stats.exported
     _log_week(context, week, stats)
-    taps = []
 
     def in_order() -> Iterator[pa.RecordBatch]:
         try:
             # The next bucket is read and sorted while this one is written.
-            tap = BatchTap(prefetched(lambda: buckets.in_order(keep)))
-            taps.append(tap)
-            yield from tap
+            yield from prefetched(lambda: buckets.in_order(keep))
         finally:
             spill.cleanup()
 
+    tap = BatchTap(in_order())
+
     def metadata() -> dict:
-        return {**_week_metadata(stats, taps[0].first if taps else None), COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE}
+        return {**_week_metadata(stats, tap.first), COLUMN_LINEAGE: PAIR_COLUMN_LINEAGE}
 
     schema = PAIRS.with_metadata({STATS_KEY: stats.to_json()})
-    return StagedRows(schema, in_order(), metadata, f"writing the training pairs of week {week}")
+    return StagedRows(schema, tap, metadata, f"writing the training pairs of week {week}")
 
 
 def _log_week(context: AssetExecutionContext, week: str, stats: PairStats) -> None:
