@@ -59,7 +59,7 @@ def register_weeks(url: str, exports: Path, weeks: list[str], policy: DatasetPol
 
 
 def build_corpus(url: str, exports: Path, policy: DatasetPolicy | None = None, corpus_policy=None, instance=None,
-                 raise_on_error=True):  # fmt: skip
+                 raise_on_error=True, run_config=None):  # fmt: skip
     given = resources(url, exports, policy)
     given["corpus_policy"] = corpus_policy or CorpusPolicy()
     given["export_storage"] = exports if isinstance(exports, ExportStorage) else local_storage(exports)
@@ -68,4 +68,5 @@ def build_corpus(url: str, exports: Path, policy: DatasetPolicy | None = None, c
         resources=given,
         instance=instance or DagsterInstance.ephemeral(),
         raise_on_error=raise_on_error,
+        run_config=run_config,
     )

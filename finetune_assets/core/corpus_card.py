@@ -49,7 +49,9 @@ class CorpusInput:
 
 
 @dataclass(frozen=True)
-class CorpusPolicy:
+class CorpusRules:
+    """The rules a corpus version is built by, as its id and its card record them."""
+
     near_duplicate_threshold: float = 0.85
     cluster_keep: int = 3  # 0: near duplicates are not looked for
     formats: tuple[str, ...] = ("alpaca",)
@@ -187,7 +189,7 @@ def _shards_section(shards: list[CorpusShard]) -> list[str]:
 def corpus_card(
     version: str,
     inputs: list[CorpusInput],
-    policy: CorpusPolicy,
+    policy: CorpusRules,
     banding: dict,
     predecessor: str | None,
     counts: list[WeekCounts],

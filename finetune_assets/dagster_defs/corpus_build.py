@@ -15,7 +15,7 @@ from ..core.arrays import distinct
 from ..core.corpus_card import (
     CORPUS_FORMAT,
     CorpusInput,
-    CorpusPolicy,
+    CorpusRules,
     CorpusShard,
     WeekCounts,
     corpus_card,
@@ -79,7 +79,7 @@ class Clock:
         return seconds
 
 
-def policy_record(policy: CorpusPolicy, banding: Banding | None) -> dict:
+def policy_record(policy: CorpusRules, banding: Banding | None) -> dict:
     return {**policy.as_dict(), "banding": banding.as_dict() if banding else None}
 
 
@@ -98,7 +98,7 @@ def build_corpus(
     database: Database,
     exports: Store,
     staging: Store,
-    policy: CorpusPolicy,
+    policy: CorpusRules,
     run_id: str,
     log: Callable[[str], None],
 ) -> CorpusBuild:
@@ -110,7 +110,7 @@ def _build(
     database: Database,
     exports: Store,
     staging: Store,
-    policy: CorpusPolicy,
+    policy: CorpusRules,
     run_id: str,
     log: Callable[[str], None],
     exclusive: bool,

@@ -7,11 +7,12 @@ from dagster import ExecutorDefinition, in_process_executor, multiprocess_execut
 # The step processes fork from a server holding these, so a step starts in a fraction of a second.
 # Beside the code location itself, they are what every step process would otherwise import on its
 # own (measured with PYTHONPROFILEIMPORTTIME): the step launcher's CLI helpers, the instance storage,
-# psycopg, and the compiled redaction rules. A test imports each one, so a Dagster upgrade that
-# renames one fails loudly instead of slowing every step.
+# psycopg, and detect-secrets' plugins. Importing them does no work of ours: the redaction rules are
+# compiled by the first step of a run's process that redacts or scans (about 0.25 s). A test imports
+# each one, so a Dagster upgrade that renames one fails loudly instead of slowing every step.
 PRELOADED_MODULES = (
     "finetune_assets.definitions",
-    "finetune_assets.dagster_defs.step_warmup",
+    "detect_secrets.core.plugins.util",
     "dagster._cli",
     "dagster._core.storage.base_storage",
     "psycopg",

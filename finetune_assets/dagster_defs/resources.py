@@ -7,41 +7,58 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dagster import ConfigurableResource, Failure, InitResourceContext
-from pydantic import Field
+from dagster import ConfigurableResource, EnvVar, Failure, InitResourceContext
+from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy import Connection
 
-from ..core.line_formats import FORMATS
-from ..core.redaction import RedactionPatternError, Redactor, configured_rules
-from ..core.splits import SPLIT_KEYS
-from ..db.connection import Database, PermanentDatabaseError, Timeouts, timeout_problem, url_problem
+from ..core.redaction import Redactor
+from ..db.connection import Database, PermanentDatabaseError, Timeouts
 from ..db.demo_data import DEMO_DATABASE, DEMO_DIRECTORY
 from ..io import arrow_memory
 from ..io.export_records import ExportRecords
+from ..io.locations import is_within
 from ..io.store import Store
+from .setting_types import (
+    Count,
+    DatabaseUrl,
+    Factor,
+    Flag,
+    Formats,
+    Fraction,
+    PositiveWhole,
+    RedactionPatterns,
+    Seconds,
+    SplitKey,
+    Threshold,
+    not_usable,
+)
 
 DEMO_EXPORTS = DEMO_DIRECTORY / "exports"
 
 
-class AiopsDatabase(ConfigurableResource):
+class CheckedResource(ConfigurableResource):
+    """A resource whose fields' types say what each accepts (``setting_types``). A wrong value, from the
+    environment or the launchpad, stops the run before any work, and the message never repeats it: it
+    may be a secret."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+
+class AiopsDatabase(CheckedResource):
     """The AIOps database. Sources are read in read-only transactions; only ``finetune_exports`` is written."""
 
-    url: str | None = Field(
+    url: DatabaseUrl = Field(
         default=None,
         description="AIOPS_DATABASE_URL (postgresql+psycopg://…). Unset: the embedded SQLite demo database.",
     )
     demo_path: str = Field(default=str(DEMO_DATABASE), description="Where the embedded demo database lives.")
-    connect_timeout: float = Field(default=10, description="FINETUNE_DB_CONNECT_TIMEOUT: seconds to reach the server.")
-    lock_timeout: float = Field(default=60, description="FINETUNE_DB_LOCK_TIMEOUT: seconds to wait for a table lock.")
-    statement_timeout: float = Field(default=1800, description="FINETUNE_DB_STATEMENT_TIMEOUT: seconds for one query.")
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        # Before any work: a URL that does not parse is reported without repeating it.
-        if self.url is not None and (problem := url_problem(self.url)):
-            raise Failure(f"AIOPS_DATABASE_URL {problem} (its value is not shown)", allow_retries=False)
-        for name in ("connect_timeout", "lock_timeout", "statement_timeout"):
-            if problem := timeout_problem(getattr(self, name)):
-                raise Failure(f"aiops_db {name}={getattr(self, name)!r} is not valid: {problem}", allow_retries=False)
+    connect_timeout: Seconds = Field(
+        default=10, description="FINETUNE_DB_CONNECT_TIMEOUT: seconds to reach the server."
+    )
+    lock_timeout: Seconds = Field(default=60, description="FINETUNE_DB_LOCK_TIMEOUT: seconds to wait for a table lock.")
+    statement_timeout: Seconds = Field(
+        default=1800, description="FINETUNE_DB_STATEMENT_TIMEOUT: seconds for one query."
+    )
 
     def database(self) -> Database:
         timeouts = Timeouts(self.connect_timeout, self.lock_timeout, self.statement_timeout)
@@ -76,7 +93,7 @@ def _as_failure() -> Iterator[None]:
         raise Failure(description=str(error), allow_retries=False) from None
 
 
-class ExportStorage(ConfigurableResource):
+class ExportStorage(CheckedResource):
     """Where the weekly exports are written, and where runs stage their intermediate files: a local
     folder, or an S3-compatible bucket (AWS S3, MinIO) that every step of a run can reach from any host."""
 
@@ -97,6 +114,22 @@ class ExportStorage(ConfigurableResource):
         default=None, description="AWS_ACCESS_KEY_ID; unset: the default AWS chain (an IAM role, for one)."
     )
     s3_secret_access_key: str | None = Field(default=None, description="AWS_SECRET_ACCESS_KEY.")
+
+    @model_validator(mode="after")
+    def _staging_apart_and_keys_paired(self) -> "ExportStorage":
+        # EnvVars are read when a run starts, and Dagster builds the resource again then.
+        if isinstance(self.staging_path, EnvVar) or isinstance(self.export_path, EnvVar):
+            return self
+        if self.staging_path and is_within(self.staging_path, self.export_path):
+            raise not_usable(
+                f"FINETUNE_STAGING_PATH={self.staging_path!r} is inside FINETUNE_EXPORT_PATH={self.export_path!r}, "
+                "the tree trainers read: staged files hold source text; choose a folder or prefix outside it"
+            )
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            raise not_usable(
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither for the AWS chain"
+            )
+        return self
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         # Every step that moves Arrow data uses this resource: its allocator is chosen here, per step process.
@@ -177,107 +210,51 @@ def default_staging_path() -> Path:
     return Path(tempfile.gettempdir()) / f"finetune_assets-{os.getuid()}" / "staging"
 
 
-class DatasetPolicy(ConfigurableResource):
+class DatasetPolicy(CheckedResource):
     """What reaches the trainer: secret redaction, the trainer formats, the train/validation split and
     the token limit the checks warn about. Every field can be set in the launchpad or from the environment."""
 
-    mask_network: bool = Field(default=False, description="Also replace IP addresses and host names.")
-    extra_redaction_patterns: dict[str, str] = Field(
+    mask_network: Flag = Field(default=False, description="Also replace IP addresses and host names.")
+    extra_redaction_patterns: RedactionPatterns = Field(
         default_factory=dict,
         description="type -> RE2 pattern, redacted as [REDACTED:type]; a first group is kept before the secret.",
     )
-    formats: list[str] = Field(
+    formats: Formats = Field(
         default_factory=lambda: ["alpaca"], description="Trainer formats: alpaca, openai_chat, sharegpt."
     )
-    split_key: str = Field(
+    split_key: SplitKey = Field(
         default="alertname", description="Group kept on one side: alertname, incident_id, matched_playbook."
     )
-    validation_fraction: float = Field(default=0.1, description="Share of groups in validation, 0 to 1.")
-    token_limit: int = Field(default=16_385, description="Estimated tokens per line above which the check warns.")
-    quarantine_limit: float = Field(
+    validation_fraction: Fraction = Field(default=0.1, description="Share of groups in validation, 0 to 1.")
+    token_limit: PositiveWhole = Field(
+        default=16_385, description="Estimated tokens per line above which the check warns."
+    )
+    quarantine_limit: Fraction = Field(
         default=0.01,
         description="FINETUNE_QUARANTINE_LIMIT: share of a week's pairs the scanner may withhold (0 to 1) before "
         "the week is blocked.",
     )
 
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        # Before any work: the launchpad may have set what the environment did not (settings checks that).
-        self.validated()
-
     def redactor(self) -> Redactor:
-        try:
-            return Redactor(self.extra_redaction_patterns, self.mask_network)
-        except RedactionPatternError as error:
-            raise Failure(str(error), allow_retries=False) from None
-
-    def problems(self) -> list[tuple[str, str]]:
-        """(field, what is wrong with it and what is accepted), for each setting no trainer file can be built from."""
-        problems = []
-        if unknown := [name for name in self.formats if name not in FORMATS]:
-            problems.append(("formats", f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}"))
-        if not self.formats:
-            problems.append(("formats", f"name at least one of {', '.join(FORMATS)}"))
-        if self.split_key not in SPLIT_KEYS:
-            problems.append(("split_key", f"{self.split_key!r} is not one of {', '.join(SPLIT_KEYS)}"))
-        if not 0 <= self.validation_fraction <= 1:
-            problems.append(("validation_fraction", f"{self.validation_fraction} is not between 0 and 1"))
-        if self.token_limit <= 0:
-            problems.append(("token_limit", f"{self.token_limit} is not a positive number of tokens"))
-        if not 0 <= self.quarantine_limit <= 1:
-            problems.append(("quarantine_limit", f"{self.quarantine_limit} is not between 0 and 1"))
-        try:
-            # Only what configuration adds: the built-in rules are tested, and compiling them would cost
-            # every process that loads the code location a third of a second.
-            configured_rules(self.extra_redaction_patterns)
-        except RedactionPatternError as error:
-            problems.append(("extra_redaction_patterns", str(error)))
-        return problems
-
-    def validated(self) -> "DatasetPolicy":
-        """Fails the step with a clear message on a setting no trainer file can be built from."""
-        if problems := self.problems():
-            raise Failure(
-                "dataset policy: " + "; ".join(f"{name}: {what}" for name, what in problems), allow_retries=False
-            )
-        return self
+        return Redactor(self.extra_redaction_patterns, self.mask_network)
 
 
-class CorpusPolicy(ConfigurableResource):
+class CorpusPolicy(CheckedResource):
     """How the training corpus is built from the registered weeks, and when a week looks unusual."""
 
-    weeks: int | None = Field(
+    weeks: PositiveWhole | None = Field(
         default=None, description="FINETUNE_CORPUS_WEEKS: build from the last N registered weeks; unset: all of them."
     )
-    near_duplicate_threshold: float = Field(
+    near_duplicate_threshold: Threshold = Field(
         default=0.85, description="FINETUNE_CORPUS_NEAR_DUPLICATE_THRESHOLD: Jaccard similarity (0 to 1, above 0)."
     )
-    cluster_keep: int = Field(
+    cluster_keep: Count = Field(
         default=3,
         description="FINETUNE_CORPUS_CLUSTER_KEEP: pairs kept per near-duplicate cluster, the earliest; "
         "0 turns near-duplicate removal off.",
     )
-    health_factor: float = Field(
+    health_factor: Factor = Field(
         default=2.0,
         description="FINETUNE_WEEK_HEALTH_FACTOR: a week whose pair count or skip rate is more than this many times "
         "above or below the median of the 8 weeks before it gets a warning.",
     )
-
-    def problems(self) -> list[tuple[str, str]]:
-        problems = []
-        if self.weeks is not None and self.weeks <= 0:
-            problems.append(("weeks", f"{self.weeks} is not a positive number of weeks"))
-        if not 0 < self.near_duplicate_threshold <= 1:
-            problems.append(
-                ("near_duplicate_threshold", f"{self.near_duplicate_threshold} is not above 0 and at most 1")
-            )
-        if self.cluster_keep < 0:
-            problems.append(("cluster_keep", f"{self.cluster_keep} is below 0"))
-        if self.health_factor <= 1:
-            problems.append(("health_factor", f"{self.health_factor} is not above 1"))
-        return problems
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        if problems := self.problems():
-            raise Failure(
-                "corpus policy: " + "; ".join(f"{name}: {what}" for name, what in problems), allow_retries=False
-            )

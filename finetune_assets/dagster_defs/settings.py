@@ -1,30 +1,24 @@
-"""The environment, read once and checked, when the code location builds its definitions: which
-partitions, whether the schedule runs, which executor, and what the resources are given.
+"""The environment, read once when the code location builds its definitions: which variable sets
+which field, and the few things no single resource can check (the executor's needs of the store).
 
-Every wrong setting is reported at once, before any work, each naming its variable, its value (unless
-it is a secret) and what is accepted. Secrets reach the resources only as ``EnvVar``s, read at run
-time and never shown in the UI.
+What a field accepts is its type's to say (``setting_types``): the text of each variable is handed to
+the resource it sets, so a variable and a launchpad value are checked by the same code. Every wrong
+setting is reported at once, before any work, each naming its variable, its value (unless it is a
+secret) and what is accepted. Secrets reach the resources only as ``EnvVar``s, read at run time and
+never shown in the UI.
 """
 
-import json
-import math
-import posixpath
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
 
-from dagster import EnvVar
+from dagster import ConfigurableResource, EnvVar
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..db.connection import TIMEOUT_ACCEPTED, timeout_problem, url_problem
-from .executor import EXECUTORS
-from .partitions import START_DATE
 from .resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
+from .setting_types import NOT_USABLE, DeclaredStart, Executor, Flag
 from .staged_io import STAGED_IO, StagedParquetIOManager
 
 FEATURE_FLAG = "AIOPS_P3_FINETUNE_EXPORT"
-TRUE_WORDS = ("true", "1", "yes")
-FALSE_WORDS = ("false", "0", "no")
 SECRETS = {"AIOPS_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"}
 
 
@@ -32,243 +26,138 @@ class ConfigurationError(ValueError):
     """One or more settings are wrong; the message lists each, one per line."""
 
 
-def _boolean(text: str) -> bool:
-    word = text.strip().lower()
-    if word in TRUE_WORDS or word in FALSE_WORDS:
-        return word in TRUE_WORDS
-    raise ValueError(f"accepted: {', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)}")
+class Location(BaseModel):
+    """What the environment decides about the code location itself rather than a resource."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    schedule_running: Flag = False
+    executor: Executor = "in_process"
+    partitions_start_date: DeclaredStart | None = Field(default=None)
 
 
-# ASCII digits only: int() and float() also take "٣", "1_000", "inf" and "nan".
-WHOLE = re.compile(r"[0-9]+")
-DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def _number(text: str, kind: type, fits: Callable[[float], bool], accepted: str):
-    text = text.strip()
-    if not (WHOLE if kind is int else DECIMAL).fullmatch(text):
-        raise ValueError(f"accepted: {accepted}")
-    value = kind(text)
-    if not math.isfinite(value) or not fits(value):
-        raise ValueError(f"accepted: {accepted}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    return _number(text, float, lambda value: 0 <= value <= 1, "a number from 0 to 1, such as 0.1")
-
-
-def _positive_int(text: str) -> int:
-    return _number(text, int, lambda value: value > 0, "a whole number above 0, such as 16385")
-
-
-def _count(text: str) -> int:
-    return _number(text, int, lambda value: value >= 0, "a whole number, 0 or above, such as 3")
-
-
-def _threshold(text: str) -> float:
-    return _number(text, float, lambda value: 0 < value <= 1, "a number above 0 and at most 1, such as 0.85")
-
-
-def _factor(text: str) -> float:
-    return _number(text, float, lambda value: value > 1, "a number above 1, such as 2")
-
-
-def _seconds(text: str) -> float:
-    return _number(text, float, lambda value: timeout_problem(value) is None, TIMEOUT_ACCEPTED)
-
-
-def _days(text: str) -> float:
-    return _number(text, float, lambda value: value >= 0, "a number of days, 0 or above, such as 7 or 0.5")
-
-
-def _declared_start(text: str) -> str:
-    """The partitions are declared in code as their modules are imported, before any setting is read,
-    so a different first week cannot come from here; a deployment that still sets it hears so."""
-    if text.strip() != START_DATE:
-        raise ValueError(
-            f"the first week is declared in code (START_DATE in finetune_assets/dagster_defs/partitions.py, "
-            f"{START_DATE}): unset it, or change START_DATE there"
-        )
-    return START_DATE
-
-
-def _formats(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
-def _patterns(text: str) -> dict[str, str]:
-    accepted = 'accepted: a JSON object of names to RE2 patterns, such as {"employee_id": "E\\\\d{6}"}'
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise ValueError(accepted) from None
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise ValueError(accepted)
-    return value
-
-
-def _executor(text: str) -> str:
-    if text.strip() not in EXECUTORS:
-        raise ValueError(f"accepted: {', '.join(EXECUTORS)}")
-    return text.strip()
-
-
-def _path(text: str) -> str:
-    if not text.strip():
-        raise ValueError("accepted: a folder or s3://bucket/prefix")
-    return text.strip()
-
-
-# Dataset policy fields: variable, then how its text becomes the field's value.
-POLICY_ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
-    "formats": ("FINETUNE_FORMATS", _formats),
-    "split_key": ("FINETUNE_SPLIT_KEY", str.strip),
-    "validation_fraction": ("FINETUNE_VALIDATION_FRACTION", _fraction),
-    "token_limit": ("FINETUNE_TOKEN_LIMIT", _positive_int),
-    "mask_network": ("FINETUNE_MASK_NETWORK", _boolean),
-    "extra_redaction_patterns": ("FINETUNE_REDACTION_PATTERNS", _patterns),
-    "quarantine_limit": ("FINETUNE_QUARANTINE_LIMIT", _fraction),
+LOCATION = "location"
+# variable -> (what it sets, the field). Each resource is built from its variables' text.
+VARIABLES: dict[str, tuple[str, str]] = {
+    FEATURE_FLAG: (LOCATION, "schedule_running"),
+    "FINETUNE_EXECUTOR": (LOCATION, "executor"),
+    "FINETUNE_PARTITIONS_START_DATE": (LOCATION, "partitions_start_date"),
+    "AIOPS_DATABASE_URL": ("aiops_db", "url"),
+    "FINETUNE_DB_CONNECT_TIMEOUT": ("aiops_db", "connect_timeout"),
+    "FINETUNE_DB_LOCK_TIMEOUT": ("aiops_db", "lock_timeout"),
+    "FINETUNE_DB_STATEMENT_TIMEOUT": ("aiops_db", "statement_timeout"),
+    "FINETUNE_EXPORT_PATH": ("export_storage", "export_path"),
+    "FINETUNE_STAGING_PATH": ("export_storage", "staging_path"),
+    "FINETUNE_S3_ENDPOINT_URL": ("export_storage", "s3_endpoint_url"),
+    "FINETUNE_S3_REGION": ("export_storage", "s3_region"),
+    "AWS_ACCESS_KEY_ID": ("export_storage", "s3_access_key_id"),
+    "AWS_SECRET_ACCESS_KEY": ("export_storage", "s3_secret_access_key"),
+    "FINETUNE_STAGING_RETENTION": (STAGED_IO, "retention_days"),
+    "FINETUNE_FORMATS": ("dataset_policy", "formats"),
+    "FINETUNE_SPLIT_KEY": ("dataset_policy", "split_key"),
+    "FINETUNE_VALIDATION_FRACTION": ("dataset_policy", "validation_fraction"),
+    "FINETUNE_TOKEN_LIMIT": ("dataset_policy", "token_limit"),
+    "FINETUNE_MASK_NETWORK": ("dataset_policy", "mask_network"),
+    "FINETUNE_REDACTION_PATTERNS": ("dataset_policy", "extra_redaction_patterns"),
+    "FINETUNE_QUARANTINE_LIMIT": ("dataset_policy", "quarantine_limit"),
+    "FINETUNE_CORPUS_WEEKS": ("corpus_policy", "weeks"),
+    "FINETUNE_CORPUS_NEAR_DUPLICATE_THRESHOLD": ("corpus_policy", "near_duplicate_threshold"),
+    "FINETUNE_CORPUS_CLUSTER_KEEP": ("corpus_policy", "cluster_keep"),
+    "FINETUNE_WEEK_HEALTH_FACTOR": ("corpus_policy", "health_factor"),
 }
-DATABASE_ENVIRONMENT = {
-    "connect_timeout": ("FINETUNE_DB_CONNECT_TIMEOUT", _seconds),
-    "lock_timeout": ("FINETUNE_DB_LOCK_TIMEOUT", _seconds),
-    "statement_timeout": ("FINETUNE_DB_STATEMENT_TIMEOUT", _seconds),
-}
-CORPUS_ENVIRONMENT = {
-    "weeks": ("FINETUNE_CORPUS_WEEKS", _positive_int),
-    "near_duplicate_threshold": ("FINETUNE_CORPUS_NEAR_DUPLICATE_THRESHOLD", _threshold),
-    "cluster_keep": ("FINETUNE_CORPUS_CLUSTER_KEEP", _count),
-    "health_factor": ("FINETUNE_WEEK_HEALTH_FACTOR", _factor),
-}
-# Object-store settings reach the resource as EnvVars: the credentials are secrets.
-STORAGE_ENVIRONMENT = {
-    "export_path": "FINETUNE_EXPORT_PATH",
-    "staging_path": "FINETUNE_STAGING_PATH",
-    "s3_endpoint_url": "FINETUNE_S3_ENDPOINT_URL",
-    "s3_region": "FINETUNE_S3_REGION",
-    "s3_access_key_id": "AWS_ACCESS_KEY_ID",
-    "s3_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+# Built in this order: the IO manager shares the storage built before it.
+MODELS: dict[str, type[BaseModel]] = {
+    LOCATION: Location,
+    "aiops_db": AiopsDatabase,
+    "export_storage": ExportStorage,
+    STAGED_IO: StagedParquetIOManager,
+    "dataset_policy": DatasetPolicy,
+    "corpus_policy": CorpusPolicy,
 }
 
 
 @dataclass(frozen=True)
 class Settings:
-    schedule_running: bool = False
-    executor: str = "in_process"
-    uses_demo_database: bool = True
-    database: dict = field(default_factory=dict)
-    policy: dict = field(default_factory=dict)
-    storage: dict = field(default_factory=dict)  # resource field -> variable, for the ones that are set
-    corpus: dict = field(default_factory=dict)
-    staged_io: dict = field(default_factory=dict)
+    location: Location = field(default_factory=Location)
+    resources_by_key: dict[str, ConfigurableResource] = field(default_factory=dict)
+
+    @property
+    def schedule_running(self) -> bool:
+        return self.location.schedule_running
+
+    @property
+    def executor(self) -> str:
+        return self.location.executor
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> "Settings":
         problems: list[str] = []
-
-        def read(variable: str, parse: Callable[[str], object], default=None):
-            text = environ.get(variable)
-            if text is None:
-                return default
-            shown = "(not shown)" if variable in SECRETS else repr(text)
+        texts: dict[str, dict[str, str]] = {target: {} for target in MODELS}
+        for variable, (target, name) in VARIABLES.items():
+            if (text := environ.get(variable)) is None:
+                continue
             if not text.strip():
                 problems.append(f"{variable} is set but empty: give it a value, or unset it for the default")
-                return default
+            else:
+                texts[target][name] = text if variable in SECRETS else text.strip()
+        checked: dict[str, BaseModel] = {}
+        for target, model in MODELS.items():
+            shared = {"export_storage": checked["export_storage"]} if target == STAGED_IO else {}
             try:
-                return parse(text)
-            except ValueError as error:
-                problems.append(f"{variable}={shown} is not valid: {error}")
-                return default
-
-        read("FINETUNE_PARTITIONS_START_DATE", _declared_start)
-        running = read(FEATURE_FLAG, _boolean, False)
-        executor = read("FINETUNE_EXECUTOR", _executor, "in_process")
-        database = {
-            name: value
-            for name, (var, parse) in DATABASE_ENVIRONMENT.items()
-            if (value := read(var, parse)) is not None
-        }
-        policy = {
-            name: value for name, (var, parse) in POLICY_ENVIRONMENT.items() if (value := read(var, parse)) is not None
-        }
-        corpus = {
-            name: value for name, (var, parse) in CORPUS_ENVIRONMENT.items() if (value := read(var, parse)) is not None
-        }
-        retention = read("FINETUNE_STAGING_RETENTION", _days)
-        staged_io = {} if retention is None else {"retention_days": retention}
-        for variable in (
-            "FINETUNE_EXPORT_PATH",
-            "FINETUNE_STAGING_PATH",
-            "FINETUNE_S3_ENDPOINT_URL",
-            "FINETUNE_S3_REGION",
-        ):
-            read(variable, _path)
-        url = environ.get("AIOPS_DATABASE_URL")
-        if url is not None and (problem := url_problem(url)):
-            problems.append(f"AIOPS_DATABASE_URL {problem} (its value is not shown); unset it to use the demo database")
-        problems += _policy_problems(policy) + _storage_problems(environ, executor)
+                checked[target] = model(**texts[target], **shared)
+            except ValidationError as error:
+                problems.extend(_explained(target, error, environ))
+                checked[target] = model(**shared)
+        staging = texts["export_storage"].get("staging_path", "").strip()
+        if checked[LOCATION].executor == "k8s" and not staging.startswith(("s3://", "s3a://")):
+            problems.append(
+                "FINETUNE_EXECUTOR=k8s runs every step in a pod of its own: FINETUNE_STAGING_PATH must be an object "
+                "store all pods reach (s3://bucket/prefix, outside the export path)"
+            )
         if problems:
             raise ConfigurationError(
                 f"{len(problems)} setting(s) of the finetune_assets code location are wrong:\n- "
                 + "\n- ".join(problems)
             )
-        storage = {name: variable for name, variable in STORAGE_ENVIRONMENT.items() if environ.get(variable)}
-        return cls(running, executor, url is None, database, policy, storage, corpus, staged_io)
+        return cls(checked[LOCATION], _resources(checked, texts))
 
-    def resources(self) -> dict:
-        url = {} if self.uses_demo_database else {"url": EnvVar("AIOPS_DATABASE_URL")}
-        storage = ExportStorage(**{name: EnvVar(variable) for name, variable in self.storage.items()})
-        return {
-            "aiops_db": AiopsDatabase(**url, **self.database),
-            "export_storage": storage,
-            STAGED_IO: StagedParquetIOManager(export_storage=storage, **self.staged_io),
-            "dataset_policy": DatasetPolicy(**self.policy),
-            "corpus_policy": CorpusPolicy(**self.corpus),
+    def resources(self) -> dict[str, ConfigurableResource]:
+        return dict(self.resources_by_key)
+
+
+def _explained(target: str, error: ValidationError, environ: Mapping[str, str]) -> list[str]:
+    """Each error as the user set it: by variable, with its value unless that is a secret."""
+    variables = {name: variable for variable, (where, name) in VARIABLES.items() if where == target}
+    lines = []
+    for problem in error.errors(include_url=False, include_input=False):
+        if not problem["loc"]:  # a check across fields: its message names the variables itself
+            lines.append(problem["msg"])
+            continue
+        variable = variables[problem["loc"][0]]
+        if problem["type"] == NOT_USABLE:
+            # The message says what is wrong in words of its own; a secret's never repeat it.
+            lines.append(f"{variable} {problem['msg']}" if variable in SECRETS else f"{variable}: {problem['msg']}")
+        else:
+            shown = "(not shown)" if variable in SECRETS else repr(environ[variable])
+            lines.append(f"{variable}={shown} is not valid: {problem['msg']}")
+    return lines
+
+
+def _resources(checked: dict[str, BaseModel], texts: dict[str, dict[str, str]]) -> dict[str, ConfigurableResource]:
+    """The resources with the checked values of the variables that were set, each secret as its
+    EnvVar: read when a run starts (and checked again then), so neither the UI nor a run's config
+    ever holds it."""
+    resources: dict[str, ConfigurableResource] = {}
+    for key, model in MODELS.items():
+        if key == LOCATION:
+            continue
+        values = {name: getattr(checked[key], name) for name in texts[key]}
+        values |= {
+            name: EnvVar(variable)
+            for variable, (target, name) in VARIABLES.items()
+            if target == key and variable in SECRETS and name in values
         }
-
-
-def _policy_problems(policy: dict) -> list[str]:
-    """What the dataset policy itself finds wrong (unknown formats, split keys, patterns), by variable."""
-    return [f"{POLICY_ENVIRONMENT[name][0]}: {what}" for name, what in DatasetPolicy(**policy).problems()]
-
-
-def _storage_problems(environ: Mapping[str, str], executor: str) -> list[str]:
-    exports = environ.get("FINETUNE_EXPORT_PATH") or str(ExportStorage().export_path)
-    staging = environ.get("FINETUNE_STAGING_PATH")
-    problems = []
-    if staging and _inside(staging, exports):
-        problems.append(
-            f"FINETUNE_STAGING_PATH={staging!r} is inside FINETUNE_EXPORT_PATH={exports!r}, the tree trainers read: "
-            "staged files hold source text; choose a folder or prefix outside it"
-        )
-    if executor == "k8s" and not (staging or "").startswith(("s3://", "s3a://")):
-        problems.append(
-            "FINETUNE_EXECUTOR=k8s runs every step in a pod of its own: FINETUNE_STAGING_PATH must be an object "
-            "store all pods reach (s3://bucket/prefix, outside the export path)"
-        )
-    if bool(environ.get("AWS_ACCESS_KEY_ID")) != bool(environ.get("AWS_SECRET_ACCESS_KEY")):
-        problems.append(
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither for the AWS chain"
-        )
-    return problems
-
-
-# Schemes that name the same place: a local file, or an S3 object (Hadoop's s3a/s3n spellings).
-SAME_PLACE = {"file": "local", "local": "local", "s3": "s3", "s3a": "s3", "s3n": "s3"}
-
-
-def _location(text: str) -> tuple[str, PurePosixPath]:
-    """(where, path) with the scheme's spelling, double slashes, '.' and '..' normalised away."""
-    scheme, separator, rest = text.strip().partition("://")
-    if not separator:
-        scheme, rest = "local", text.strip()
-    where = SAME_PLACE.get(scheme.lower(), scheme.lower())
-    if where == "local":
-        return where, PurePosixPath(Path(rest).expanduser().resolve())
-    return where, PurePosixPath(posixpath.normpath("/" + rest))
-
-
-def _inside(path: str, folder: str) -> bool:
-    (path_place, inner), (folder_place, outer) = _location(path), _location(folder)
-    return path_place == folder_place and inner.is_relative_to(outer)
+        if key == STAGED_IO:
+            values["export_storage"] = resources["export_storage"]
+        resources[key] = model(**values)
+    return resources

@@ -27,6 +27,7 @@ from ..io.staging import StagedRows, StagedTable, staged_path, write_batches
 from .leftovers import sweep_superseded
 from .materializations import week_materialization
 from .resources import ExportStorage
+from .setting_types import Days
 
 DEFAULT_RETENTION_DAYS = 7.0
 STAGED_IO = "staged_io"
@@ -36,9 +37,8 @@ class StagedParquetIOManager(ConfigurableIOManager):
     """Intermediate assets as partition- and run-keyed Parquet files in the staging store."""
 
     export_storage: ResourceDependency[ExportStorage]
-    retention_days: float = Field(
+    retention_days: Days = Field(
         default=DEFAULT_RETENTION_DAYS,
-        ge=0,
         description="FINETUNE_STAGING_RETENTION: days a superseded intermediate file is kept; the latest "
         "materialization of each week is always kept.",
     )

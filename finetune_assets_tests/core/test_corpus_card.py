@@ -5,7 +5,7 @@ import json
 from dataclasses import replace
 
 from finetune_assets.core.corpus_card import CorpusInput, CorpusShard, corpus_card, dataset_info, manifest, version_id
-from finetune_assets.core.corpus_card import CorpusPolicy as Rules
+from finetune_assets.core.corpus_card import CorpusRules as Rules
 from finetune_assets.core.records import TrainerFile
 
 INPUTS = [

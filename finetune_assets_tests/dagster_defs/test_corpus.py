@@ -345,10 +345,13 @@ def test_the_check_fails_when_a_corpus_file_is_changed(postgres_url, tmp_path):
 
 @pytest.mark.parametrize("threshold", [0.0, 1.5])
 def test_a_bad_corpus_policy_fails_before_any_work(postgres_url, tmp_path, threshold):
-    result = build_corpus(
-        postgres_url, tmp_path, corpus_policy=CorpusPolicy(near_duplicate_threshold=threshold), raise_on_error=False
-    )
+    launchpad = {"resources": {"corpus_policy": {"config": {"near_duplicate_threshold": threshold}}}}
+    result = build_corpus(postgres_url, tmp_path, run_config=launchpad, raise_on_error=False)
     assert not result.success
+    [failure] = [event for event in result.all_events if event.event_type_value == "RESOURCE_INIT_FAILURE"]
+    assert "near_duplicate_threshold\n  accepted: a number above 0 and at most 1" in str(
+        failure.event_specific_data.error
+    )
     assert not (tmp_path / "corpus").exists()
 
 

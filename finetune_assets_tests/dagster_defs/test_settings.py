@@ -2,7 +2,8 @@
 value (unless a secret) and what is accepted, all of them at once, before any work."""
 
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import DagsterInstance, EnvVar, materialize
+from pydantic import ValidationError
 
 from finetune_assets.dagster_defs.partitions import START_DATE
 from finetune_assets.dagster_defs.resources import AiopsDatabase, CorpusPolicy, DatasetPolicy
@@ -145,7 +146,8 @@ def test_staging_inside_the_export_tree_is_refused(tmp_path):
     bucket = {"FINETUNE_EXPORT_PATH": "s3://data/finetune", "FINETUNE_STAGING_PATH": "s3://data/finetune/_staging"}
     with pytest.raises(ConfigurationError, match="the tree trainers read"):
         build_definitions(bucket)
-    assert Settings.from_environment({**bucket, "FINETUNE_STAGING_PATH": "s3://data/staging"}).storage
+    apart = Settings.from_environment({**bucket, "FINETUNE_STAGING_PATH": "s3://data/staging"}).resources()
+    assert apart["export_storage"].staging_path == "s3://data/staging"
 
 
 @pytest.mark.parametrize(
@@ -181,7 +183,7 @@ def test_a_start_date_equal_to_the_declared_one_still_loads():
 def test_each_stripped_setting_is_read_as_its_value():
     environ = {"FINETUNE_EXECUTOR": " multiprocess\n", "FINETUNE_DB_LOCK_TIMEOUT": " 0.001 "}
     settings = Settings.from_environment(environ)
-    assert settings.executor == "multiprocess" and settings.database == {"lock_timeout": 0.001}
+    assert settings.executor == "multiprocess" and settings.resources()["aiops_db"].lock_timeout == 0.001
 
 
 def test_good_settings_reach_the_resources():
@@ -197,7 +199,7 @@ def test_good_settings_reach_the_resources():
     assert resources["dataset_policy"].quarantine_limit == 0.05
     assert resources["dataset_policy"].mask_network is True
     assert resources["dataset_policy"].validation_fraction == 0.25
-    assert resources["aiops_db"].lock_timeout == 5 and settings.uses_demo_database
+    assert resources["aiops_db"].lock_timeout == 5 and resources["aiops_db"].url is None
 
 
 def test_the_staging_retention_reaches_the_io_manager_which_shares_the_storage():
@@ -256,23 +258,69 @@ def test_a_real_database_is_named_without_its_password(postgres_server, postgres
     assert audit_rows(postgres_url)[0]["metadata"]["source"] == source
 
 
-def test_a_timeout_given_to_the_resource_directly_is_checked_before_any_work(tmp_path):
-    """Run config in the launchpad reaches the resource without the environment's parser."""
+def _demo_resources(tmp_path) -> dict:
     storage = local_storage(tmp_path / "exports")
-    resources = {
-        "aiops_db": AiopsDatabase(demo_path=str(tmp_path / "demo.sqlite"), lock_timeout=0.0001),
+    return {
+        "aiops_db": AiopsDatabase(demo_path=str(tmp_path / "demo.sqlite")),
         "export_storage": storage,
         STAGED_IO: StagedParquetIOManager(export_storage=storage),
         "dataset_policy": DatasetPolicy(),
         "corpus_policy": CorpusPolicy(),
     }
-    result = materialize(
-        [*LINEAGE_ASSETS, *ASSET_CHECKS], partition_key=WEEK, instance=DagsterInstance.ephemeral(),
-        resources=resources, raise_on_error=False,
-    )  # fmt: skip
+
+
+def _resource_failure(result) -> str:
     assert not result.success
     failure = next(event for event in result.all_events if event.event_type_value == "RESOURCE_INIT_FAILURE")
-    assert "aiops_db lock_timeout=0.0001 is not valid: accepted: a number of seconds" in str(
-        failure.event_specific_data.error
-    )
-    assert not (tmp_path / "demo.sqlite").exists()
+    return str(failure.event_specific_data.error)
+
+
+@pytest.mark.parametrize(
+    "resource, values, messages",
+    [
+        ("aiops_db", {"lock_timeout": 0.0001}, ["lock_timeout", "accepted: a number of seconds from 0.001"]),
+        (
+            "dataset_policy",
+            {"validation_fraction": 1.5, "split_key": "severity", "formats": ["alpaca", "parquet"]},
+            [
+                "validation_fraction\n  accepted: a number from 0 to 1",
+                "split_key\n  'severity' is not one of alertname, incident_id, matched_playbook",
+                "formats\n  unknown format(s) ['parquet']",
+            ],
+        ),
+        ("dataset_policy", {"extra_redaction_patterns": {"x": "q*"}}, ["'x' can match the empty string"]),
+        ("corpus_policy", {"near_duplicate_threshold": 0.0}, ["accepted: a number above 0 and at most 1"]),
+        ("staged_io", {"retention_days": -1.0}, ["retention_days\n  accepted: a number of days"]),
+    ],
+)
+def test_a_value_set_in_the_launchpad_is_checked_by_the_same_rules_before_any_work(
+    tmp_path, resource, values, messages
+):
+    """Run config reaches the resources without the environment: their field types check it alike."""
+    result = materialize(
+        [*LINEAGE_ASSETS, *ASSET_CHECKS], partition_key=WEEK, instance=DagsterInstance.ephemeral(),
+        resources=_demo_resources(tmp_path), raise_on_error=False,
+        run_config={"resources": {resource: {"config": values}}},
+    )  # fmt: skip
+    error = _resource_failure(result)
+    assert all(message in error for message in messages), error
+    assert not (tmp_path / "demo.sqlite").exists() and not (tmp_path / "exports").exists()
+
+
+def test_a_database_url_read_at_run_time_is_checked_then_without_repeating_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIOPS_DATABASE_URL", "postgresql+psycopg://aiops:pw@db/aiops")
+    definitions = build_definitions({"AIOPS_DATABASE_URL": "postgresql+psycopg://aiops:pw@db/aiops"})
+    assert definitions.resources["aiops_db"].model_dump()["url"] == EnvVar("AIOPS_DATABASE_URL")
+    monkeypatch.setenv("AIOPS_DATABASE_URL", "postgresql+psycopg://aiops:Hunter2@x@db/aiops")
+    job = definitions.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(partition_key=WEEK, instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    error = _resource_failure(result)
+    assert "has an '@' in its user or password" in error and "Hunter2" not in error
+
+
+def test_a_wrong_value_given_in_code_is_refused_where_it_is_written():
+    with pytest.raises(ValidationError) as error:
+        DatasetPolicy(formats=[], quarantine_limit=-0.1)
+    message = str(error.value)
+    assert "name at least one of alpaca" in message and "quarantine_limit\n  accepted: a number from 0 to 1" in message
+    assert "-0.1" not in message  # values are never repeated: another field's may be a secret

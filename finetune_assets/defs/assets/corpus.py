@@ -15,7 +15,7 @@ from dagster import (
     define_asset_job,
 )
 
-from ...core.corpus_card import CorpusPolicy as CorpusRules
+from ...core.corpus_card import CorpusRules
 from ...dagster_defs.catalog import COLUMN_SCHEMA, JSONL_COLUMNS
 from ...dagster_defs.corpus_build import CorpusBuild, build_corpus
 from ...dagster_defs.failures import failing_as
@@ -56,7 +56,7 @@ def training_corpus(
     rules = CorpusRules(
         near_duplicate_threshold=corpus_policy.near_duplicate_threshold,
         cluster_keep=corpus_policy.cluster_keep,
-        formats=tuple(dataset_policy.validated().formats),
+        formats=tuple(dataset_policy.formats),
         weeks=corpus_policy.weeks,
     )
     with failing_as(context, "building the training corpus"):

@@ -131,8 +131,7 @@ def jsonl_export(
     checks read them and trainers do not look; export_registry publishes them into
     `FINETUNE_EXPORT_PATH/<week>/` once the checks pass. Each materialization writes new files, which
     appear only when complete. A week without pairs writes nothing."""
-    policy = dataset_policy.validated()
-    metadata = _export_week(context, training_pairs, export_storage, policy, context.partition_key)
+    metadata = _export_week(context, training_pairs, export_storage, dataset_policy, context.partition_key)
     return MaterializeResult(metadata={**metadata, COLUMN_LINEAGE: JSONL_COLUMN_LINEAGE})
 
 
