@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dagster import ConfigurableResource, EnvVar
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .resources import AiopsDatabase, CorpusPolicy, DatasetPolicy, ExportStorage
 from .setting_types import NOT_USABLE, DeclaredStart, Executor, Flag
@@ -33,7 +33,7 @@ class Location(BaseModel):
 
     schedule_running: Flag = False
     executor: Executor = "in_process"
-    partitions_start_date: DeclaredStart | None = Field(default=None)
+    partitions_start_date: DeclaredStart | None = None
 
 
 LOCATION = "location"
