@@ -104,14 +104,18 @@ class ExportManifest:
         """The snapshot and every trainer file, as written; none for a week without pairs."""
         return [] if self.snapshot is None else [self.snapshot, *self.trainer_files]
 
+    def as_dict(self) -> dict:
+        return {**asdict(self), "stats": self.stats.as_dict()}
+
     def to_json(self) -> str:
-        values = asdict(self)
-        values["stats"] = self.stats.as_dict()
-        return json.dumps(values, ensure_ascii=False)
+        return json.dumps(self.as_dict(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> "ExportManifest":
-        values = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ExportManifest":
         if values.get("version") != MANIFEST_VERSION:
             raise ValueError(f"export manifest version {values.get('version')!r}; this code reads {MANIFEST_VERSION}")
         snapshot = values["snapshot"]

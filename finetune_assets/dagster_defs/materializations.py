@@ -10,11 +10,16 @@ from dagster import (
     DagsterInstance,
     DagsterRun,
     EventLogRecord,
+    Failure,
     OpExecutionContext,
     RunsFilter,
 )
 
+from ..core.records import ExportManifest
+
 ROOT_RUN_TAG = "dagster/root_run_id"
+# The metadata entry of jsonl_export's and export_registry's materializations that holds the manifest.
+MANIFEST = "manifest"
 # How many of a week's materializations since this run began are looked through for its own.
 SINCE_RUN_BEGAN = 1000
 
@@ -68,8 +73,20 @@ def run_family_is_over(instance: DagsterInstance, run_id: str, modified: float, 
     return all(member.is_finished for member in family)
 
 
-def export_of_week(context: OpExecutionContext, asset: str = "jsonl_export") -> str | None:
-    """The export the week's materialization of ``asset`` (``jsonl_export`` or ``export_registry``)
-    names: this run's, or the one of the run it re-executes, else the latest."""
+def export_manifest(context: OpExecutionContext, asset: str = "jsonl_export") -> ExportManifest | None:
+    """What the export that the week's materialization of ``asset`` (``jsonl_export`` or
+    ``export_registry``) names wrote, as the instance recorded it: this run's, or the one of the run it
+    re-executes, else the latest. None when the week has none."""
     record = week_materialization(context.instance, context.run, asset, context.partition_key)
-    return metadata_of(record).get("export") if record is not None else None
+    return manifest_of(record) if record is not None else None
+
+
+def manifest_of(record: EventLogRecord) -> ExportManifest:
+    recorded = metadata_of(record).get(MANIFEST)
+    if recorded is None:
+        raise Failure(
+            f"{record.asset_key.to_user_string()} for week {record.partition_key} (run {record.run_id}) was recorded "
+            "without its export's manifest, by an earlier version: materialize jsonl_export for the week again",
+            allow_retries=False,
+        )
+    return ExportManifest.from_dict(recorded)

@@ -1,7 +1,10 @@
-"""The record of each export, shared on purpose between runs: what it wrote (the manifest), the
-evidence ids its audit rows list, and what its checks found on which bytes (the verdict). The
-checks and the registry read it whether they run in the export's own run or in a later one. No
-source text is kept here: names, counts, hashes and ids.
+"""The record of each export in the staging store, shared on purpose between runs, for what the
+Dagster instance cannot hold: what its checks found on which bytes (the verdict, which a publish in a
+later run needs and Dagster's blocking checks only give within their own run), the evidence ids its
+audit rows list, and a copy of its manifest, by which a later export sweeps the files of an export
+whose step failed after writing (the instance records no materialization for it). The checks and the
+registry read the manifest from the materialization. No source text is kept here: names, counts,
+hashes and ids.
 
 ``exports/<week>/<export>/``, where ``<export>`` is the snapshot's name without ``.jsonl``
 (``finetune-<week>-<UTC time>-<run>``), so names sort by the time they were written.
@@ -52,10 +55,6 @@ class ExportRecords:
     def exports(self, week: str) -> list[str]:
         """The week's exports recorded, oldest first."""
         return [folder.rsplit("/", 1)[-1] for folder in self.store.folders(self.store.path("exports", week))]
-
-    def latest(self, week: str) -> str | None:
-        """The newest export recorded for the week, whichever run wrote it."""
-        return max(self.exports(week), default=None)
 
     def remove_ids(self, week: str, export: str) -> None:
         """Once the audit rows hold the ids, their staged copy is no longer needed."""

@@ -3,6 +3,7 @@ materializes alone in a later run, from what its upstream persisted; a run reads
 that of the run it re-executes), never another run's half-written rows; superseded files go by the
 retention rule, never while another run of the week is going."""
 
+import hashlib
 import os
 import stat
 import threading
@@ -12,6 +13,7 @@ import uuid
 import pytest
 from dagster import (
     AssetKey,
+    AssetMaterialization,
     AssetSelection,
     DagsterInstance,
     ReexecutionOptions,
@@ -36,6 +38,7 @@ from ..seed import (
     local_storage,
     materialization_metadata,
     materialize_week,
+    pending_files,
     read_lines,
     resources,
     staging_of,
@@ -314,3 +317,35 @@ def test_checks_and_registry_read_their_own_runs_export_not_the_newest(database_
     exported = open(row["file_path"], encoding="utf-8").read()
     assert ("10.0.3.7" in exported) == (policy == "plain")
     assert materialization_metadata(mine, "export_registry")["export"] == row["file_path"].rsplit("/", 1)[1][:-6]
+
+
+def test_the_checks_and_the_registry_read_the_export_manifest_the_instance_recorded(database_url, tmp_path):
+    _week(database_url)
+    instance = DagsterInstance.ephemeral()
+    full = materialize_week(database_url, tmp_path, instance=instance)
+    exported = _alone("jsonl_export", database_url, tmp_path, instance)
+    assert exported.success
+    manifest = materialization_metadata(exported, "jsonl_export")["manifest"]
+    [pending] = pending_files(tmp_path)
+    assert manifest["snapshot"]["sha256"] == hashlib.sha256(pending.read_bytes()).hexdigest()
+    # The staging store's copy serves only the sweep: the registry, in a later run, does without it.
+    copy = staging_of(tmp_path) / "exports" / WEEK / manifest["export"] / "manifest.json"
+    copy.unlink()
+    registered = _alone("export_registry", database_url, tmp_path, instance)
+    assert registered.success
+    assert materialization_metadata(registered, "export_registry")["manifest"] == manifest
+    assert manifest["export"] in {path.stem for path in export_files(tmp_path)}
+    assert [row["checksum_sha256"] for row in audit_rows(database_url)][-1] == manifest["snapshot"]["sha256"]
+    assert full.success
+
+
+def test_an_export_recorded_without_its_manifest_is_named_not_guessed(database_url, tmp_path):
+    _week(database_url)
+    instance = DagsterInstance.ephemeral()
+    instance.report_runless_asset_event(
+        AssetMaterialization("jsonl_export", partition=WEEK, metadata={"export": f"finetune-{WEEK}-old"})
+    )
+    message = _failure(_alone("export_registry", database_url, tmp_path, instance), "export_registry")
+    assert f"jsonl_export for week {WEEK}" in message and "recorded without its export's manifest" in message
+    assert "materialize jsonl_export for the week again" in message
+    assert audit_rows(database_url) == [] and export_files(tmp_path) == []

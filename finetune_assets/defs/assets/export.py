@@ -11,7 +11,7 @@ from ...core.weeks import week_window
 from ...dagster_defs.catalog import COLUMN_LINEAGE, COLUMN_SCHEMA, JSONL_COLUMN_LINEAGE, JSONL_COLUMNS, table_schema
 from ...dagster_defs.failures import failing_as
 from ...dagster_defs.leftovers import sweep_unpublished
-from ...dagster_defs.materializations import export_of_week
+from ...dagster_defs.materializations import MANIFEST, export_manifest
 from ...dagster_defs.partitions import WEEKS
 from ...dagster_defs.previews import preview_markdown
 from ...dagster_defs.resources import AiopsDatabase, DatasetPolicy, ExportStorage
@@ -89,6 +89,8 @@ def _export_week(
     else:
         context.log.info(f"week {week} has no training pairs: no file written")
     with failing_as(context, f"recording the export of week {week}"):
+        # The checks and the registry read the manifest from this materialization. The copy in the
+        # staging store is for the sweep: an export whose step failed after writing is not recorded.
         records.write_manifest(manifest)
         swept = sweep_unpublished(context, exports, records, pending, name)
     if swept:
@@ -98,6 +100,7 @@ def _export_week(
     metadata = {
         "dagster/row_count": snapshot.records if snapshot else 0,
         "export": name,
+        MANIFEST: MetadataValue.json(manifest.as_dict()),
         "size_bytes": snapshot.size_bytes if snapshot else 0,
         "window_start": manifest.window_start,
         "window_end": manifest.window_end,
@@ -137,15 +140,15 @@ def jsonl_export(
 
 def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, export_storage: ExportStorage, week: str):
     exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
-    with failing_as(context, f"reading the export record of week {week}"):
-        export = export_of_week(context)
-        if export is None:
-            raise Failure(
-                f"week {week} has no export to register: materialize jsonl_export first "
-                "(select successful_evidence* for the whole lineage)",
-                allow_retries=False,
-            )
-        manifest = records.read_manifest(week, export)
+    with failing_as(context, f"reading the export manifest of week {week}"):
+        manifest = export_manifest(context)
+    if manifest is None:
+        raise Failure(
+            f"week {week} has no export to register: materialize jsonl_export first "
+            "(select successful_evidence* for the whole lineage)",
+            allow_retries=False,
+        )
+    export = manifest.export
     if manifest.snapshot is None:
         verdict = records.read_verdict(week, export)
         if verdict is not None and (failed := verdict.failed_blocking):
@@ -157,6 +160,8 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
             )
         return {
             "dagster/row_count": 0,
+            "export": export,
+            MANIFEST: MetadataValue.json(manifest.as_dict()),
             "audit_row_count": 0,
             "note": "no training pairs this week: no audit row written",
         }
@@ -190,6 +195,7 @@ def _register_week(context: AssetExecutionContext, aiops_db: AiopsDatabase, expo
     return {
         "dagster/row_count": snapshot.record_count,
         "export": export,
+        MANIFEST: MetadataValue.json(manifest.as_dict()),
         "audit_row_count": len(registered),
         "audit_row_id": row_id,
         "inserted": inserted,

@@ -17,7 +17,7 @@ from ...core.export_report import ExportReport, inference_problem
 from ...core.line_formats import LINE_SCHEMAS
 from ...core.records import CheckVerdict, ExportManifest, PairStats, TrainerFile
 from ...dagster_defs.failures import failing_as
-from ...dagster_defs.materializations import export_of_week
+from ...dagster_defs.materializations import export_manifest
 from ...dagster_defs.partitions import WEEKS, partitioned_checks
 from ...dagster_defs.resources import DatasetPolicy, ExportStorage
 from ...io.export_reader import Reading, UnreadableExport, count_records, validate_alpaca_export
@@ -212,13 +212,12 @@ with partitioned_checks():
     ):
         exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
         week = context.partition_key
-        with failing_as(context, f"reading the export record of week {week}"):
-            export = export_of_week(context)
-            if export is None:
-                raise Failure(
-                    f"week {week} has no export to check: materialize jsonl_export first", allow_retries=False
-                )
-            manifest = records.read_manifest(week, export)
+        with failing_as(context, f"reading the export manifest of week {week}"):
+            manifest = export_manifest(context)
+        if manifest is None:
+            raise Failure(f"week {week} has no export to check: materialize jsonl_export first", allow_retries=False)
+        export = manifest.export
+        with failing_as(context, f"finding the files of export {export} of week {week}"):
             # Read where the export is: still pending (the usual case), or already published when the
             # checks run again on a registered export.
             store, read = located(manifest, pending, exports)

@@ -16,7 +16,7 @@ from ...core.export_report import ALPACA_SCHEMA
 from ...core.records import ExportManifest, WrittenFile
 from ...core.splits import split_column, validation_mask
 from ...dagster_defs.failures import failing_as
-from ...dagster_defs.materializations import export_of_week
+from ...dagster_defs.materializations import export_manifest
 from ...dagster_defs.partitions import WEEKS, partitioned_checks
 from ...dagster_defs.resources import AiopsDatabase, ExportStorage
 from ...db.connection import Database
@@ -96,8 +96,7 @@ with partitioned_checks():
         exports, records, pending = export_storage.exports(), export_storage.records(), export_storage.pending()
         week = context.partition_key
         with failing_as(context, f"reading back the audit rows of week {week}"):
-            export = export_of_week(context, "export_registry")
-            manifest = records.read_manifest(week, export) if export else None
+            manifest = export_manifest(context, "export_registry")
             if manifest is not None and manifest.snapshot is not None:
                 published = published_manifest(manifest, pending, exports)
                 week_problems, rows = audit_problems(aiops_db.database(), records.store, exports, published)

@@ -11,6 +11,7 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetKey,
+    DagsterInstance,
     DefaultSensorStatus,
     MetadataValue,
     SupersessionWarning,
@@ -21,8 +22,9 @@ from dagster import (
 
 from ...core.week_health import MIN_HISTORY, TRAILING_WEEKS, Health, WeekFigures
 from ...dagster_defs.failures import failing_as
+from ...dagster_defs.materializations import latest_materialization, manifest_of
 from ...dagster_defs.partitions import WEEKS, partitioned_checks
-from ...dagster_defs.resources import AiopsDatabase, CorpusPolicy, ExportStorage
+from ...dagster_defs.resources import AiopsDatabase, CorpusPolicy
 from ...db.corpus_registry import week_figures
 
 # The schedule exports at Monday 02:00; by 09:00, when people start work, the week should be there.
@@ -37,15 +39,14 @@ def _figures(week: str, metadata: dict | None) -> WeekFigures | None:
     return WeekFigures(week, int(metadata["exported"]), int(metadata["selected"]), int(metadata["skipped"]))
 
 
-def _this_week(week: str, registered: dict, export_storage: ExportStorage) -> WeekFigures:
-    """From its audit row; a week without pairs has none, and then from its export's record."""
+def _this_week(week: str, registered: dict, instance: DagsterInstance) -> WeekFigures:
+    """From its audit row; a week without pairs has none, and then from its latest export's manifest."""
     if week in registered:
         return _figures(week, registered[week])
-    records = export_storage.records()
-    export = records.latest(week)
+    export = latest_materialization(instance, "jsonl_export", week)
     if export is None:
         return WeekFigures(week, 0, 0, 0)
-    stats = records.read_manifest(week, export).stats
+    stats = manifest_of(export).stats
     return WeekFigures(week, stats.exported, stats.selected, stats.skipped_no_output)
 
 
@@ -60,7 +61,6 @@ with partitioned_checks():
     def week_is_usual(
         context: AssetCheckExecutionContext,
         aiops_db: AiopsDatabase,
-        export_storage: ExportStorage,
         corpus_policy: CorpusPolicy,
     ) -> AssetCheckResult:
         with failing_as(context, "reading the weeks' counts"):
@@ -68,7 +68,7 @@ with partitioned_checks():
             week = context.partition_key
             before = [(date.fromisoformat(week) - timedelta(weeks=n)).isoformat() for n in range(1, TRAILING_WEEKS + 1)]
             history = [_figures(w, registered[w]) for w in before if w in registered]
-            last = Health(_this_week(week, registered, export_storage), history, corpus_policy.health_factor)
+            last = Health(_this_week(week, registered, context.instance), history, corpus_policy.health_factor)
         departures = [f"{week}: {d}" for d in last.departures()]
         return AssetCheckResult(
             passed=not departures,
