@@ -222,18 +222,20 @@ def test_the_corpus_policy_comes_from_the_environment():
     assert Settings.from_environment({}).resources()["corpus_policy"].weeks is None
 
 
-def test_a_run_on_the_demo_database_says_so(tmp_path):
-
-    instance = DagsterInstance.ephemeral()
-    demo = AiopsDatabase(demo_path=str(tmp_path / "demo.sqlite"))
+def _demo_resources(tmp_path) -> dict:
     storage = local_storage(tmp_path / "exports")
-    resources = {
-        "aiops_db": demo,
+    return {
+        "aiops_db": AiopsDatabase(demo_path=str(tmp_path / "demo.sqlite")),
         "export_storage": storage,
         STAGED_IO: StagedParquetIOManager(export_storage=storage),
         "dataset_policy": DatasetPolicy(),
         "corpus_policy": CorpusPolicy(),
     }
+
+
+def test_a_run_on_the_demo_database_says_so(tmp_path):
+    instance = DagsterInstance.ephemeral()
+    resources = _demo_resources(tmp_path)
     result = materialize([*LINEAGE_ASSETS, *ASSET_CHECKS], partition_key=WEEK, instance=instance, resources=resources)
     warnings = [
         entry.user_message
@@ -256,17 +258,6 @@ def test_a_real_database_is_named_without_its_password(postgres_server, postgres
     source = materialization_metadata(result, "successful_evidence")["source"]
     assert source.startswith("postgresql+psycopg://postgres:***@127.0.0.1:") and postgres_server.password not in source
     assert audit_rows(postgres_url)[0]["metadata"]["source"] == source
-
-
-def _demo_resources(tmp_path) -> dict:
-    storage = local_storage(tmp_path / "exports")
-    return {
-        "aiops_db": AiopsDatabase(demo_path=str(tmp_path / "demo.sqlite")),
-        "export_storage": storage,
-        STAGED_IO: StagedParquetIOManager(export_storage=storage),
-        "dataset_policy": DatasetPolicy(),
-        "corpus_policy": CorpusPolicy(),
-    }
 
 
 def _resource_failure(result) -> str:
