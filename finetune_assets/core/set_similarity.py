@@ -9,12 +9,16 @@ templates' variants somewhat below the threshold, and are refused after part of 
 import numpy as np
 
 
-def gathered_sets(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def gathered_sets(
+    values: np.ndarray, starts: np.ndarray, sizes: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """``values[starts[i]:starts[i] + sizes[i]]`` back to back: the sets of the rows a comparison needs,
-    copied without index arrays (which would take several times their size)."""
+    copied without index arrays (which would take several times their size); into ``out`` when given
+    (its first ``sizes.sum()`` values), so that parts gathered from several arrays are never joined."""
     from .kernels import copy_runs
 
-    out = np.empty(int(sizes.sum()), dtype=values.dtype)
+    if out is None:
+        out = np.empty(int(sizes.sum()), dtype=values.dtype)
     copy_runs(values, starts.astype(np.int64, copy=False), sizes.astype(np.int64, copy=False), out)
     return out
 

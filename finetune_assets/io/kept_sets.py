@@ -63,9 +63,10 @@ class KeptSets:
             SetPiece(name, arrays[0].copy(), arrays[1].copy(), lambda: load_array(self._staging, values_path, True))
         )
 
-    def gather(self, rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """The sets of ``rows`` (ascending, each held), back to back in parts, and their sizes."""
-        values, sizes, done = [], [], 0
+    def gather(self, rows: np.ndarray, room: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """The sets of ``rows`` (ascending, each held), back to back, and their sizes; ``room``: values
+        left free at the end, where the caller puts sets of its own (one array, never a copy joined)."""
+        found, done = [], 0
         for piece in self.pieces:
             if done == len(rows) or not len(piece.rows):
                 continue
@@ -75,10 +76,15 @@ class KeptSets:
             at = np.searchsorted(piece.rows, rows[done:end])
             if not (piece.rows[np.minimum(at, len(piece.rows) - 1)] == rows[done:end]).all():
                 break
-            size = piece.offsets[at + 1] - piece.offsets[at]
-            values.append(gathered_sets(piece.values(), piece.offsets[at], size))
-            sizes.append(size)
+            found.append((piece, at))
             done = end
         if done != len(rows):
             raise LookupError(f"row {rows[done]} is not a kept row: its set is not held")
+        sizes = [piece.offsets[at + 1] - piece.offsets[at] for piece, at in found]
+        sizes = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
+        values, filled = np.empty(int(sizes.sum()) + room, dtype=np.uint32), 0
+        for piece, at in found:
+            size = piece.offsets[at + 1] - piece.offsets[at]
+            gathered_sets(piece.values(), piece.offsets[at], size, values[filled:])
+            filled += int(size.sum())
         return values, sizes

@@ -70,11 +70,11 @@ class WeekSignatures:
         rows = distinct(np.concatenate([first, second]))
         week = self._week[0] if self._week else 0
         current = int(np.searchsorted(rows, self._starts[week]))
-        kept_values, kept_sizes = self.kept.gather(rows[:current])
         values, offsets = self._sets_of_week(week)
         local = rows[current:] - self._starts[week]
         sizes = offsets[local + 1] - offsets[local]
-        flat = np.concatenate([*kept_values, gathered_sets(values, offsets[local], sizes)])
-        offsets = np.concatenate([[0], np.cumsum(np.concatenate([*kept_sizes, sizes]))]).astype(np.int64)
+        flat, kept_sizes = self.kept.gather(rows[:current], room=int(sizes.sum()))
+        gathered_sets(values, offsets[local], sizes, flat[len(flat) - int(sizes.sum()) :])
+        offsets = np.concatenate([[0], np.cumsum(np.concatenate([kept_sizes, sizes]))]).astype(np.int64)
         at_first, at_second = np.searchsorted(rows, first), np.searchsorted(rows, second)
         return reaching(flat, offsets, at_first, at_second, self._banding.threshold, enough)

@@ -81,3 +81,17 @@ def test_a_later_build_compares_with_the_sets_an_earlier_one_kept(tmp_path):
     assert added.values()[added.offsets[1] : added.offsets[2]].tolist() == SETS[5]
     with pytest.raises(ValueError, match="not one week of this plan"):
         signatures.bands(0, 3)
+
+
+def test_kept_sets_gather_across_pieces_into_one_array_with_room_left_at_its_end(tmp_path):
+    kept = KeptSets(Store.from_url(str(tmp_path)), "v1")
+    sets = {2: [1, 5], 3: [7], 9: [2, 3, 4], 12: []}
+    for week, rows in (("w0", [2, 3]), ("w1", [9, 12])):
+        offsets = np.concatenate([[0], np.cumsum([len(sets[row]) for row in rows])]).astype(np.int64)
+        values = np.array([value for row in rows for value in sets[row]], dtype=np.uint32)
+        kept.add(week, np.array(rows, dtype=np.int64), offsets, values)
+    values, sizes = kept.gather(np.array([3, 9, 12]), room=4)
+    assert sizes.tolist() == [1, 3, 0]
+    assert len(values) == 4 + 4 and values[:4].tolist() == [7, 2, 3, 4]
+    with pytest.raises(LookupError, match="row 4 is not a kept row"):
+        kept.gather(np.array([2, 4]))
