@@ -66,7 +66,7 @@ class KeptSets:
     def gather(self, rows: np.ndarray, room: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The sets of ``rows`` (ascending, each held), back to back, and their sizes; ``room``: values
         left free at the end, where the caller puts sets of its own (one array, never a copy joined)."""
-        found, done = [], 0
+        parts, done = [], 0  # per piece: its values, where each asked row's set starts, and its size
         for piece in self.pieces:
             if done == len(rows) or not len(piece.rows):
                 continue
@@ -76,15 +76,13 @@ class KeptSets:
             at = np.searchsorted(piece.rows, rows[done:end])
             if not (piece.rows[np.minimum(at, len(piece.rows) - 1)] == rows[done:end]).all():
                 break
-            found.append((piece, at))
+            parts.append((piece, piece.offsets[at], piece.offsets[at + 1] - piece.offsets[at]))
             done = end
         if done != len(rows):
             raise LookupError(f"row {rows[done]} is not a kept row: its set is not held")
-        sizes = [piece.offsets[at + 1] - piece.offsets[at] for piece, at in found]
-        sizes = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
+        sizes = np.concatenate([size for *_, size in parts]) if parts else np.zeros(0, dtype=np.int64)
         values, filled = np.empty(int(sizes.sum()) + room, dtype=np.uint32), 0
-        for piece, at in found:
-            size = piece.offsets[at + 1] - piece.offsets[at]
-            gathered_sets(piece.values(), piece.offsets[at], size, values[filled:])
+        for piece, starts, size in parts:
+            gathered_sets(piece.values(), starts, size, values[filled:])
             filled += int(size.sum())
         return values, sizes

@@ -73,8 +73,9 @@ class WeekSignatures:
         values, offsets = self._sets_of_week(week)
         local = rows[current:] - self._starts[week]
         sizes = offsets[local + 1] - offsets[local]
-        flat, kept_sizes = self.kept.gather(rows[:current], room=int(sizes.sum()))
-        gathered_sets(values, offsets[local], sizes, flat[len(flat) - int(sizes.sum()) :])
+        own = int(sizes.sum())
+        flat, kept_sizes = self.kept.gather(rows[:current], room=own)
+        gathered_sets(values, offsets[local], sizes, flat[len(flat) - own :])
         offsets = np.concatenate([[0], np.cumsum(np.concatenate([kept_sizes, sizes]))]).astype(np.int64)
         at_first, at_second = np.searchsorted(rows, first), np.searchsorted(rows, second)
         return reaching(flat, offsets, at_first, at_second, self._banding.threshold, enough)
