@@ -7,6 +7,7 @@ bands are chosen for recall (narrow, many: a pair at the threshold shares one wi
 ``RECALL_AT_THRESHOLD``) and the exact check gives the precision.
 """
 
+import array
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -79,25 +80,28 @@ class Signatures:
 
 
 def near_duplicate_signatures(texts: pa.Array, banding: Banding) -> Signatures:
+    # Shingled whole (its normalisation runs once over the distinct words of every text), signed a
+    # slice at a time.
+    hashes, offsets = shingle_hashes(texts, banding.shingle_width)
+    sets, set_offsets = shingle_sets(hashes, offsets)
     keys = np.zeros((len(texts), banding.bands), dtype=np.uint64)
-    sets, sizes = [], []
     for start in range(0, len(texts), SIGN_ROWS):
-        part = texts.slice(start, SIGN_ROWS)
-        hashes, offsets = shingle_hashes(part, banding.shingle_width)
-        flat, set_offsets = shingle_sets(hashes, offsets)
-        sets.append(flat)
-        sizes.append(np.diff(set_offsets))
-        matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, banding.num_perm, banding.seed)
-        signatures = np.array(matrix.to_rows(), dtype=np.uint64)
-        used = signatures[:, : banding.bands * banding.rows].reshape(len(part), banding.bands, banding.rows)
+        end = min(start + SIGN_ROWS, len(texts))
+        lo, hi = int(offsets[start]), int(offsets[end])
+        matrix = RMinHash.digest_matrix_from_flat_token_hashes(
+            hashes[lo:hi], offsets[start : end + 1] - offsets[start], banding.num_perm, banding.seed
+        )
+        used = _digests(matrix)[:, : banding.bands * banding.rows].reshape(end - start, banding.bands, banding.rows)
         with np.errstate(over="ignore"):
             for position in range(banding.rows):
-                keys[start : start + len(part)] = _mix(
-                    keys[start : start + len(part)] * np.uint64(0x100000001B3) ^ used[:, :, position]
-                )
-    sizes = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
-    return Signatures(
-        keys,
-        np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32),
-        np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-    )
+                keys[start:end] = _mix(keys[start:end] * np.uint64(0x100000001B3) ^ used[:, :, position])
+    return Signatures(keys, sets, set_offsets)
+
+
+def _digests(matrix) -> np.ndarray:
+    """The matrix's rows as an array: rensa hands them out only as lists; appended to one buffer, they
+    become an array faster than numpy converts the nested lists."""
+    flat = array.array("I")
+    for row in matrix.to_rows():
+        flat.extend(row)
+    return np.frombuffer(flat, dtype=np.uint32).astype(np.uint64).reshape(matrix.len(), matrix.get_num_perm())

@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from finetune_assets.core import near_duplicates
 from finetune_assets.core.near_duplicates import (
     RECALL_AT_THRESHOLD,
     Banding,
@@ -55,6 +56,23 @@ def test_the_keys_are_the_same_in_every_run_and_every_batch():
     together = near_duplicate_signatures(texts, Banding.for_threshold(0.85)).bands
     alone = near_duplicate_signatures(texts.slice(1), Banding.for_threshold(0.85)).bands
     assert (together[1] == alone[0]).all()
+
+
+def test_signing_in_slices_gives_each_text_its_own_keys_and_set(monkeypatch):
+    # Shingled once for the whole batch, signed a slice at a time: each slice must take its own texts'
+    # shingles, whatever the slice's size.
+    texts = pa.array([" ".join((TEMPLATE if n % 2 else OTHER).split()[n:]) for n in range(7)], pa.large_string())
+    banding = Banding.for_threshold(0.85)
+    whole = near_duplicate_signatures(texts, banding)
+    monkeypatch.setattr(near_duplicates, "SIGN_ROWS", 3)
+    sliced = near_duplicate_signatures(texts, banding)
+    one_by_one = [near_duplicate_signatures(texts.slice(row, 1), banding) for row in range(len(texts))]
+    assert (sliced.bands == whole.bands).all()
+    assert (sliced.sets == whole.sets).all() and (sliced.offsets == whole.offsets).all()
+    for row, alone in enumerate(one_by_one):
+        assert (alone.bands[0] == whole.bands[row]).all()
+        assert (alone.sets == whole.sets[whole.offsets[row] : whole.offsets[row + 1]]).all()
+    assert len({tuple(keys) for keys in whole.bands}) == len(texts)
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.7, 0.85, 0.9, 0.95])
