@@ -1,4 +1,4 @@
-"""numpy idioms the corpus code shares: distinct values, runs of equal values, and slices gathered."""
+"""numpy idioms the corpus code shares: distinct values and slices gathered."""
 
 import numpy as np
 
@@ -7,15 +7,6 @@ def distinct(values: np.ndarray) -> np.ndarray:
     """np.unique by sorting: numpy 2's hashing np.unique is some fifty times slower on integers."""
     ordered = np.sort(values)
     return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])] if len(ordered) else ordered
-
-
-def run_ranks(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For sorted values: each position's run (of equal values) start, and its rank within the run."""
-    if not len(ordered):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    start = np.concatenate([[True], ordered[1:] != ordered[:-1]])
-    first = np.flatnonzero(start)[np.cumsum(start) - 1]
-    return first, np.arange(len(ordered)) - first
 
 
 def gather_runs(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:

@@ -2,13 +2,15 @@
 
 One sorted column per band, each listing a bucket's rows in row order, so the first rows found for a
 key are the earliest kept ones. Keys are cut to 32 bits: a collision only proposes a pair the exact
-check refuses. The columns are separate arrays, and adding rows replaces one at a time: the index is
-never held twice.
+check refuses. The columns are separate arrays, and adding rows replaces them a band at a time (one
+per core): the index is never held twice.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from .cores import each
 
 # Rows are numbered in 32 bits in the index and the plan: half the memory, up to two billion pairs.
 MAX_ROWS = np.iinfo(np.int32).max
@@ -38,10 +40,12 @@ class KeptIndex:
         ``heads`` kept rows of a bucket; ``orders``: per band, an order that sorts its keys."""
         from .kernels import bucket_heads
 
-        pairs = [
-            bucket_heads(self.keys[band], self.rows[band], keys[order, band], rows[order], heads)
-            for band, order in enumerate(orders)
-        ]
+        pairs = each(
+            lambda band: bucket_heads(
+                self.keys[band], self.rows[band], keys[orders[band], band], rows[orders[band]], heads
+            ),
+            range(len(orders)),
+        )
         return np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.uint64)
 
     def copy(self) -> "KeptIndex":
@@ -54,9 +58,12 @@ class KeptIndex:
         the order that sorts its keys, and the rows of equal keys (when the caller has it)."""
         if len(rows) and rows.max() >= MAX_ROWS:
             raise ValueError(f"a corpus of {rows.max() + 1:,} pairs is beyond the plan's {MAX_ROWS:,}")
-        for band in range(self.bands if len(rows) else 0):
+
+        def add_to(band: int) -> None:
             order = orders[band] if orders is not None else np.lexsort((rows, keys[:, band]))
             # "right": an added row comes after the earlier rows of its key.
             at = np.searchsorted(self.keys[band], keys[order, band], "right")
             self.keys[band] = np.insert(self.keys[band], at, keys[order, band])
             self.rows[band] = np.insert(self.rows[band], at, rows[order].astype(np.int32))
+
+        each(add_to, range(self.bands if len(rows) else 0))

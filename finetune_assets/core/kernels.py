@@ -117,3 +117,24 @@ def bucket_heads(index_keys, index_rows, query, query_rows, heads):
             out[at] = later | np.uint64(index_rows[left[j] + k])
             at += 1
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def within_buckets(keys, rows, heads):
+    """For keys sorted with their rows (a bucket's rows in row order): each row paired with its bucket's
+    first ``heads`` rows before it, packed as ``kept_index.pack_pairs`` packs them."""
+    total, start = 0, 0
+    for i in range(len(keys)):
+        if i and keys[i] != keys[i - 1]:
+            start = i
+        total += min(i - start, heads)
+    out = np.empty(total, dtype=np.uint64)
+    at, start = 0, 0
+    for i in range(len(keys)):
+        if i and keys[i] != keys[i - 1]:
+            start = i
+        later = np.uint64(rows[i]) << np.uint64(32)
+        for head in range(min(i - start, heads)):
+            out[at] = later | np.uint64(rows[start + head])
+            at += 1
+    return out

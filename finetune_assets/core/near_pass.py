@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import distinct, run_ranks
+from .arrays import distinct
+from .cores import each
 from .groups import link
-from .kept_index import KeptIndex, pack_pairs
+from .kept_index import KeptIndex
 
 # A pair is compared with the first (earliest) rows of each of its bands' buckets only: at least
 # twice ``keep`` of them, so a bucket of thousands of copies of one template costs thousands of
@@ -54,14 +55,16 @@ def _unpacked(packed: np.ndarray) -> np.ndarray:
     return np.stack([(packed & np.uint64(0xFFFFFFFF)).astype(np.int64), (packed >> np.uint64(32)).astype(np.int64)], 1)
 
 
-def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, heads: int, order: np.ndarray) -> np.ndarray:
-    """Rows sharing a key (packed): each with its bucket's first ``heads`` rows; ``order`` sorts the
-    keys, a bucket's rows in row order."""
-    first, rank = run_ranks(keys[order])
-    pairs = []
-    for head in range(min(heads, int(rank.max()) if len(rank) else 0)):
-        later = np.flatnonzero(rank > head)
-        pairs.append(pack_pairs(rows[order[first[later] + head]], rows[order[later]]))
+def _band_orders(keys: np.ndarray) -> list[np.ndarray]:
+    """Per band, the stable order that sorts its keys."""
+    return each(lambda band: np.argsort(keys[:, band], kind="stable"), range(keys.shape[1]))
+
+
+def _pairs_within(keys: np.ndarray, rows: np.ndarray, heads: int, orders: list[np.ndarray]) -> np.ndarray:
+    """The chunk's own pairs sharing a key in some band (packed), each with its bucket's first ``heads``."""
+    from .kernels import within_buckets
+
+    pairs = each(lambda band: within_buckets(keys[orders[band], band], rows[orders[band]], heads), range(len(orders)))
     return np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.uint64)
 
 
@@ -109,13 +112,11 @@ def near_pass(
         keys = (near.bands(lo, hi)[rows - lo] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
         index = index or KeptIndex.empty(keys.shape[1])
         # Sorted once per band for the kept candidates, the week's own buckets and the index.
-        orders = [np.argsort(keys[:, band], kind="stable") for band in range(keys.shape[1])]
+        orders = _band_orders(keys)
         proposed = _unpacked(index.candidates(keys, rows, heads, orders))
         old = proposed[near.similar(proposed[:, 0], proposed[:, 1], keep)]
         settled = np.bincount(old[:, 1] - lo, minlength=hi - lo) >= keep
-        inside = _unpacked(
-            np.concatenate([_bucket_pairs(keys[:, band], rows, heads, order) for band, order in enumerate(orders)])
-        )
+        inside = _unpacked(_pairs_within(keys, rows, heads, orders))
         inside = inside[~settled[inside[:, 0] - lo] & ~settled[inside[:, 1] - lo]]
         good = np.concatenate([old, inside[near.similar(inside[:, 0], inside[:, 1], 0)]])
         candidates, verified = candidates + len(proposed) + len(inside), verified + len(good)

@@ -7,6 +7,7 @@ import pytest
 from finetune_assets.core import kept_index
 from finetune_assets.core.corpus_plan import distinct_keys
 from finetune_assets.core.kept_index import KeptIndex
+from finetune_assets.core.kernels import within_buckets
 
 
 def _pairs(packed: np.ndarray) -> list[tuple[int, int]]:
@@ -50,3 +51,19 @@ def test_rows_added_with_their_sorting_orders_index_as_rows_sorted_here():
     for band in range(3):
         assert given.keys[band].tolist() == sorted_here.keys[band].tolist()
         assert given.rows[band].tolist() == sorted_here.rows[band].tolist()
+
+
+def test_a_chunks_own_pairs_are_each_row_with_its_buckets_first_rows():
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 6, size=200).astype(np.uint32)
+    rows = np.sort(rng.choice(10_000, size=200, replace=False))
+    order = np.argsort(keys, kind="stable")
+    heads = 3
+    expected = sorted(
+        (int(earlier), int(later))
+        for key in np.unique(keys)
+        for at, later in enumerate(rows[keys == key])
+        for earlier in rows[keys == key][: min(at, heads)]
+    )
+    assert _pairs(within_buckets(keys[order], rows[order], heads)) == expected
+    assert len(expected) > 200  # buckets of about 33 rows: most rows meet three earlier ones

@@ -1,10 +1,13 @@
 """Exact Jaccard of sorted sets: the merge with its early stop decides exactly as the full ratio does,
 and a group of pairs stops being compared once enough of them reach the threshold."""
 
+from unittest.mock import patch
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from finetune_assets.core import kernels, set_similarity
 from finetune_assets.core.set_similarity import jaccard, reaching
 
 sets_strategy = st.lists(st.frozensets(st.integers(0, 40), max_size=30), min_size=2, max_size=12)
@@ -48,3 +51,24 @@ def test_a_group_stops_once_enough_reach_the_threshold():
     first, second = np.array([0, 2, 1, 3, 0, 1]), np.array([5, 5, 5, 5, 4, 4])
     assert reaching(values, offsets, first, second, 0.9, enough=2).tolist() == [True, False, True, False, True, True]
     assert reaching(values, offsets, first, second, 0.9).tolist() == [True, False, True, True, True, True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(sets_strategy, st.sampled_from([0.5, 0.85]), st.integers(0, 3), st.integers(1, 4), st.randoms())
+def test_a_long_list_compared_in_parts_decides_as_one_walk(sets, threshold, enough, per_part, random):
+    # Parts run on other threads, cut between groups: a group cut in two would count its near
+    # duplicates anew in its second part, and go on comparing after ``enough``.
+    values, offsets = _flat(sets)
+    second = np.repeat(np.arange(len(sets)), [random.randint(0, 5) for _ in sets])
+    first = np.array([random.randrange(len(sets)) for _ in second], dtype=np.int64)
+    whole = kernels.reaching(values, offsets, first, second.astype(np.int64), float(threshold), enough)
+    with patch.object(set_similarity, "MIN_PAIRS_PER_PART", per_part), patch.object(set_similarity, "WORKERS", 3):
+        assert reaching(values, offsets, first, second, threshold, enough).tolist() == whole.tolist()
+
+
+def test_the_cuts_fall_between_groups_and_cover_the_list():
+    groups = np.array([1, 1, 1, 1, 2, 3, 3, 3, 3, 3, 4])
+    assert set_similarity._group_cuts(groups, 2) == [0, 5, 11]  # 5 (of 11 // 2) is the start of group 3
+    assert set_similarity._group_cuts(groups, 4) == [0, 4, 5, 10, 11]
+    assert set_similarity._group_cuts(np.array([7] * 6), 3) == [0, 6]  # one group: one part
+    assert set_similarity._group_cuts(np.zeros(0), 2) == [0, 0]
