@@ -1,21 +1,33 @@
-"""Independent pieces of work on every core. numpy's sorts and searches and the compiled kernels
-release the GIL, so a plan's per-band steps (25 independent columns) and its long comparisons run
-side by side on threads, where the build has no other work for the second core."""
+"""Independent pieces of work on every core. numpy's sorts and searches, the compiled kernels, Arrow's
+readers and hashlib release the GIL, so a plan's per-band steps (25 independent columns), its long
+comparisons and a version's weeks run side by side on threads, where a build has no other work for
+the second core."""
 
 import os
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 Item, Result = TypeVar("Item"), TypeVar("Result")
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
-_pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="plan-cores")
+_PREFIX = "cores"
+_pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=_PREFIX)
 
 
 def each(function: Callable[[Item], Result], items: Iterable[Item]) -> list[Result]:
-    """``[function(item) for item in items]``, the items spread over the cores, the results in order."""
+    """``[function(item) for item in items]``, the items spread over the cores, the results in order.
+    A failure is raised once no item is still running (items not yet started are dropped), so nothing
+    an item writes outlives the caller's clean-up; called from one of the threads, it runs in line
+    (waiting on the pool from inside it could leave no thread to run the items)."""
     items = list(items)
-    if WORKERS == 1 or len(items) < 2:
+    if WORKERS == 1 or len(items) < 2 or threading.current_thread().name.startswith(_PREFIX):
         return [function(item) for item in items]
-    return list(_pool.map(function, items))
+    futures = [_pool.submit(function, item) for item in items]
+    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+    if any(future.exception() is not None for future in done):
+        for future in futures:
+            future.cancel()
+        wait(futures)
+    return [future.result() for future in futures]

@@ -18,16 +18,34 @@ def test_results_keep_the_order_of_the_items_whichever_thread_ran_them(monkeypat
         return n * n
 
     assert each(slow_square, range(8)) == [n * n for n in range(8)]
-    assert threads and all(name.startswith("plan-cores") for name in threads)
+    assert threads and all(name.startswith("cores") for name in threads)
 
 
-def test_a_failure_in_one_item_is_raised_to_the_caller(monkeypatch):
+def test_a_failure_is_raised_once_no_item_runs_and_items_not_started_are_dropped(monkeypatch):
+    # A caller cleans up after a failure (a version folder removed): no item may still be writing.
     monkeypatch.setattr(cores, "WORKERS", 2)
+    started, finished = [], []
 
-    def fails_on_three(n: int) -> int:
-        if n == 3:
-            raise ValueError("item 3")
+    def item(n: int) -> int:
+        started.append(n)
+        if n == 1:
+            raise ValueError("item 1")
+        threading.Event().wait(0.2 if n == 0 else 0.05)
+        finished.append(n)
         return n
 
-    with pytest.raises(ValueError, match="item 3"):
-        each(fails_on_three, range(6))
+    with pytest.raises(ValueError, match="item 1"):
+        each(item, range(40))
+    assert 0 in finished  # the slow item before the failure had finished when the failure was raised
+    assert sorted(finished) == sorted(set(started) - {1})
+    assert len(started) < 40
+
+
+def test_called_from_one_of_its_threads_it_runs_in_line(monkeypatch):
+    monkeypatch.setattr(cores, "WORKERS", 2)
+
+    def outer(n: int) -> list[str]:
+        return each(lambda _: threading.current_thread().name, range(3))
+
+    for names in each(outer, range(4)):
+        assert len(set(names)) == 1 and names[0].startswith("cores")

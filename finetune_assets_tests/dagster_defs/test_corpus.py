@@ -87,6 +87,10 @@ def test_duplicates_across_weeks_go_and_the_earliest_copies_stay(postgres_url, t
     assert (metadata["pairs_in"], metadata["exact_duplicates"], metadata["near_duplicates"]) == (10, 1, 2)
     assert metadata["kept"] == 7 == metadata["dagster/row_count"] and metadata["clusters"] == 1
     assert metadata["version"] == folder.name and folder.parent == tmp_path / "corpus"
+    # Weeks are written side by side; the preview still shows the earliest weeks' kept lines first.
+    preview = str(metadata["preview"])
+    at = {name: preview.find(ids[name]) for name in ("disk-1", "disk-2", "kafka-0", "cpu-0", "disk-3", "oom-2")}
+    assert max(at[name] for name in ("disk-1", "disk-2", "kafka-0", "cpu-0")) < at["disk-3"] and at["oom-2"] == -1
     card = (folder / "README.md").read_text()
     assert f"| {W0} | 4 | 0 | 0 | 0 | 4 |" in card and f"| {W1} | 4 | 1 | 1 | 0 | 2 |" in card
     assert f"| {W2} | 2 | 0 | 1 | 0 | 1 |" in card
