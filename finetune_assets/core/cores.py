@@ -1,7 +1,6 @@
-"""Independent pieces of work on every core. numpy's sorts and searches, the compiled kernels, Arrow's
-readers and hashlib release the GIL, so a plan's per-band steps (25 independent columns), its long
-comparisons and a version's weeks run side by side on threads, where a build has no other work for
-the second core."""
+"""Independent pieces of work on every core. numpy's sorts and searches and the compiled kernels release
+the GIL, so a plan's per-band steps (25 independent columns) and its long comparisons run side by side
+on threads, where the build has no other work for the second core."""
 
 import os
 import threading

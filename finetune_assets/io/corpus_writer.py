@@ -14,13 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..core.cores import each
 from ..core.corpus_card import CorpusInput, CorpusShard
 from ..core.export_report import ALPACA_SCHEMA
 from ..core.records import TrainerFile
 from ..core.splits import SPLITS
 from ..core.staged_tables import SOURCE_IDS
-from . import arrow_memory
 from .background import WriteBehind
 from .export_reader import Reading, read_lines
 from .staging import BatchFileWriter
@@ -93,42 +91,35 @@ def write_corpus(
 ) -> CorpusFiles:
     """``earlier``: the version before's shards by name; ``describe`` gets the shards and returns the
     texts (name -> text) written after them."""
-
-    def week_shards(week: WeekSelection) -> tuple[list[CorpusShard], list[dict]]:
+    shards: list[CorpusShard] = []
+    preview: list[dict] = []
+    for week in weeks:
         names = shard_names(week, formats)
         if not names:
-            return [], []
+            continue
         if all(_linkable(exports, earlier.get(name)) for name in names.values()):
-            shards = []
             for (trainer_format, split), name in names.items():
                 previous, target = earlier[name], posixpath.join(folder, name)
                 exports.link(previous.path, target)
                 file = TrainerFile(target, exports.url(target), previous.records, previous.size_bytes,
                                    previous.sha256, trainer_format, split)  # fmt: skip
                 shards.append(CorpusShard(week.item.week, name, file, previous.registered_as, None))
-            return shards, []
-        ids_path = staging.path(ids_folder, f"{week.item.week}.parquet")
-        files, preview = _write_week(exports, folder, formats, week, names, staging, ids_path)
-        arrow_memory.hand_back()  # what the week's thread freed stays in its own heap otherwise
-        return [
-            CorpusShard(week.item.week, names[f.trainer_format, f.split], f, None, ids_path) for f in files
-        ], preview
-
-    # Weeks are written two at a time: reading, hashing and writing release the GIL.
-    written = each(week_shards, weeks)
-    shards = [shard for week, _ in written for shard in week]
-    preview = [row for _, rows in written for row in rows][:PREVIEW_ROWS]
+        else:
+            ids_path = staging.path(ids_folder, f"{week.item.week}.parquet")
+            files = _write_week(exports, folder, formats, week, names, staging, ids_path, preview)
+            for file in files:
+                name = names[file.trainer_format, file.split]
+                shards.append(CorpusShard(week.item.week, name, file, None, ids_path))
     for name, text in describe(shards).items():
         exports.write_text(posixpath.join(folder, name), text)
     return CorpusFiles(shards, preview)
 
 
-def _write_week(exports, folder, formats, week, names, staging, ids_path) -> tuple[list[TrainerFile], list[dict]]:
-    """The week's shards, and the first lines it keeps (up to ``PREVIEW_ROWS``) for the preview."""
+def _write_week(exports, folder, formats, week, names, staging, ids_path, preview) -> list[TrainerFile]:
     schema = None if list(formats) == ["alpaca"] else ALPACA_SCHEMA
     sides = sorted({split for _, split in names})
     trainer_files = TrainerFileSet(exports, folder, list(formats), lambda name, split: names[name, split], sides)
-    evidence_ids, preview = week.evidence_ids(), []
+    evidence_ids = week.evidence_ids()
     with trainer_files, BatchFileWriter(staging, ids_path, SOURCE_IDS) as ids:
         # Innermost, so every write has finished before any file is committed or discarded.
         with WriteBehind() as behind:
@@ -155,7 +146,7 @@ def _write_week(exports, folder, formats, week, names, staging, ids_path) -> tup
                     f"longer holds the registered bytes: sha256 {reading.sha256}, registered {week.item.sha256}; "
                     "nothing is published"
                 )
-    return trainer_files.files(), preview
+    return trainer_files.files()
 
 
 def _preview(line: str) -> dict:

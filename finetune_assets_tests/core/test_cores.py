@@ -22,7 +22,7 @@ def test_results_keep_the_order_of_the_items_whichever_thread_ran_them(monkeypat
 
 
 def test_a_failure_is_raised_once_no_item_runs_and_items_not_started_are_dropped(monkeypatch):
-    # A caller cleans up after a failure (a version folder removed): no item may still be writing.
+    # A caller cleans up after a failure (removes what the items wrote): no item may still be running.
     monkeypatch.setattr(cores, "WORKERS", 2)
     started, finished = [], []
 
