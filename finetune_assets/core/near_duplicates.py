@@ -98,10 +98,14 @@ def near_duplicate_signatures(texts: pa.Array, banding: Banding) -> Signatures:
     return Signatures(keys, sets, set_offsets)
 
 
+# The array typecode of a 32-bit unsigned value: rensa's digests are u32 ("I" on every usual platform).
+_U32 = next(code for code in "IL" if array.array(code).itemsize == 4)
+
+
 def _digests(matrix) -> np.ndarray:
     """The matrix's rows as an array: rensa hands them out only as lists; appended to one buffer, they
     become an array faster than numpy converts the nested lists."""
-    flat = array.array("I")
+    flat = array.array(_U32)
     for row in matrix.to_rows():
         flat.extend(row)
     return np.frombuffer(flat, dtype=np.uint32).astype(np.uint64).reshape(matrix.len(), matrix.get_num_perm())
