@@ -1,5 +1,7 @@
-"""``finetune-demo``: build the embedded demo database (when missing) and export its latest complete
-week through the weekly job, printing what a user needs to know."""
+"""``finetune-demo``: build the embedded demo database (when missing) and export the latest week due
+through the weekly job, printing what a user needs to know. The week due, not the latest complete
+one: from Monday 00:00 to 09:00 Taipei the freshness check still judges the week before, and a demo
+of the newer week would report it failed."""
 
 import argparse
 import os
@@ -7,14 +9,14 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from ..core.weeks import latest_complete_week
+from ..core.weeks import latest_due_week
 from ..db.demo_data import DEMO_DATABASE, build_demo_database
 from ..definitions import build_definitions
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build the demo database and export its latest complete week.")
-    parser.add_argument("--week", default=latest_complete_week(), help="partition key, a Monday (default: latest)")
+    parser = argparse.ArgumentParser(description="Build the demo database and export the latest week due.")
+    parser.add_argument("--week", default=latest_due_week(), help="partition key, a Monday (default: latest due)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the demo database first")
     args = parser.parse_args(argv)
     if args.rebuild or not DEMO_DATABASE.exists():

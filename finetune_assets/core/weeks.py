@@ -21,6 +21,17 @@ def latest_complete_week(now: datetime | None = None) -> str:
     return (this_monday - timedelta(days=7)).isoformat()
 
 
+# A week's export is due by this hour (Taipei) of the Monday after it: the freshness check's deadline.
+EXPORT_DUE_HOUR = 9
+
+
+def latest_due_week(now: datetime | None = None) -> str:
+    """The key of the last week whose export is due: the latest complete week from Monday 09:00 Taipei
+    on, the week before it until then (the week the freshness check judges)."""
+    now = (now or datetime.now(TAIPEI)).astimezone(TAIPEI)
+    return latest_complete_week(now - timedelta(hours=EXPORT_DUE_HOUR))
+
+
 def is_monday(key: str) -> bool:
     try:
         return date.fromisoformat(key).weekday() == 0

@@ -4,8 +4,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from finetune_assets.core.weeks import TAIPEI, latest_complete_week, week_window
+from finetune_assets.core.weeks import EXPORT_DUE_HOUR, TAIPEI, latest_complete_week, latest_due_week, week_window
 from finetune_assets.dagster_defs.partitions import weekly_partitions
+from finetune_assets.defs.checks.week_health import EXPORT_DEADLINE_CRON
 
 
 def test_week_window_is_taipei_monday_to_monday():
@@ -35,6 +36,20 @@ def test_partitions_definition_matches_week_window():
 )
 def test_latest_complete_week(now, expected):
     assert latest_complete_week(now) == expected
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (datetime(2026, 11, 16, 8, 59, tzinfo=TAIPEI), "2026-11-02"),
+        (datetime(2026, 11, 16, 9, 0, tzinfo=TAIPEI), "2026-11-09"),
+        # Sunday 16:30 UTC is Monday 00:30 in Taipei: the last week is complete, not yet due.
+        (datetime(2026, 12, 6, 16, 30, tzinfo=timezone.utc), "2026-11-23"),
+    ],
+)
+def test_the_week_due_is_the_one_the_freshness_deadline_has_passed_for(now, expected):
+    assert latest_due_week(now) == expected
+    assert EXPORT_DEADLINE_CRON == f"0 {EXPORT_DUE_HOUR} * * 1"
 
 
 def test_only_complete_weeks_are_partitions():

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from finetune_assets.core.weeks import latest_complete_week
+from finetune_assets.core.weeks import latest_due_week
 from finetune_assets.devtools.local_postgres import free_port
 from finetune_assets.devtools.stack import default_signals, wait_for_webserver
 
@@ -44,7 +44,7 @@ def test_the_demo_command_prints_what_a_user_needs_and_nothing_else(clone):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     _assert_quiet(done.stdout + done.stderr)
     assert done.stderr == ""
-    week = latest_complete_week()
+    week = latest_due_week()
     [export] = export_files(clone / ".finetune_demo" / "exports", week)
     pairs = len(read_lines(export))
     expected = [
@@ -111,7 +111,7 @@ def test_dagster_dev_serves_the_code_location_and_a_backfill_completes(clone):
     )
     try:
         wait_for_webserver(port)
-        week = latest_complete_week()
+        week = latest_due_week()
         before = set(export_files(clone / ".finetune_demo" / "exports", week))
         backfill = launch_backfill(port, [week], LINEAGE_KEYS, "a newcomer's first backfill")
         assert wait_for_backfill(port, backfill) == "COMPLETED_SUCCESS", (clone.parent / "dagster_dev.log").read_text()

@@ -21,14 +21,15 @@ from dagster import (
 )
 
 from ...core.week_health import MIN_HISTORY, TRAILING_WEEKS, Health, WeekFigures
+from ...core.weeks import EXPORT_DUE_HOUR
 from ...dagster_defs.failures import failing_as
 from ...dagster_defs.materializations import latest_materialization, manifest_of
 from ...dagster_defs.partitions import WEEKS, partitioned_checks
 from ...dagster_defs.resources import AiopsDatabase, CorpusPolicy
 from ...db.corpus_registry import week_figures
 
-# The schedule exports at Monday 02:00; by 09:00, when people start work, the week should be there.
-EXPORT_DEADLINE_CRON = "0 9 * * 1"
+# The schedule exports at Monday 02:00; by 09:00 (EXPORT_DUE_HOUR), when people start work, the week should be there.
+EXPORT_DEADLINE_CRON = f"0 {EXPORT_DUE_HOUR} * * 1"
 TIMEZONE = "Asia/Taipei"
 TOO_LITTLE_HISTORY = f"fewer than {MIN_HISTORY} registered weeks before it: nothing compared"
 
