@@ -1,6 +1,6 @@
-"""Independent pieces of work on every core. numpy's sorts and searches and the compiled kernels release
-the GIL, so a plan's per-band steps (25 independent columns) and its long comparisons run side by side
-on threads, where the build has no other work for the second core."""
+"""Independent pieces of work on every core. Arrow's compute kernels, numpy's sorts and searches and the
+compiled kernels release the GIL, so slices of a column (``slices``), a plan's per-band steps (25
+independent columns) and its long comparisons run side by side on threads."""
 
 import os
 import threading

@@ -1,17 +1,15 @@
 """A whole-column Arrow kernel on every core: Arrow's compute functions release the GIL but each call
 runs on one thread, and a regex pass over a batch of long texts is worth splitting."""
 
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
 
+from .cores import WORKERS, each
+
 # Below this many rows a second thread costs more than it saves.
 MIN_ROWS_PER_SLICE = 8_192
-WORKERS = max(1, min(4, os.cpu_count() or 1))
-_pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="column-slices")
 
 
 def on_slices(kernel: Callable[[pa.Array], pa.Array], column: pa.Array) -> pa.Array:
@@ -23,7 +21,7 @@ def on_slices(kernel: Callable[[pa.Array], pa.Array], column: pa.Array) -> pa.Ar
         return kernel(column)
     step = -(-len(column) // parts)
     slices = [column.slice(start, step) for start in range(0, len(column), step)]
-    return pa.concat_arrays(list(_pool.map(kernel, slices)))
+    return pa.concat_arrays(each(kernel, slices))
 
 
 def on_columns(kernel: Callable[[pa.Array], pa.Array], columns: Sequence[pa.Array]) -> list[pa.Array]:

@@ -26,29 +26,23 @@ def test_partitions_definition_matches_week_window():
 
 
 @pytest.mark.parametrize(
-    ("now", "expected"),
+    ("now", "complete", "due"),
     [
-        (datetime(2026, 11, 16, 0, 0, tzinfo=TAIPEI), "2026-11-09"),
-        (datetime(2026, 11, 15, 23, 59, tzinfo=TAIPEI), "2026-11-02"),
-        # Sunday evening in UTC is already Monday in Taipei.
-        (datetime(2026, 11, 15, 17, 0, tzinfo=timezone.utc), "2026-11-09"),
+        (datetime(2026, 11, 15, 23, 59, tzinfo=TAIPEI), "2026-11-02", "2026-11-02"),
+        (datetime(2026, 11, 16, 0, 0, tzinfo=TAIPEI), "2026-11-09", "2026-11-02"),
+        # Sunday evening in UTC is already Monday in Taipei: the last week is complete, not yet due.
+        (datetime(2026, 11, 15, 17, 0, tzinfo=timezone.utc), "2026-11-09", "2026-11-02"),
+        (datetime(2026, 11, 16, 8, 59, tzinfo=TAIPEI), "2026-11-09", "2026-11-02"),
+        (datetime(2026, 11, 16, 9, 0, tzinfo=TAIPEI), "2026-11-09", "2026-11-09"),
+        (datetime(2026, 12, 6, 16, 30, tzinfo=timezone.utc), "2026-11-30", "2026-11-23"),
     ],
 )
-def test_latest_complete_week(now, expected):
-    assert latest_complete_week(now) == expected
+def test_the_latest_complete_week_and_the_latest_week_due(now, complete, due):
+    assert latest_complete_week(now) == complete
+    assert latest_due_week(now) == due
 
 
-@pytest.mark.parametrize(
-    ("now", "expected"),
-    [
-        (datetime(2026, 11, 16, 8, 59, tzinfo=TAIPEI), "2026-11-02"),
-        (datetime(2026, 11, 16, 9, 0, tzinfo=TAIPEI), "2026-11-09"),
-        # Sunday 16:30 UTC is Monday 00:30 in Taipei: the last week is complete, not yet due.
-        (datetime(2026, 12, 6, 16, 30, tzinfo=timezone.utc), "2026-11-23"),
-    ],
-)
-def test_the_week_due_is_the_one_the_freshness_deadline_has_passed_for(now, expected):
-    assert latest_due_week(now) == expected
+def test_a_week_falls_due_at_the_freshness_checks_deadline():
     assert EXPORT_DEADLINE_CRON == f"0 {EXPORT_DUE_HOUR} * * 1"
 
 
