@@ -193,7 +193,8 @@ def _build(
         )
         return texts
 
-    ids_folder = staging.path(CORPUS_FOLDER, "runs", run_id, version)
+    run_folder = staging.path(CORPUS_FOLDER, "runs", run_id)
+    ids_folder = posixpath.join(run_folder, version)
     try:
         try:
             earlier = _earlier_shards(exports, predecessor)
@@ -222,7 +223,7 @@ def _build(
         staging.remove_tree(plan_folder(staging, version))
         raise
     finally:
-        staging.remove_tree(ids_folder)
+        staging.remove_tree(run_folder)  # the run's own folder too: an empty one would wait for the next sweep
     return CorpusBuild(
         version,
         exports.url(folder),

@@ -164,6 +164,8 @@ def test_a_week_added_costs_that_week_only_and_earlier_pairs_keep_their_sides(po
     before = {path: path.read_bytes() for path in first_folder.rglob("*") if path.is_file()}
     assert materialization_metadata(first, "training_corpus")["weeks_signed_now"] == 3
     assert materialization_metadata(first, "training_corpus")["weeks_planned_now"] == 3
+    # The build took its staged files away, its run's folder with them (not left to the next build's sweep).
+    assert not list((staging_of(tmp_path) / "corpus" / "runs").iterdir())
 
     register_weeks(postgres_url, tmp_path, [W3], policy=policy)
     second = build_corpus(postgres_url, tmp_path, policy=policy)
