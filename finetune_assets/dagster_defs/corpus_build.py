@@ -24,6 +24,7 @@ from ..core.corpus_card import (
     version_id,
     week_counts,
 )
+from ..core.digests import EXACT_DIGEST
 from ..core.near_duplicates import Banding
 from ..db.connection import Database
 from ..db.corpus_registry import (
@@ -139,7 +140,8 @@ def _build(
     paths = [_input_path(exports, item) for item in inputs]
 
     clock = Clock()
-    plan_key = {"policy": policy_dict, "corpus_format": CORPUS_FORMAT}
+    # A kept plan holds the exact keys of its weeks: one made with another digest is planned again.
+    plan_key = {"policy": policy_dict, "corpus_format": CORPUS_FORMAT, "exact": EXACT_DIGEST}
     carried = carried_plan(staging, predecessor, inputs, plan_key)
     planned = plan_weeks(database, exports, paths, staging, inputs, policy.cluster_keep if banding else 0, banding,
                          predecessor, carried, version)  # fmt: skip

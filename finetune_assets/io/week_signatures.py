@@ -15,14 +15,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.corpus_card import CorpusInput
-from ..core.digests import DIGEST_SIZE, pair_digests
+from ..core.digests import DIGEST_SIZE, EXACT_DIGEST, pair_digests
 from ..core.export_report import ALPACA_SCHEMA
 from ..core.near_duplicates import Banding, near_duplicate_signatures
 from ..core.splits import split_column, validation_mask
 from .export_reader import Reading, read_json_lines
 from .store import Store
 
-SIGNATURE_FORMAT = 4
+SIGNATURE_FORMAT = 5
 
 
 class ChangedExport(Exception):
@@ -47,6 +47,7 @@ def signature_path(staging: Store, item: CorpusInput, banding: Banding | None) -
     key = json.dumps(
         {
             "format": SIGNATURE_FORMAT,
+            "exact": EXACT_DIGEST,
             "banding": banding.as_dict() if banding else None,
             "split": [item.split_key, item.validation_fraction],
         },

@@ -262,6 +262,19 @@ def test_the_plan_is_extended_only_from_the_same_first_weeks_and_only_the_latest
     assert {path.name.rsplit(".", 2)[0] for path in (staging / "kept_sets").iterdir()} == named
 
 
+def test_a_plan_kept_under_another_exact_digest_is_planned_again(postgres_url, tmp_path, monkeypatch):
+    """A kept plan holds its weeks' exact keys: extended with keys of another digest, a copy across
+    the weeks would go unseen."""
+    _templated(postgres_url)
+    register_weeks(postgres_url, tmp_path, [W0, W1])
+    monkeypatch.setattr(corpus_build, "EXACT_DIGEST", "the digest of an earlier release")
+    build_corpus(postgres_url, tmp_path)
+    monkeypatch.undo()
+    register_weeks(postgres_url, tmp_path, [W2])
+    second = materialization_metadata(build_corpus(postgres_url, tmp_path), "training_corpus")
+    assert second["weeks_planned_now"] == 3 and second["predecessor"] != "none"
+
+
 def test_an_unregistered_week_is_left_out_and_the_last_n_weeks_can_be_chosen(postgres_url, tmp_path):
     from dagster import AssetSelection, DagsterInstance, materialize
 
