@@ -49,10 +49,13 @@ def _parse(piece: bytes, schema: pa.Schema | None, longest: int) -> pa.Table:
 
 @dataclass
 class Reading:
-    """What reading a file found besides its lines: what inference makes of its first piece, its sha256."""
+    """What reading a file found besides its lines: its sha256 and, when asked for (``infer_schema``),
+    what a loader that infers types makes of its first piece."""
 
     inferred: pa.Schema | None = None
     sha256: str | None = None
+    # The first piece parsed once more, by inference: only the weekly export's round trip compares it.
+    infer_schema: bool = False
 
 
 def read_json_lines(
@@ -84,7 +87,7 @@ def read_lines(
                     continue
                 longest = int(np.diff(offsets).max()) if len(offsets) > 1 else 0
                 try:
-                    if reading is not None and reading.inferred is None:
+                    if reading is not None and reading.infer_schema and reading.inferred is None:
                         reading.inferred = _parse(piece, None, longest).schema
                     table = _parse(piece, schema, longest)
                 except pa.ArrowInvalid as error:
@@ -121,7 +124,7 @@ def _stored_lines(piece: bytes, offsets: np.ndarray) -> pa.LargeStringArray:
 
 def validate_alpaca_export(store: Store, path: str) -> ExportReport:
     """Structure, secrets, duplicates and token lengths of an Alpaca export, and its sha256 as read."""
-    report, reading = ExportReport(), Reading()
+    report, reading = ExportReport(), Reading(infer_schema=True)
 
     def looked_at() -> Iterator[tuple[pa.RecordBatch, list[np.ndarray]]]:
         for batch in read_json_lines(store, path, ALPACA_SCHEMA, reading):
@@ -136,8 +139,8 @@ def validate_alpaca_export(store: Store, path: str) -> ExportReport:
 
 
 def count_records(store: Store, path: str, schema: pa.Schema) -> tuple[int, Reading]:
-    """Lines that load with ``schema``, and what reading them found."""
-    lines, reading = 0, Reading()
+    """Lines that load with ``schema``, and what reading them found (the inferred schema included)."""
+    lines, reading = 0, Reading(infer_schema=True)
     for batch in read_json_lines(store, path, schema, reading):
         lines += batch.num_rows
     return lines, reading

@@ -7,7 +7,13 @@ import pytest
 
 from finetune_assets.core.export_report import ALPACA_SCHEMA, inference_problem
 from finetune_assets.core.pairs import INSTRUCTION, METADATA_KEYS
-from finetune_assets.io.export_reader import UnreadableExport, count_records, validate_alpaca_export
+from finetune_assets.io.export_reader import (
+    Reading,
+    UnreadableExport,
+    count_records,
+    read_json_lines,
+    validate_alpaca_export,
+)
 from finetune_assets.io.store import Store
 
 
@@ -109,6 +115,16 @@ def test_what_a_type_inferring_loader_would_read_is_reported(tmp_path):
     assert problem.startswith("a loader that infers types reads metadata: struct<") and "timestamp[s]" in problem
     _, fine = count_records(*write(tmp_path, [record(1)]), ALPACA_SCHEMA)
     assert inference_problem(fine.inferred, ALPACA_SCHEMA) is None
+
+
+def test_the_first_piece_is_parsed_by_inference_only_when_asked(tmp_path):
+    """Reading a file for its lines and sha256 alone (a corpus's signatures and check) parses it once."""
+    store, path = write(tmp_path, [record(n) for n in range(3)])
+    plain = Reading()
+    assert sum(batch.num_rows for batch in read_json_lines(store, path, ALPACA_SCHEMA, plain)) == 3
+    assert plain.inferred is None and plain.sha256 is not None
+    assert validate_alpaca_export(store, path).inferred == count_records(store, path, ALPACA_SCHEMA)[1].inferred
+    assert validate_alpaca_export(store, path).inferred is not None
 
 
 def test_the_sha256_is_of_the_bytes_read(tmp_path):
