@@ -56,8 +56,16 @@ def _unpacked(packed: np.ndarray) -> np.ndarray:
 
 
 def _band_orders(keys: np.ndarray) -> list[np.ndarray]:
-    """Per band, the stable order that sorts its keys."""
-    return each(lambda band: np.argsort(keys[:, band], kind="stable"), range(keys.shape[1]))
+    """Per band, the stable order that sorts its (32-bit) keys: each key sorted with its position in
+    the low 32 bits, since numpy sorts 64-bit integers with SIMD, about nine times faster than its
+    stable argsort of a week's keys."""
+    positions = np.arange(len(keys), dtype=np.uint64)
+
+    def order(band: int) -> np.ndarray:
+        packed = np.sort(keys[:, band].astype(np.uint64) << np.uint64(32) | positions)
+        return (packed & np.uint64(0xFFFFFFFF)).astype(np.intp)
+
+    return each(order, range(keys.shape[1]))
 
 
 def _pairs_within(keys: np.ndarray, rows: np.ndarray, heads: int, orders: list[np.ndarray]) -> np.ndarray:

@@ -194,3 +194,14 @@ def test_random_plans_keep_every_promise(seed):
         for a, b in near:
             if a in kept and b in kept:
                 assert plan.validation[a] == plan.validation[b]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_band_orders_are_the_stable_argsort_of_each_band(seed):
+    """Ties stay in row order: a bucket's first rows are its earliest (BUCKET_HEADS relies on it)."""
+    from finetune_assets.core.near_pass import _band_orders
+
+    rng = np.random.default_rng(seed)
+    keys = rng.choice(np.array([0, 1, 7, 2**31, 2**32 - 1], dtype=np.uint32), size=(3_000, 4))
+    for band, order in enumerate(_band_orders(keys)):
+        assert np.array_equal(order, np.argsort(keys[:, band], kind="stable"))
