@@ -6,7 +6,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.arrays import distinct
 from ..core.corpus_card import CorpusInput
 from ..core.near_duplicates import Banding
 from ..core.set_similarity import gathered_sets, reaching
@@ -67,7 +66,14 @@ class WeekSignatures:
     def similar(self, first: np.ndarray, second: np.ndarray, enough: int = 0) -> np.ndarray:
         """Exact Jaccard >= the threshold (``enough``: as ``set_similarity.reaching`` takes it), for rows of
         the week planned now or kept ones."""
-        rows = distinct(np.concatenate([first, second]))
+        # The rows named, and each one's place among them, through a table over every row of the plan:
+        # two passes over the pairs, where sorting them and searching each took a tenth of the plan.
+        named = np.zeros(int(self._starts[-1]), dtype=bool)
+        named[first] = True
+        named[second] = True
+        rows = np.flatnonzero(named)
+        place = np.empty(len(named), dtype=np.int64)
+        place[rows] = np.arange(len(rows))
         week = self._week[0] if self._week else 0
         current = int(np.searchsorted(rows, self._starts[week]))
         values, offsets = self._sets_of_week(week)
@@ -77,5 +83,5 @@ class WeekSignatures:
         flat, kept_sizes = self.kept.gather(rows[:current], room=own)
         gathered_sets(values, offsets[local], sizes, flat[len(flat) - own :])
         offsets = np.concatenate([[0], np.cumsum(np.concatenate([kept_sizes, sizes]))]).astype(np.int64)
-        at_first, at_second = np.searchsorted(rows, first), np.searchsorted(rows, second)
+        at_first, at_second = place[first], place[second]
         return reaching(flat, offsets, at_first, at_second, self._banding.threshold, enough)
