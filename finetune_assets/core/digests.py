@@ -8,10 +8,10 @@ import pyarrow as pa
 import xxhash
 
 DIGEST_SIZE = 16
-# XXH3's 128-bit hash: equal digests among a corpus's million pairs by chance have odds of about one in
-# 10^26, and it hashes at memory speed (a cryptographic digest took 2.3 µs a pair: most of the corpus
-# check's time).
-# It is no defence against a pair crafted to collide with another, which could only drop that pair.
+# XXH3's 128-bit hash: two of a corpus's two million pairs share a digest by chance with odds of about
+# one in 10^26, and it hashes at memory speed (a cryptographic digest took 2.3 µs a pair, most of the
+# corpus check's time). It is no defence against a pair crafted to collide with another, which could
+# only drop that pair.
 # Digests kept between runs (a week's signatures, a corpus plan) name it, so a change recomputes them.
 EXACT_DIGEST = "xxh3-128 of len(input) (8 bytes, little-endian), input, output (UTF-8)"
 # Digests compared as raw bytes: numpy sorts void values about four times faster than byte strings.
