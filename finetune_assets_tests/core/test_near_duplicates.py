@@ -9,6 +9,7 @@ import pytest
 
 from finetune_assets.core import near_duplicates
 from finetune_assets.core.near_duplicates import (
+    NUM_PERM,
     RECALL_AT_THRESHOLD,
     Banding,
     near_duplicate_signatures,
@@ -45,7 +46,7 @@ def test_a_template_with_other_hosts_counts_and_times_is_one_shingle_set():
     ]
     texts = [*variants, OTHER]
     signatures, sets = _sets(texts)
-    assert signatures.bands.shape == (4, 25)
+    assert signatures.bands.shape == (4, Banding.for_threshold(0.85).bands)
     assert sets[0] == sets[1] == sets[2] != sets[3]
     assert (signatures.bands[0] == signatures.bands[2]).all()
     assert not any(_shares(signatures.bands, 3, other) for other in range(3))
@@ -76,17 +77,18 @@ def test_signing_in_slices_gives_each_text_its_own_keys_and_set(monkeypatch):
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.7, 0.85, 0.9, 0.95])
-def test_the_bands_are_the_widest_that_keep_recall_at_the_threshold(threshold):
+def test_the_bands_are_the_widest_and_fewest_that_keep_recall_at_the_threshold(threshold):
     banding = Banding.for_threshold(threshold)
-    assert banding.bands * banding.rows <= banding.num_perm
+    assert banding.num_perm == banding.bands * banding.rows <= NUM_PERM
 
     def recall(bands, rows):
         return 1 - (1 - threshold**rows) ** bands
 
     assert recall(banding.bands, banding.rows) >= RECALL_AT_THRESHOLD
     wider = banding.rows + 1
-    assert recall(banding.num_perm // wider, wider) < RECALL_AT_THRESHOLD
-    assert (Banding.for_threshold(0.85).bands, Banding.for_threshold(0.85).rows) == (25, 5)
+    assert recall(NUM_PERM // wider, wider) < RECALL_AT_THRESHOLD
+    assert recall(banding.bands - 1, banding.rows) < RECALL_AT_THRESHOLD
+    assert (Banding.for_threshold(0.85).bands, Banding.for_threshold(0.85).rows) == (20, 5)
 
 
 def test_a_pair_well_below_the_threshold_is_not_proposed():
