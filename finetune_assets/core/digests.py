@@ -7,6 +7,8 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
+from .arrays import value_offsets
+
 DIGEST_SIZE = 16
 # XXH3's 128-bit hash: two of a corpus's two million pairs share a digest by chance with odds of about
 # one in 10^26, and it hashes at memory speed (a cryptographic digest took 2.3 µs a pair, most of the
@@ -30,9 +32,8 @@ def _bytes_and_offsets(column: pa.Array | pa.ChunkedArray) -> tuple[memoryview, 
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     column = column.fill_null("").cast(pa.large_binary())
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int64)[column.offset : column.offset + len(column) + 1]
     data = column.buffers()[2]
-    return memoryview(data if data is not None else b""), offsets.tolist()
+    return memoryview(data if data is not None else b""), value_offsets(column).tolist()
 
 
 def pair_digests(inputs: pa.Array | pa.ChunkedArray, outputs: pa.Array | pa.ChunkedArray) -> bytes:

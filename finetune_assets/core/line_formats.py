@@ -3,10 +3,10 @@
 import json
 from json.encoder import encode_basestring
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrays import value_offsets
 from .pairs import INSTRUCTION, METADATA_KEYS
 
 # Every value is a string, so a line is a fixed JSON skeleton around encoded strings: the same bytes
@@ -101,5 +101,5 @@ def line_bytes(lines: pa.LargeStringArray) -> pa.Buffer:
     """The column's lines back to back: a view of its value buffer, not a copy."""
     if not len(lines):
         return pa.py_buffer(b"")
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    offsets = value_offsets(lines)
     return lines.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrays import distinct, gather_runs
+from .arrays import distinct, gather_runs, value_offsets
 
 WIDTH = 3
 # Bumped whenever ``normalized`` or the shingling changes: signatures and versions carry it.
@@ -60,7 +60,7 @@ def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _token_hashes(tokens: pa.LargeStringArray) -> np.ndarray:
-    offsets = np.frombuffer(tokens.buffers()[1], dtype=np.int64)[tokens.offset : tokens.offset + len(tokens) + 1]
+    offsets = value_offsets(tokens)
     if not len(tokens):
         return np.zeros(0, dtype=np.uint64)
     data = np.frombuffer(tokens.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
