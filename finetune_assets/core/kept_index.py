@@ -16,10 +16,9 @@ from .cores import each
 MAX_ROWS = np.iinfo(np.int32).max
 
 
-def pack_pairs(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
-    """Pairs of rows as one uint64 each, ordered by their later row, then their earlier one: half the
-    memory of a two-column array while a chunk's candidates are gathered."""
-    return later.astype(np.uint64) << np.uint64(32) | earlier.astype(np.uint64)
+# A pair of rows travels packed in one uint64, ``later row << 32 | earlier row``, so pairs sort by their
+# later row, then their earlier one: half the memory of a two-column array while a chunk's candidates
+# are gathered (the kernels pack them; near_pass unpacks them).
 
 
 @dataclass
@@ -36,7 +35,7 @@ class KeptIndex:
         return len(self.keys)
 
     def candidates(self, keys: np.ndarray, rows: np.ndarray, heads: int, orders: list[np.ndarray]) -> np.ndarray:
-        """(kept row, row) pairs sharing a key, packed (``pack_pairs``): each row with the first
+        """(kept row, row) pairs sharing a key, packed (``later << 32 | earlier``): each row with the first
         ``heads`` kept rows of a bucket; ``orders``: per band, an order that sorts its keys."""
         from .kernels import bucket_heads
 

@@ -93,7 +93,7 @@ def flatten(parent):
 @numba.njit(cache=True, nogil=True)
 def bucket_heads(index_keys, index_rows, query, query_rows, heads):
     """For sorted ``query`` keys (rows ``query_rows``): the pairs (the first ``heads`` index rows of the
-    key, the query's row), packed as ``kept_index.pack_pairs`` packs them. One walk down both sorted
+    key, the query's row), packed ``later << 32 | earlier``. One walk down both sorted
     arrays: the index is long and each week's queries few, so binary searches spent their time in cache
     misses."""
     n, m = len(index_keys), len(query)
@@ -122,7 +122,7 @@ def bucket_heads(index_keys, index_rows, query, query_rows, heads):
 @numba.njit(cache=True, nogil=True)
 def within_buckets(keys, rows, heads):
     """For keys sorted with their rows (a bucket's rows in row order): each row paired with its bucket's
-    first ``heads`` rows before it, packed as ``kept_index.pack_pairs`` packs them."""
+    first ``heads`` rows before it, packed ``later << 32 | earlier``."""
     total, start = 0, 0
     for i in range(len(keys)):
         if i and keys[i] != keys[i - 1]:
